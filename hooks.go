@@ -1,0 +1,91 @@
+package anyws
+
+import (
+	"net/http"
+)
+
+// Hooks are the application's callbacks. A nil hook does nothing; hooks
+// given to an adapter (per route) fall back, one by one, to the Hub's.
+//
+// Goroutines: for one peer, Open runs first, then Message calls one at a
+// time in arrival order, then Close exactly once; no hook of that peer runs
+// after Close. Hooks of different peers run concurrently. Inside a hook any
+// Peer or Hub method may be called, including Send, Publish and Close on the
+// same peer (they never block on the network); a hook that blocks delays
+// only its own peer's next messages.
+//
+// A panic in a hook is recovered, reported to Error, and closes that peer
+// with StatusInternalError; other peers are not affected.
+type Hooks struct {
+	// Upgrade runs on the request's goroutine before a connection is
+	// accepted. It may reject the request by returning a *Rejection (any
+	// other error is answered 500), add response headers, choose the
+	// namespace, pick a sub-protocol and set per-peer values.
+	Upgrade func(u *Upgrade) error
+	// Open runs when the peer is registered and may send: what it sends is
+	// the first thing the client receives.
+	Open func(p *Peer)
+	// Message runs for each message the peer sends.
+	Message func(p *Peer, m Message)
+	// Close runs once when the peer is gone, whoever closed it.
+	Close func(p *Peer, c CloseInfo)
+	// Error reports problems that do not belong to one call: a panic in a
+	// hook, an overflowed queue, a failed write. p is nil for errors that
+	// concern no peer (a broker failure, for example).
+	Error func(p *Peer, err error)
+}
+
+// or returns h with each nil hook replaced by the one from def.
+func (h *Hooks) or(def *Hooks) Hooks {
+	out := *h
+	if out.Upgrade == nil {
+		out.Upgrade = def.Upgrade
+	}
+	if out.Open == nil {
+		out.Open = def.Open
+	}
+	if out.Message == nil {
+		out.Message = def.Message
+	}
+	if out.Close == nil {
+		out.Close = def.Close
+	}
+	if out.Error == nil {
+		out.Error = def.Error
+	}
+	return out
+}
+
+// Upgrade is what the Upgrade hook sees and shapes: the request, and the
+// response and peer about to be created.
+type Upgrade struct {
+	// Request is the HTTP request: the WebSocket handshake or the SSE GET.
+	Request *http.Request
+	// Header holds response headers to add to the 101 or the SSE response.
+	Header http.Header
+	// Namespace groups peers: Publish from a peer and Peer.Peers stay within
+	// it. It defaults to the URL path.
+	Namespace string
+	// Protocols lists the sub-protocols the client offered
+	// (Sec-WebSocket-Protocol), in its order. Read only.
+	Protocols []string
+	// Protocol is the sub-protocol to answer with. It must be one of
+	// Protocols (or empty); anyws never echoes one the client did not offer.
+	Protocol string
+
+	hooks     Hooks
+	values    map[string]any
+	transport string
+}
+
+// Set stores a per-peer value, readable later with Peer.Get or [Value]; it
+// is crossws's peer context.
+func (u *Upgrade) Set(key string, v any) {
+	if u.values == nil {
+		u.values = make(map[string]any)
+	}
+	u.values[key] = v
+}
+
+// Transport names the transport the request is for: "websocket" or "sse".
+func (u *Upgrade) Transport() string { return u.transport }

@@ -1,0 +1,296 @@
+package anyws
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/anyws/anyws/pubsub"
+	"github.com/google/uuid"
+)
+
+// Options configure a Hub. The zero value (or nil) gives the defaults.
+type Options struct {
+	// Broker relays publishes to the Hubs of other nodes. nil: this Hub is
+	// a single node.
+	Broker pubsub.Broker
+	// NodeID names this node on the broker. Default: a random UUID.
+	NodeID string
+	// QueueMessages bounds each peer's outbound queue by count.
+	// Default 4096.
+	QueueMessages int
+	// QueueBytes bounds each peer's outbound queue by payload bytes
+	// (queued plus being written). Default 4 MiB. A single message larger
+	// than this is still accepted into an empty queue.
+	QueueBytes int
+	// Overflow is what happens when a queue is full. Default OverflowClose.
+	Overflow OverflowPolicy
+}
+
+// Hub is the registry of peers and the pub/sub router shared by every
+// transport: a WebSocket peer and an SSE peer of one Hub see each other's
+// publishes. Create it with New, mount adapters on it, and stop it with
+// Shutdown.
+type Hub struct {
+	hooks  Hooks
+	opts   Options
+	broker pubsub.Broker // set by New, never changed
+	index  pubsub.Index[*Peer]
+
+	brokerOnce sync.Once
+
+	mu       sync.Mutex
+	closed   bool
+	nsOrder  []string              // namespaces in creation order
+	ns       map[string]*list.List // peers of a namespace in connect order
+	byID     map[string]*Peer
+	sessions sync.WaitGroup // one per connected peer, done after its Close hook
+}
+
+// New returns a Hub whose hooks are the defaults of every route.
+func New(hooks Hooks, opts *Options) *Hub {
+	h := &Hub{hooks: hooks, ns: make(map[string]*list.List), byID: make(map[string]*Peer)}
+	if opts != nil {
+		h.opts = *opts
+	}
+	if h.opts.QueueMessages <= 0 {
+		h.opts.QueueMessages = 4096
+	}
+	if h.opts.QueueBytes <= 0 {
+		h.opts.QueueBytes = 4 << 20
+	}
+	if h.opts.NodeID == "" {
+		h.opts.NodeID = uuid.NewString()
+	}
+	if b := h.opts.Broker; b != nil {
+		err := b.Start(h.opts.NodeID, h.deliverRemote, func(err error) {
+			h.reportError(nil, fmt.Errorf("anyws: broker: %w", err))
+		})
+		if err != nil {
+			h.reportError(nil, fmt.Errorf("anyws: start broker: %w", err))
+		} else {
+			h.broker = b
+		}
+	}
+	return h
+}
+
+// NodeID is this node's id on the broker.
+func (h *Hub) NodeID() string { return h.opts.NodeID }
+
+// PublishOption narrows a Hub.Publish.
+type PublishOption func(*publishOptions)
+
+type publishOptions struct{ ns string }
+
+// InNamespace restricts a Hub.Publish to the peers of one namespace.
+func InNamespace(ns string) PublishOption {
+	return func(o *publishOptions) { o.ns = ns }
+}
+
+// Publish sends data (converted as by Peer.Send) to every subscriber of
+// topic, in every namespace unless InNamespace says otherwise, here and on
+// the other nodes of the broker. It never blocks on a peer; it returns an
+// error only if data cannot be encoded or the Hub is closed.
+func (h *Hub) Publish(topic string, data any, opts ...PublishOption) error {
+	var o publishOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	m, err := messageOf(data)
+	if err != nil {
+		return err
+	}
+	return h.publish(o.ns, topic, m, nil)
+}
+
+// publish fans m out to local subscribers (but exclude) and relays it. The
+// message is wrapped in one Frame shared by every subscriber.
+func (h *Hub) publish(ns, topic string, m Message, exclude *Peer) error {
+	h.mu.Lock()
+	closed := h.closed
+	h.mu.Unlock()
+	if closed {
+		return ErrHubClosed
+	}
+	h.fanOut(ns, topic, m, exclude)
+	if h.broker != nil {
+		err := h.broker.Publish(pubsub.Message{
+			Topic: topic, Namespace: ns, Data: m.data, Binary: m.binary, Node: h.opts.NodeID,
+		})
+		if err != nil {
+			h.reportError(nil, fmt.Errorf("anyws: relay publish to %q: %w", topic, err))
+		}
+	}
+	return nil
+}
+
+func (h *Hub) fanOut(ns, topic string, m Message, exclude *Peer) {
+	f := NewFrame(m)
+	h.index.Each(ns, topic, func(p *Peer) {
+		if p != exclude {
+			_ = p.enqueue(f)
+		}
+	})
+}
+
+func (h *Hub) deliverRemote(m pubsub.Message) {
+	h.fanOut(m.Namespace, m.Topic, Message{data: m.Data, binary: m.Binary}, nil)
+}
+
+func (h *Hub) subscribe(p *Peer, topic string) {
+	if added, first := h.index.Subscribe(p.ns, topic, p); added && first && h.broker != nil {
+		if err := h.broker.Subscribe(topic); err != nil {
+			h.reportError(nil, fmt.Errorf("anyws: broker subscribe %q: %w", topic, err))
+		}
+	}
+}
+
+func (h *Hub) unsubscribe(p *Peer, topic string) {
+	if removed, last := h.index.Unsubscribe(p.ns, topic, p); removed && last && h.broker != nil {
+		if err := h.broker.Unsubscribe(topic); err != nil {
+			h.reportError(nil, fmt.Errorf("anyws: broker unsubscribe %q: %w", topic, err))
+		}
+	}
+}
+
+// Peers returns every open peer, namespace by namespace in the order the
+// namespaces appeared, each in connect order.
+func (h *Hub) Peers() []*Peer {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*Peer, 0, len(h.byID))
+	for _, ns := range h.nsOrder {
+		for e := h.ns[ns].Front(); e != nil; e = e.Next() {
+			out = append(out, e.Value.(*Peer))
+		}
+	}
+	return out
+}
+
+// Peer returns the open peer with the given public id, or nil.
+func (h *Hub) Peer(id string) *Peer {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.byID[id]
+}
+
+func (h *Hub) namespacePeers(ns string) []*Peer {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	l := h.ns[ns]
+	if l == nil {
+		return nil
+	}
+	out := make([]*Peer, 0, l.Len())
+	for e := l.Front(); e != nil; e = e.Next() {
+		out = append(out, e.Value.(*Peer))
+	}
+	return out
+}
+
+func (h *Hub) register(p *Peer) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return ErrHubClosed
+	}
+	l := h.ns[p.ns]
+	if l == nil {
+		l = list.New()
+		h.ns[p.ns] = l
+		h.nsOrder = append(h.nsOrder, p.ns)
+	}
+	p.elem = l.PushBack(p)
+	h.byID[p.id] = p
+	h.sessions.Add(1)
+	return nil
+}
+
+func (h *Hub) unregister(p *Peer) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if p.elem == nil {
+		return
+	}
+	l := h.ns[p.ns]
+	l.Remove(p.elem)
+	p.elem = nil
+	delete(h.byID, p.id)
+	if l.Len() == 0 {
+		delete(h.ns, p.ns)
+		for i, ns := range h.nsOrder {
+			if ns == p.ns {
+				h.nsOrder = append(h.nsOrder[:i], h.nsOrder[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+// Shutdown stops accepting peers, closes every peer with StatusGoingAway
+// (flushing what is queued; Close hooks fire), waits until every peer's
+// goroutines have ended, and closes the broker. If ctx ends first, the
+// remaining peers are closed at once and Shutdown returns ctx.Err() after
+// they are gone.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	peers := h.stop()
+	for _, p := range peers {
+		p.requestClose(closeRequest{code: StatusGoingAway, reason: "server shutting down"})
+	}
+	done := make(chan struct{})
+	go func() {
+		h.sessions.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		for _, p := range h.Peers() {
+			_ = p.CloseNow()
+		}
+		<-done
+	}
+	return errors.Join(err, h.closeBroker())
+}
+
+// Close closes every peer at once, without close handshakes, and waits
+// until their goroutines have ended. Close hooks still fire.
+func (h *Hub) Close() error {
+	for _, p := range h.stop() {
+		_ = p.CloseNow()
+	}
+	h.sessions.Wait()
+	return h.closeBroker()
+}
+
+func (h *Hub) stop() []*Peer {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
+	return h.Peers()
+}
+
+func (h *Hub) closeBroker() error {
+	var err error
+	h.brokerOnce.Do(func() {
+		if h.broker != nil {
+			err = h.broker.Close()
+		}
+	})
+	return err
+}
+
+func (h *Hub) reportError(p *Peer, err error) {
+	if p != nil {
+		p.reportError(err)
+		return
+	}
+	if h.hooks.Error != nil {
+		h.hooks.Error(nil, err)
+	}
+}

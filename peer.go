@@ -1,0 +1,271 @@
+package anyws
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// Peer is one connected client, whatever its transport: the one handle an
+// application holds. All methods are safe for concurrent use, never block
+// on the network, and are harmless after the peer has closed.
+type Peer struct {
+	hub       *Hub
+	hooks     Hooks
+	id        string
+	req       *http.Request
+	remote    string
+	ns        string
+	transport string
+	protocol  string
+	ctx       context.Context
+	cancel    context.CancelCauseFunc
+
+	mu     sync.Mutex // guards values, topics, gone
+	values map[string]any
+	topics map[string]struct{}
+	gone   bool // unregistered: Subscribe does nothing any more
+
+	q       queue
+	dropped atomic.Int64 // messages dropped under OverflowDrop, not yet reported
+
+	closeOnce sync.Once
+	closeReq  chan struct{} // closed when Close or CloseNow is called
+	closing   closeRequest  // written before closeReq is closed
+
+	hookMu sync.Mutex // serializes Open, Message and Close hooks
+	closed bool       // under hookMu: the Close hook has run
+
+	elem *list.Element // position in the hub's namespace list, under hub.mu
+}
+
+type closeRequest struct {
+	code    StatusCode
+	reason  string
+	abrupt  bool  // no close handshake (CloseNow)
+	discard bool  // drop what is queued instead of flushing it
+	err     error // why the server closed, reported to the Error hook
+}
+
+// ID is the peer's public id, a random UUID v4. It is safe to show to other
+// users; the secret that lets a client post as this peer (SSE uplink token)
+// is a different value.
+func (p *Peer) ID() string { return p.id }
+
+// Request is the HTTP request that opened the peer: the WebSocket handshake
+// or the SSE GET. Its body has been consumed; its context ends when the
+// connection does.
+func (p *Peer) Request() *http.Request { return p.req }
+
+// RemoteAddr is the client's IP address, without port or brackets ("::1").
+// It is the direct peer of the TCP connection: behind a proxy, read the
+// forwarding header your proxy sets from Request instead.
+func (p *Peer) RemoteAddr() string { return p.remote }
+
+// Namespace is the peer's namespace (by default the URL path).
+func (p *Peer) Namespace() string { return p.ns }
+
+// Transport is "websocket" or "sse".
+func (p *Peer) Transport() string { return p.transport }
+
+// Protocol is the negotiated sub-protocol, or "".
+func (p *Peer) Protocol() string { return p.protocol }
+
+// Context is cancelled when the peer closes; use it to stop work done on
+// the peer's behalf.
+func (p *Peer) Context() context.Context { return p.ctx }
+
+// Set stores a per-peer value.
+func (p *Peer) Set(key string, v any) {
+	p.mu.Lock()
+	if p.values == nil {
+		p.values = make(map[string]any)
+	}
+	p.values[key] = v
+	p.mu.Unlock()
+}
+
+// Get returns a per-peer value set by Set or by the Upgrade hook.
+func (p *Peer) Get(key string) (any, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v, ok := p.values[key]
+	return v, ok
+}
+
+// Values returns a copy of all per-peer values (crossws's peer.context).
+func (p *Peer) Values() map[string]any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.values)
+}
+
+// Value returns the per-peer value under key if it has type T.
+func Value[T any](p *Peer, key string) (T, bool) {
+	v, ok := p.Get(key)
+	t, ok2 := v.(T)
+	return t, ok && ok2
+}
+
+// Send queues data for the peer: a string is sent as text, a []byte as
+// binary, a Message as itself, anything else as JSON text. It never blocks:
+// it returns ErrClosed once the peer is closed and ErrQueueFull when its
+// queue is full (see OverflowPolicy).
+func (p *Peer) Send(data any) error {
+	m, err := messageOf(data)
+	if err != nil {
+		return err
+	}
+	return p.enqueue(NewFrame(m))
+}
+
+func (p *Peer) enqueue(f *Frame) error {
+	switch p.q.push(f) {
+	case pushed:
+		return nil
+	case pushClosed:
+		return ErrClosed
+	}
+	if p.hub.opts.Overflow == OverflowDrop {
+		p.dropped.Add(1)
+		select {
+		case p.q.wake <- struct{}{}:
+		default:
+		}
+		return ErrQueueFull
+	}
+	p.requestClose(closeRequest{
+		code: StatusTryAgainLater, reason: "send queue full",
+		discard: true, err: fmt.Errorf("%w: peer %s is too slow, closing it", ErrQueueFull, p.id),
+	})
+	return ErrQueueFull
+}
+
+// Subscribe adds the peer to topic, so Publish to it reaches the peer.
+func (p *Peer) Subscribe(topic string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gone {
+		return
+	}
+	if p.topics == nil {
+		p.topics = make(map[string]struct{})
+	}
+	p.topics[topic] = struct{}{}
+	p.hub.subscribe(p, topic)
+}
+
+// Unsubscribe removes the peer from topic.
+func (p *Peer) Unsubscribe(topic string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.topics[topic]; !ok {
+		return
+	}
+	delete(p.topics, topic)
+	p.hub.unsubscribe(p, topic)
+}
+
+// Topics returns the peer's topics, sorted.
+func (p *Peer) Topics() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Sorted(maps.Keys(p.topics))
+}
+
+// Publish sends data (converted as by Send) to every other subscriber of
+// topic in the peer's namespace, on this node and, through the Hub's
+// broker, on others. The peer itself does not receive it.
+func (p *Peer) Publish(topic string, data any) error {
+	m, err := messageOf(data)
+	if err != nil {
+		return err
+	}
+	return p.hub.publish(p.ns, topic, m, p)
+}
+
+// Peers returns the open peers of the peer's namespace, itself included, in
+// the order they connected.
+func (p *Peer) Peers() []*Peer { return p.hub.namespacePeers(p.ns) }
+
+// Close closes the peer with a code and reason after what is already queued
+// has been written. The Close hook then runs with that code. It returns at
+// once; calling it again, or after the peer closed, does nothing.
+func (p *Peer) Close(code StatusCode, reason string) error {
+	p.requestClose(closeRequest{code: code, reason: reason})
+	return nil
+}
+
+// CloseNow closes the connection at once, without a close handshake and
+// without flushing the queue. The Close hook sees StatusAbnormalClosure.
+func (p *Peer) CloseNow() error {
+	p.requestClose(closeRequest{
+		code: StatusAbnormalClosure, reason: "closed by server", abrupt: true, discard: true,
+	})
+	return nil
+}
+
+func (p *Peer) requestClose(c closeRequest) {
+	p.closeOnce.Do(func() {
+		p.closing = c
+		close(p.closeReq)
+	})
+}
+
+// Buffered is the number of payload bytes queued for the peer and not yet
+// written to the connection (crossws's bufferedAmount).
+func (p *Peer) Buffered() int { return p.q.bufferedBytes() }
+
+// Drain waits until everything queued so far has been written to the
+// connection, the peer closes (ErrClosed) or ctx ends.
+func (p *Peer) Drain(ctx context.Context) error { return p.q.drain(ctx) }
+
+// String returns "namespace:id" for logs.
+func (p *Peer) String() string { return p.ns + ":" + p.id }
+
+// recoverHook runs a hook, turning a panic into an error reported to the
+// Error hook and closing the peer: one faulty handler never takes the
+// process or other peers down.
+func (p *Peer) recoverHook(name string, fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("anyws: %s hook panicked: %v", name, r)
+			if e, ok := r.(error); ok {
+				err = fmt.Errorf("anyws: %s hook panicked: %w", name, e)
+			}
+			p.reportError(err)
+			p.requestClose(closeRequest{code: StatusInternalError, reason: "internal error"})
+		}
+	}()
+	fn()
+}
+
+func (p *Peer) reportError(err error) {
+	if p.hooks.Error == nil || err == nil {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			// A panicking Error hook has nowhere left to report to.
+			_ = r
+		}
+	}()
+	p.hooks.Error(p, err)
+}
+
+
+// recoverHookNoClose is recoverHook for the Close hook, when the peer is
+// already closed.
+func (p *Peer) recoverHookNoClose(name string, fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.reportError(fmt.Errorf("anyws: %s hook panicked: %v", name, r))
+		}
+	}()
+	fn()
+}

@@ -1,0 +1,110 @@
+package pubsub
+
+import (
+	"errors"
+	"sync"
+)
+
+// Memory is an in-process bus: every Broker it hands out (one per Hub)
+// relays to the others. It lets several Hubs in one process share topics,
+// and it is the reference implementation the conformance suite checks the
+// networked brokers against.
+type Memory struct {
+	mu    sync.RWMutex
+	nodes map[*memoryBroker]struct{}
+}
+
+// NewMemory returns an empty bus.
+func NewMemory() *Memory { return &Memory{nodes: make(map[*memoryBroker]struct{})} }
+
+// Broker returns a new node on the bus, for one Hub.
+func (m *Memory) Broker() Broker { return &memoryBroker{bus: m, topics: make(map[string]bool)} }
+
+type memoryBroker struct {
+	bus     *Memory
+	mu      sync.RWMutex
+	node    string
+	deliver func(Message)
+	topics  map[string]bool
+	closed  bool
+	wg      sync.WaitGroup // deliveries in flight
+}
+
+var errClosed = errors.New("pubsub: broker closed")
+
+func (b *memoryBroker) Start(node string, deliver func(Message), _ func(error)) error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return errClosed
+	}
+	b.node, b.deliver = node, deliver
+	b.mu.Unlock()
+	b.bus.mu.Lock()
+	b.bus.nodes[b] = struct{}{}
+	b.bus.mu.Unlock()
+	return nil
+}
+
+func (b *memoryBroker) Subscribe(topic string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errClosed
+	}
+	b.topics[topic] = true
+	return nil
+}
+
+func (b *memoryBroker) Unsubscribe(topic string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.topics, topic)
+	return nil
+}
+
+func (b *memoryBroker) Publish(m Message) error {
+	b.mu.RLock()
+	closed := b.closed
+	b.mu.RUnlock()
+	if closed {
+		return errClosed
+	}
+	m.Node = b.node
+	b.bus.mu.RLock()
+	defer b.bus.mu.RUnlock()
+	for n := range b.bus.nodes {
+		if n != b {
+			n.receive(m)
+		}
+	}
+	return nil
+}
+
+// receive delivers synchronously, on the publisher's goroutine: the bus has
+// no network to wait for, and it keeps each publisher's order.
+func (b *memoryBroker) receive(m Message) {
+	b.mu.RLock()
+	if b.closed || !b.topics[m.Topic] || b.deliver == nil {
+		b.mu.RUnlock()
+		return
+	}
+	b.wg.Add(1)
+	deliver := b.deliver
+	b.mu.RUnlock()
+	defer b.wg.Done()
+	// Give each receiver its own copy, as a networked broker would.
+	m.Data = append([]byte(nil), m.Data...)
+	deliver(m)
+}
+
+func (b *memoryBroker) Close() error {
+	b.bus.mu.Lock()
+	delete(b.bus.nodes, b)
+	b.bus.mu.Unlock()
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.wg.Wait()
+	return nil
+}

@@ -1,0 +1,230 @@
+package anyws
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+)
+
+// This file is the seam adapters implement a transport against. An
+// application does not need it: it mounts an adapter and writes Hooks.
+//
+// An adapter serves one peer on the goroutine of the request that opened
+// it, in this order:
+//
+//	u, err := hub.Upgrade(r, route, "websocket", offered) // runs the Upgrade hook
+//	... handshake, writing u.Header and u.Protocol ...
+//	s, err := hub.Connect(u)   // registers the peer and runs its Open hook
+//	... loop: write s.Take() batches when s.Wake() fires, until s.Closing()
+//	    or the connection ends; call s.Deliver for each message read ...
+//	s.Finish(info)             // runs the Close hook exactly once
+
+// Upgrade runs the Upgrade hook (route's, else the Hub's) for a request
+// that wants to become a peer over transport, which the client offered the
+// sub-protocols protocols. It returns a *Rejection the adapter must write
+// (its ServeHTTP does) when the hook refused, ErrHubClosed after Shutdown,
+// or another error for a broken hook (answer 500; it was reported to the
+// Error hook).
+func (h *Hub) Upgrade(r *http.Request, route *Hooks, transport string, protocols []string) (*Upgrade, error) {
+	h.mu.Lock()
+	closed := h.closed
+	h.mu.Unlock()
+	if closed {
+		return nil, ErrHubClosed
+	}
+	u := &Upgrade{
+		Request:   r,
+		Header:    make(http.Header),
+		Namespace: r.URL.Path,
+		Protocols: protocols,
+		transport: transport,
+	}
+	if route != nil {
+		u.hooks = route.or(&h.hooks)
+	} else {
+		u.hooks = h.hooks
+	}
+	if u.hooks.Upgrade != nil {
+		if err := runUpgrade(u); err != nil {
+			if _, ok := err.(*Rejection); !ok && u.hooks.Error != nil {
+				u.hooks.Error(nil, err)
+			}
+			return nil, err
+		}
+	}
+	if u.Namespace == "" {
+		u.Namespace = "/"
+	}
+	if u.Protocol != "" && !slices.Contains(protocols, u.Protocol) {
+		err := fmt.Errorf("anyws: Upgrade hook chose sub-protocol %q, which the client did not offer (%q)", u.Protocol, protocols)
+		if u.hooks.Error != nil {
+			u.hooks.Error(nil, err)
+		}
+		return nil, err
+	}
+	return u, nil
+}
+
+func runUpgrade(u *Upgrade) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("anyws: Upgrade hook panicked: %v", r)
+		}
+	}()
+	return u.hooks.Upgrade(u)
+}
+
+// Connect creates the peer an accepted Upgrade describes, registers it and
+// runs its Open hook. The caller owns the returned Session and must call
+// Finish once the connection is over.
+func (h *Hub) Connect(u *Upgrade) (*Session, error) {
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(u.Request.Context()))
+	p := &Peer{
+		hub:       h,
+		hooks:     u.hooks,
+		id:        uuid.NewString(),
+		req:       u.Request,
+		remote:    remoteIP(u.Request.RemoteAddr),
+		ns:        u.Namespace,
+		transport: u.transport,
+		protocol:  u.Protocol,
+		ctx:       ctx,
+		cancel:    cancel,
+		values:    u.values,
+		closeReq:  make(chan struct{}),
+	}
+	p.q.init(h.opts.QueueMessages, h.opts.QueueBytes)
+	if err := h.register(p); err != nil {
+		cancel(err)
+		return nil, err
+	}
+	s := &Session{p: p}
+	p.hookMu.Lock()
+	if p.hooks.Open != nil {
+		p.recoverHook("Open", func() { p.hooks.Open(p) })
+	}
+	p.hookMu.Unlock()
+	return s, nil
+}
+
+func remoteIP(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return strings.Trim(addr, "[]")
+	}
+	return host
+}
+
+// Session is an adapter's handle on the peer it serves. Its methods other
+// than Deliver and Peer are for the goroutine that owns the connection.
+type Session struct {
+	p          *Peer
+	finishOnce sync.Once
+}
+
+// Peer returns the session's peer.
+func (s *Session) Peer() *Peer { return s.p }
+
+// Wake fires when frames are queued (or dropped, see Take).
+func (s *Session) Wake() <-chan struct{} { return s.p.q.wake }
+
+// Take returns every queued frame, oldest first, as one batch to write. The
+// batch is valid until the next Take. Call Written when it is written.
+func (s *Session) Take() []*Frame {
+	if n := s.p.dropped.Swap(0); n > 0 {
+		s.p.reportError(fmt.Errorf("%w: dropped %d messages for peer %s", ErrQueueFull, n, s.p.id))
+	}
+	return s.p.q.take()
+}
+
+// Written records that a batch from Take reached the connection, which
+// lowers Peer.Buffered and wakes Peer.Drain.
+func (s *Session) Written(batch []*Frame) {
+	n := 0
+	for _, f := range batch {
+		n += f.msg.Len()
+	}
+	s.p.q.written(n)
+}
+
+// Closing is closed when the server asked the peer to close (Peer.Close,
+// CloseNow, a queue overflow, Hub.Shutdown).
+func (s *Session) Closing() <-chan struct{} { return s.p.closeReq }
+
+// CloseRequest tells, once Closing is closed, how to close: the code and
+// reason to send, whether to skip the handshake (abrupt), and whether to
+// drop the queue instead of flushing it first (discard).
+func (s *Session) CloseRequest() (code StatusCode, reason string, abrupt, discard bool) {
+	c := s.p.closing
+	return c.code, c.reason, c.abrupt, c.discard
+}
+
+// Deliver runs the Message hook for m, after Open and before Close, one
+// call at a time. It returns ErrClosed once the peer has finished; any
+// goroutine may call it.
+func (s *Session) Deliver(m Message) error {
+	p := s.p
+	p.hookMu.Lock()
+	defer p.hookMu.Unlock()
+	if p.closed {
+		return ErrClosed
+	}
+	if p.hooks.Message != nil {
+		p.recoverHook("Message", func() { p.hooks.Message(p, m) })
+	}
+	return nil
+}
+
+// ReportError passes a transport error to the Error hook, unless the peer
+// has already finished.
+func (s *Session) ReportError(err error) {
+	p := s.p
+	p.hookMu.Lock()
+	closed := p.closed
+	p.hookMu.Unlock()
+	if !closed {
+		p.reportError(err)
+	}
+}
+
+// Finish ends the peer: it unregisters it, leaves its topics, drops its
+// queue, cancels its context and runs the Close hook with info, once.
+// Later calls do nothing.
+func (s *Session) Finish(info CloseInfo) {
+	s.finishOnce.Do(func() { s.finish(info) })
+}
+
+func (s *Session) finish(info CloseInfo) {
+	p := s.p
+	h := p.hub
+	p.requestClose(closeRequest{code: info.Code, reason: info.Reason})
+	p.hookMu.Lock()
+	p.closed = true
+	p.hookMu.Unlock()
+
+	h.unregister(p)
+	p.mu.Lock()
+	p.gone = true
+	topics := p.topics
+	p.topics = nil
+	p.mu.Unlock()
+	for t := range topics {
+		h.unsubscribe(p, t)
+	}
+	p.q.close()
+	p.cancel(fmt.Errorf("anyws: peer closed: %s", info))
+
+	if err := p.closing.err; err != nil {
+		p.reportError(err)
+	}
+	if p.hooks.Close != nil {
+		p.recoverHookNoClose("Close", func() { p.hooks.Close(p, info) })
+	}
+	h.sessions.Done()
+}

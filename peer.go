@@ -35,8 +35,10 @@ type Peer struct {
 	dropped atomic.Int64 // messages dropped under OverflowDrop, not yet reported
 
 	closeOnce sync.Once
-	closeReq  chan struct{} // closed when Close or CloseNow is called
-	closing   closeRequest  // written before closeReq is closed
+	closeReq  chan struct{}      // closed when Close or CloseNow is called
+	closing   closeRequest       // written before closeReq is closed
+	writeCtx  context.Context    // cancelled by a close that discards the queue
+	abort     context.CancelFunc // cancels writeCtx
 
 	hookMu sync.Mutex // serializes Open, Message and Close hooks
 	closed bool       // under hookMu: the Close hook has run
@@ -143,6 +145,9 @@ func (p *Peer) enqueue(f *Frame) error {
 		code: StatusTryAgainLater, reason: "send queue full",
 		discard: true, err: fmt.Errorf("%w: peer %s is too slow, closing it", ErrQueueFull, p.id),
 	})
+	// Release the queue now: the close handshake with a client that does
+	// not read may take until the write deadline.
+	p.q.close()
 	return ErrQueueFull
 }
 
@@ -214,6 +219,9 @@ func (p *Peer) requestClose(c closeRequest) {
 	p.closeOnce.Do(func() {
 		p.closing = c
 		close(p.closeReq)
+		if c.discard {
+			p.abort()
+		}
 	})
 }
 
@@ -257,7 +265,6 @@ func (p *Peer) reportError(err error) {
 	}()
 	p.hooks.Error(p, err)
 }
-
 
 // recoverHookNoClose is recoverHook for the Close hook, when the peer is
 // already closed.

@@ -99,6 +99,7 @@ func (h *Hub) Connect(u *Upgrade) (*Session, error) {
 		values:    u.values,
 		closeReq:  make(chan struct{}),
 	}
+	p.writeCtx, p.abort = context.WithCancel(context.Background())
 	p.q.init(h.opts.QueueMessages, h.opts.QueueBytes)
 	if err := h.register(p); err != nil {
 		cancel(err)
@@ -152,6 +153,12 @@ func (s *Session) Written(batch []*Frame) {
 	}
 	s.p.q.written(n)
 }
+
+// WriteContext is the parent of every write's deadline context: it is
+// cancelled when the server closes the peer without flushing (CloseNow, a
+// queue overflow), so a write blocked on a client that stopped reading
+// ends at once instead of at its deadline.
+func (s *Session) WriteContext() context.Context { return s.p.writeCtx }
 
 // Closing is closed when the server asked the peer to close (Peer.Close,
 // CloseNow, a queue overflow, Hub.Shutdown).
@@ -218,6 +225,7 @@ func (s *Session) finish(info CloseInfo) {
 		h.unsubscribe(p, t)
 	}
 	p.q.close()
+	p.abort()
 	p.cancel(fmt.Errorf("anyws: peer closed: %s", info))
 
 	if err := p.closing.err; err != nil {

@@ -36,6 +36,13 @@ func (h *Handler) loop(conn *ws.Conn, s *anyws.Session, readDone chan anyws.Clos
 		select {
 		case <-s.Wake():
 			if err := h.writeBatch(conn, s); err != nil {
+				select {
+				case <-s.Closing():
+					// The write was aborted by a close that drops the queue.
+					code, reason, _, _ := s.CloseRequest()
+					return anyws.CloseInfo{Code: code, Reason: reason, Err: err}
+				default:
+				}
 				s.ReportError(err)
 				return anyws.CloseInfo{Code: anyws.StatusAbnormalClosure, Reason: "write failed", Err: err}
 			}
@@ -67,7 +74,7 @@ func (h *Handler) writeBatch(conn *ws.Conn, s *anyws.Session) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), h.opts.WriteTimeout)
+	ctx, cancel := context.WithTimeout(s.WriteContext(), h.opts.WriteTimeout)
 	defer cancel()
 	for _, f := range batch {
 		m := f.Message()

@@ -1,0 +1,39 @@
+// Package suite is the behaviour suite every transport must pass: the
+// guarantees of anyws's Peer and Hooks (hook order, Close exactly once,
+// pub/sub, slow consumers, shutdown), checked through real clients. An
+// adapter's tests call Run once per mode, like net/http's mode matrix.
+package suite
+
+import (
+	"context"
+	"testing"
+
+	"github.com/anyws/anyws"
+	"github.com/coder/websocket"
+)
+
+// Client is one connected test client. coder/websocket's *Conn and
+// websocketsse's *Conn both satisfy it.
+type Client interface {
+	Read(ctx context.Context) (websocket.MessageType, []byte, error)
+	Write(ctx context.Context, typ websocket.MessageType, p []byte) error
+	Close(code websocket.StatusCode, reason string) error
+	CloseNow() error
+}
+
+// Transport is one way of connecting clients to a Hub.
+type Transport struct {
+	// Name names the mode in subtest names ("websocket", "sse+post/h2").
+	Name string
+	// Serve serves hub (its own hooks) on a new test server that the test
+	// closes at cleanup, and returns the URL clients dial.
+	Serve func(t testing.TB, hub *anyws.Hub) string
+	// Dial connects one client to url. The suite closes it.
+	Dial func(ctx context.Context, t testing.TB, url string) (Client, error)
+	// OneWay is true when clients cannot send (one-way SSE): the suite
+	// then skips what needs client messages.
+	OneWay bool
+	// CloseCodes is true when the client sees the server's close code
+	// and reason (WebSocket, websocketsse), so the suite checks them.
+	CloseCodes bool
+}

@@ -11,14 +11,16 @@ test: deps vet
 
 # deps installs the test dependencies that are not Go modules.
 deps:
-	@true
+	@if [ ! -d testdata/node/node_modules ] || [ testdata/node/package-lock.json -nt testdata/node/node_modules ]; then \
+		npm ci --prefix testdata/node --no-audit --no-fund; \
+	fi
 
 vet:
 	$(GO) vet ./...
 	@out=$$(gofmt -l . | grep -v '^testdata/'); if [ -n "$$out" ]; then echo "gofmt: not formatted:"; echo "$$out"; exit 1; fi
 
 lint: vet
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

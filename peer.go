@@ -219,10 +219,11 @@ func (p *Peer) requestClose(c closeRequest) {
 	p.closeOnce.Do(func() {
 		p.closing = c
 		close(p.closeReq)
-		if c.discard {
-			p.abort()
-		}
 	})
+	if c.discard {
+		// Also after a graceful close was requested: CloseNow escalates it.
+		p.abort()
+	}
 }
 
 // Buffered is the number of payload bytes queued for the peer and not yet

@@ -145,8 +145,9 @@ func TestAppendRetryParsed(t *testing.T) {
 	require.Equal(t, 2*time.Second, res.Events[0].Retry, "retry-only block precedes the event")
 }
 
+// TestAppendEventNoAllocs is not parallel: testing.AllocsPerRun refuses
+// to run in parallel tests.
 func TestAppendEventNoAllocs(t *testing.T) {
-	t.Parallel()
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}

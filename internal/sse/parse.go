@@ -90,7 +90,8 @@ func NewParser(r io.Reader, maxEventSize int) *Parser {
 //     may be the empty reset). Re-encoding parsed events with
 //     [AppendEvent] therefore reproduces the same IDs downstream.
 //   - Retry: the last valid retry field read since the previous dispatched
-//     event, 0 if none. See also [Parser.Retry].
+//     event, 0 if none ("retry: 0" also reads as 0; [Parser.Retry] tells
+//     them apart).
 //
 // At the end of the stream Next returns io.EOF, and an event that was not
 // terminated by a blank line is dropped, as the spec requires. Any other
@@ -183,13 +184,10 @@ func (p *Parser) dispatch() (Event, bool) {
 	}
 	ev := Event{
 		Type:  "message",
-		Data:  bytes.Clone(p.data[:len(p.data)-1]), // strip the last LF
+		Data:  bytes.Clone(p.data[:len(p.data)-1]), // strip the last LF; never nil
 		ID:    p.lastID,
 		HasID: p.idSet,
 		Retry: p.evRetry,
-	}
-	if ev.Data == nil {
-		ev.Data = []byte{}
 	}
 	if len(p.typ) > 0 {
 		if string(p.typ) != p.prevType {

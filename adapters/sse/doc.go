@@ -1,0 +1,115 @@
+// Package sse serves an anyws Hub over Server-Sent Events: one-way
+// (EventSource only) or bidirectional (an EventSource downlink plus HTTP
+// POSTs uplink), wire-compatible with browsers' EventSource and with
+// crossws's WebSocketSSE client.
+//
+// Start with [New]: it returns an http.Handler that runs the Hub's hooks
+// for every stream it opens. Mount it on any router:
+//
+//	mux.Handle("/_sse", sse.New(hub, &sse.Options{Bidirectional: true}))
+//
+// [IsStream] and [IsUplink] classify requests for a handler that serves
+// several transports on one URL.
+//
+// # Goroutines
+//
+// A stream is served on its GET request's goroutine, which is the only
+// writer of the response: it takes everything queued for the peer as one
+// batch, encodes it (a published message is encoded once and the bytes
+// are shared by every SSE subscriber), and writes it with one Write and
+// one Flush under Options.WriteTimeout. No lock is held while writing.
+// Uplink POSTs run the Message hook on their own request goroutines; the
+// Hub serializes Message calls per peer. An uplink still reading when its
+// peer closes is ended, so no request outlives its peer.
+//
+// # Downlink
+//
+// A GET whose Accept header names text/event-stream gets 200 with
+// Content-Type text/event-stream, Cache-Control no-cache, no-transform,
+// X-Accel-Buffering no (for nginx), Connection keep-alive on HTTP/1.1
+// only, and the Upgrade hook's headers, flushed at once: clients take the
+// headers as "open". Then, in order:
+//
+//  1. retry: <ms>, if Options.Retry > 0 (default 3 s);
+//  2. what the Open hook sent;
+//  3. bidirectional mode: event: crossws-id, data: the uplink token (also
+//     in the x-crossws-id response header);
+//  4. each message: event: message and one data: line per payload line
+//     (CR, LF and CRLF all end a line; readers rejoin lines with LF). A
+//     binary payload is one line, data:application/octet-stream;base64,
+//     followed by standard base64 (crossws's convention);
+//  5. a ": keep-alive" comment after Options.KeepAlive (default 15 s)
+//     without any write;
+//  6. when the server closes the peer (Peer.Close, a queue overflow,
+//     Hub.Shutdown): what is queued, then event: close with data
+//     {"code":<code>,"reason":"<reason>"}, and the response ends.
+//     Peer.CloseNow and overflow drop the queue; CloseNow also skips the
+//     close event.
+//
+// A client that disconnects (closes its EventSource, or the connection
+// drops) ends the peer at once; its Close hook sees StatusGoingAway (1001)
+// with Err set to the cause. SSE has no close handshake, so this is the
+// normal way for a client to leave, not an abnormal one (1006 is kept for
+// failed writes). A Last-Event-ID header is accepted and ignored: there is
+// no history to replay yet.
+//
+// # Uplink (bidirectional mode)
+//
+// A POST to the stream's URL with header x-crossws-id: <token> delivers
+// messages from that stream's peer, in the Message hook, in order:
+//
+//   - Content-Type text/event-stream: anyws's framed uplink, a stream of
+//     SSE events, each one message as it arrives: event type message (the
+//     default) is text, event type binary is binary with standard base64
+//     data. Answered 204 at the end of the body. It works over HTTP/1.1
+//     chunked, HTTP/2 and h2c; over HTTP/2 the stream and a long framed
+//     POST share one connection. A malformed event (unknown type, bad
+//     base64, invalid UTF-8, too large) is answered 400 or 413 after the
+//     events before it were delivered; the peer and its stream stay open.
+//   - A body of unknown length (chunked, or HTTP/2 without Content-Length)
+//     with Content-Type application/octet-stream: crossws's raw stream
+//     mode. Each read of the body is one text message, answered 200 with
+//     an empty body at the end. There is no framing: message boundaries
+//     are whatever the network's reads return, so a sender's writes may be
+//     merged or split (a rune split between reads is carried over). Use
+//     the framed uplink when boundaries matter.
+//   - Any other body is one message: binary if its Content-Type is
+//     application/octet-stream, text otherwise. Answered 204 once the
+//     Message hook returned.
+//
+// Streams and streaming uplinks clear the server's ReadTimeout and
+// WriteTimeout for their request; every stream write has its own deadline.
+//
+// # Errors and limits
+//
+// Every error is a status with a text body starting with "anyws: ":
+//
+//   - 404: unknown or closed token (the peer ended; open a new stream);
+//   - 400: a POST without x-crossws-id, invalid UTF-8 in a text message, a
+//     malformed framed uplink;
+//   - 413: a message over Options.MaxMessageBytes (default 1 MiB);
+//   - 403: a request with an Origin header from another origin, unless
+//     Options.OriginPatterns allows it (streams and POSTs alike, so a
+//     foreign page can neither open peers nor post as one);
+//   - 406: a GET that does not accept text/event-stream;
+//   - 405 with Allow: GET, POST (GET in one-way mode, where POSTs are
+//     refused too): any other method. CORS preflights are not answered:
+//     wrap the handler in a CORS middleware for cross-origin clients;
+//   - 503 once the Hub is shut down; the Upgrade hook's own rejection.
+//
+// # Differences from crossws
+//
+//   - The uplink token is a secret (128 random bits), not the peer's id:
+//     ids are shown to other users ("X joined"), and in crossws anyone who
+//     knows one can post as that peer. crossws clients treat the token as
+//     opaque, so they work unchanged.
+//   - Multi-line payloads are one data: line per line; crossws 0.4 joins
+//     them with commas, which corrupts them.
+//   - A server-side close sends a close event (crossws's client turns it
+//     into onclose) and the Close hook runs when the client disconnects,
+//     at once.
+//   - An unknown token gets 404 with a text body, not 400 "invalid peer
+//     id".
+//   - Besides crossws's raw stream mode (no message boundaries) there is
+//     the framed uplink, with boundaries and binary messages.
+package sse

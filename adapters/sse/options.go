@@ -1,0 +1,71 @@
+package sse
+
+import (
+	"time"
+
+	"github.com/anyws/anyws"
+)
+
+// Options configure a Handler. The zero value (or nil) gives the defaults.
+type Options struct {
+	// Hooks for this route; each nil hook falls back to the Hub's.
+	Hooks anyws.Hooks
+	// Bidirectional turns on the uplink: the stream starts with a
+	// crossws-id event carrying a secret token, and POSTs with that token
+	// in x-crossws-id deliver messages. Default false: one-way SSE, where
+	// a POST gets 405.
+	Bidirectional bool
+	// Retry is sent first on every stream as the client's reconnection
+	// delay. Default 3 s; negative sends none (browsers then use their
+	// own default).
+	Retry time.Duration
+	// KeepAlive is how long a stream may stay idle before a comment line
+	// is written, so proxies and load balancers do not drop it. Every
+	// write resets it. Default 15 s; negative disables keep-alives.
+	KeepAlive time.Duration
+	// WriteTimeout bounds each batch written to a stream (and the final
+	// close event): a client that stops reading holds its stream for at
+	// most this long before the peer is closed. Default 10 s.
+	WriteTimeout time.Duration
+	// MaxMessageBytes is the largest message a POST may carry: a bigger
+	// one-message body or framed event gets 413. It also sizes the read
+	// buffer of raw streaming uplinks, which split longer chunks. Default
+	// 1 MiB.
+	MaxMessageBytes int
+	// OriginPatterns allow cross-origin browsers. Requests without an
+	// Origin header or from the same origin are always allowed; others
+	// get 403 unless their origin matches one of these patterns (a
+	// path.Match pattern over the origin's host, or over scheme://host
+	// when it contains "://"; "*" allows every origin).
+	OriginPatterns []string
+}
+
+const (
+	defaultRetry           = 3 * time.Second
+	defaultKeepAlive       = 15 * time.Second
+	defaultWriteTimeout    = 10 * time.Second
+	defaultMaxMessageBytes = 1 << 20
+	// rawReadSize caps the read buffer of a raw streaming uplink: each
+	// read is one message, so the buffer need not hold a whole one.
+	rawReadSize = 64 << 10
+)
+
+func (o *Options) withDefaults() Options {
+	var out Options
+	if o != nil {
+		out = *o
+	}
+	if out.Retry == 0 {
+		out.Retry = defaultRetry
+	}
+	if out.KeepAlive == 0 {
+		out.KeepAlive = defaultKeepAlive
+	}
+	if out.WriteTimeout <= 0 {
+		out.WriteTimeout = defaultWriteTimeout
+	}
+	if out.MaxMessageBytes <= 0 {
+		out.MaxMessageBytes = defaultMaxMessageBytes
+	}
+	return out
+}

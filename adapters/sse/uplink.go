@@ -1,0 +1,160 @@
+package sse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/anyws/anyws"
+)
+
+// serveUplink delivers the messages of one POST to the peer whose token
+// it carries, in the Message hook, in order. Which of the three uplink
+// forms a POST is depends on its headers:
+//
+//   - Content-Type text/event-stream: framed uplink, a stream of SSE
+//     events (see decodeFramed), answered 204 at the end;
+//   - a body of unknown length (chunked, or HTTP/2 without
+//     Content-Length) with Content-Type application/octet-stream:
+//     crossws's raw stream, each read one text message, answered 200;
+//   - anything else: the whole body is one message, binary if its
+//     Content-Type is application/octet-stream, answered 204.
+func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
+	tok := r.Header.Get(TokenHeader)
+	if tok == "" {
+		httpError(w, http.StatusBadRequest, "anyws: a POST must carry the x-crossws-id header: the token of the crossws-id event of your event stream")
+		return
+	}
+	if !h.checkOrigin(w, r) {
+		return
+	}
+	s := h.tokens.session(r.Context(), tok)
+	if s == nil {
+		notFound(w)
+		return
+	}
+	var err error
+	switch mt := mediaType(r); {
+	case mt == "text/event-stream":
+		err = h.uplinkStream(w, r, s, func(body io.Reader, deliver func(anyws.Message) error) error {
+			return decodeFramed(body, h.opts.MaxMessageBytes, deliver)
+		})
+		if err == nil {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	case r.ContentLength < 0 && mt == "application/octet-stream":
+		err = h.uplinkStream(w, r, s, func(body io.Reader, deliver func(anyws.Message) error) error {
+			return decodeRaw(body, min(h.opts.MaxMessageBytes, rawReadSize), deliver)
+		})
+		if err == nil {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+	default:
+		err = h.uplinkOne(r, s, mt == "application/octet-stream")
+		if err == nil {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
+	if r.ProtoMajor == 1 {
+		// The body may not have been read to its end. Without this the
+		// server would try to drain it before answering, which never
+		// ends for a streaming body the client keeps open.
+		w.Header().Set("Connection", "close")
+	}
+	writeUplinkError(w, err)
+}
+
+// uplinkOne delivers a whole body as one message.
+func (h *Handler) uplinkOne(r *http.Request, s *anyws.Session, binary bool) error {
+	limit := int64(h.opts.MaxMessageBytes)
+	if r.ContentLength > limit {
+		return tooLarge(r.ContentLength, h.opts.MaxMessageBytes)
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	switch {
+	case err != nil:
+		return &uplinkError{status: http.StatusBadRequest, msg: "anyws: reading the message body failed", err: err}
+	case int64(len(data)) > limit:
+		return tooLarge(int64(len(data)), h.opts.MaxMessageBytes)
+	case !binary && !utf8.Valid(data):
+		return errInvalidText
+	}
+	return s.Deliver(anyws.NewMessage(data, binary))
+}
+
+// uplinkStream runs decode over a long-lived streaming body. The body
+// has no deadline (the server's ReadTimeout is cleared), and reading stops
+// when the peer finishes, so an uplink never outlives its stream.
+func (h *Handler) uplinkStream(w http.ResponseWriter, r *http.Request, s *anyws.Session, decode func(io.Reader, func(anyws.Message) error) error) error {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	var gone atomic.Bool
+	done := make(chan struct{})
+	stop := context.AfterFunc(s.Peer().Context(), func() {
+		defer close(done)
+		gone.Store(true)
+		_ = rc.SetReadDeadline(time.Now()) // unblocks the body's Read
+	})
+	err := decode(r.Body, s.Deliver)
+	if !stop() {
+		<-done // w must outlive the callback
+	}
+	if err != nil && gone.Load() {
+		return anyws.ErrClosed
+	}
+	return err
+}
+
+// uplinkError is an uplink failure with the HTTP status it is answered
+// with.
+type uplinkError struct {
+	status int
+	msg    string
+	err    error
+}
+
+func (e *uplinkError) Error() string {
+	if e.err != nil {
+		return e.msg + ": " + e.err.Error()
+	}
+	return e.msg
+}
+
+func (e *uplinkError) Unwrap() error { return e.err }
+
+var errInvalidText = &uplinkError{
+	status: http.StatusBadRequest,
+	msg:    "anyws: a text message is not valid UTF-8: send binary data with Content-Type application/octet-stream (or as an event: binary in a framed uplink)",
+}
+
+func tooLarge(n int64, limit int) error {
+	return &uplinkError{
+		status: http.StatusRequestEntityTooLarge,
+		msg:    fmt.Sprintf("anyws: message of %d bytes or more exceeds the limit of %d bytes (Options.MaxMessageBytes): split it", n, limit),
+	}
+}
+
+func notFound(w http.ResponseWriter) {
+	httpError(w, http.StatusNotFound, "anyws: unknown or closed peer token in x-crossws-id: open a new event stream and use the token of its crossws-id event")
+}
+
+func writeUplinkError(w http.ResponseWriter, err error) {
+	var ue *uplinkError
+	switch {
+	case errors.Is(err, anyws.ErrClosed):
+		notFound(w)
+	case errors.As(err, &ue):
+		httpError(w, ue.status, ue.Error())
+	default:
+		httpError(w, http.StatusBadRequest, "anyws: reading the uplink failed: "+err.Error())
+	}
+}

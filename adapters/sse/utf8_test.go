@@ -1,0 +1,109 @@
+package sse_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+	"testing/iotest"
+	"unicode/utf8"
+
+	"github.com/anyws/anyws"
+	adapter "github.com/anyws/anyws/adapters/sse"
+	"github.com/stretchr/testify/require"
+)
+
+func TestCutUTF8(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		n    int
+		ok   bool
+		name string
+	}{
+		{"", 0, true, "empty"},
+		{"abc", 3, true, "ascii"},
+		{"é", 2, true, "complete 2-byte"},
+		{"a\xc3", 1, true, "split 2-byte"},
+		{"a\xe2\x82", 1, true, "split 3-byte"},
+		{"a\xf0\x9f\x98", 1, true, "split 4-byte"},
+		{"\xf0\x9f\x98\x80", 4, true, "complete 4-byte"},
+		{"a\xff", 2, false, "invalid byte"},
+		{"\x80", 1, false, "lone continuation"},
+		{"a\xe0\x80", 3, false, "invalid second byte"},
+		{"a\x80\x80\x80\x80", 5, false, "run of continuations"},
+		{"\xed\xa0\x80", 3, false, "surrogate"},
+	}
+	for _, tc := range tests {
+		n, ok := adapter.CutUTF8([]byte(tc.in))
+		require.Equal(t, tc.n, n, tc.name)
+		require.Equal(t, tc.ok, ok, tc.name)
+	}
+}
+
+// TestUTF8Reader: under any chunking, the reader accepts exactly the
+// valid UTF-8 inputs and passes them through unchanged.
+func TestUTF8Reader(t *testing.T) {
+	t.Parallel()
+	inputs := []string{"", "plain", "héllo wörld 😀 ✓", "a\xffb", "end\xc3", "\xe2\x82", "ok\xe2\x82\xac", "\xed\xa0\x80"}
+	for _, in := range inputs {
+		for _, wrap := range []func(io.Reader) io.Reader{
+			func(r io.Reader) io.Reader { return r },
+			iotest.OneByteReader,
+			iotest.HalfReader,
+			iotest.DataErrReader,
+		} {
+			got, err := io.ReadAll(adapter.NewUTF8Reader(wrap(bytes.NewReader([]byte(in)))))
+			if utf8.ValidString(in) {
+				require.NoError(t, err, "%q", in)
+				require.Equal(t, in, string(got))
+			} else {
+				require.ErrorIs(t, err, adapter.ErrInvalidUTF8, "%q", in)
+			}
+		}
+	}
+}
+
+func FuzzDecodeFramed(f *testing.F) {
+	f.Add([]byte("data: hi\n\nevent: binary\ndata: AAE=\n\n"), 3)
+	f.Add([]byte("data: \xc3\n\n"), 1)
+	f.Add([]byte("event: x\ndata\n\n"), 2)
+	f.Fuzz(func(t *testing.T, body []byte, chunk int) {
+		chunk = max(1, chunk%64)
+		var got []anyws.Message
+		err := adapter.DecodeFramed(chunked(body, chunk), 1024, func(m anyws.Message) error {
+			got = append(got, m)
+			return nil
+		})
+		for _, m := range got {
+			if !m.IsBinary() && !utf8.Valid(m.Bytes()) {
+				t.Fatalf("invalid UTF-8 text delivered: %q", m.Bytes())
+			}
+			if m.Len() > 1024 {
+				t.Fatalf("message over the limit: %d bytes", m.Len())
+			}
+		}
+		if !utf8.Valid(body) && err == nil {
+			t.Fatalf("invalid UTF-8 body accepted")
+		}
+		if errors.Is(err, io.EOF) {
+			t.Fatalf("EOF leaked as an error")
+		}
+	})
+}
+
+// chunked reads b at most n bytes at a time.
+func chunked(b []byte, n int) io.Reader {
+	return readerFunc(func(p []byte) (int, error) {
+		if len(b) == 0 {
+			return 0, io.EOF
+		}
+		k := copy(p[:min(len(p), n)], b)
+		b = b[k:]
+		return k, nil
+	})
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

@@ -1,0 +1,242 @@
+package websocketsse
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Conn is a bidirectional SSE connection with coder/websocket's method
+// set: Read, Write, Close, CloseNow. Read and Write may be called from
+// different goroutines, and Writes from several (they are serialized).
+// Always call Close or CloseNow, as with a websocket.Conn.
+type Conn struct {
+	url    string
+	opts   DialOptions
+	client *http.Client
+	own    *http.Transport // the default client's transport, closed with the Conn
+
+	ctx    context.Context // ends when the Conn is closed or has failed
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // every goroutine the Conn started
+
+	msgs       chan message  // received messages, closed when the stream ended for good
+	streamDone chan struct{} // closed with msgs
+	streamErr  error         // why the stream ended, written before streamDone is closed
+
+	wsem chan struct{} // capacity 1: serializes Write, and Close's end of the uplink
+	up   *uplink       // the framed uplink, under wsem
+
+	mu          sync.Mutex
+	tok         string        // current uplink token; "" while (re)connecting
+	tokenChange chan struct{} // closed and replaced whenever token changes
+	postURL     string        // the stream's final URL, after redirects
+	h2          bool          // the current stream came over HTTP/2
+	subprotocol string
+	lastID      string // last event ID, sent as Last-Event-ID on reconnect
+	closing     bool   // Close or CloseNow was called
+	dead        chan struct{}
+	deadErr     error // why the Conn died, set once before dead is closed
+}
+
+type message struct {
+	typ  websocket.MessageType
+	data []byte
+}
+
+func newConn(url string, o DialOptions) *Conn {
+	c := &Conn{
+		url:         url,
+		opts:        o,
+		client:      o.HTTPClient,
+		msgs:        make(chan message, o.MaxQueuedMessages),
+		streamDone:  make(chan struct{}),
+		wsem:        make(chan struct{}, 1),
+		tokenChange: make(chan struct{}),
+		dead:        make(chan struct{}),
+	}
+	if c.client == nil {
+		c.client, c.own = defaultClient()
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	return c
+}
+
+// adopt takes the state of a new stream response: the uplink token, the
+// URL to post to and the protocol.
+func (c *Conn) adopt(resp *http.Response) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.postURL = resp.Request.URL.String()
+	c.h2 = resp.ProtoMajor == 2
+	c.subprotocol = resp.Header.Get("Sec-WebSocket-Protocol")
+	c.setTokenLocked(resp.Header.Get("x-crossws-id"))
+}
+
+func (c *Conn) setToken(tok string) {
+	c.mu.Lock()
+	c.setTokenLocked(tok)
+	c.mu.Unlock()
+}
+
+func (c *Conn) setTokenLocked(tok string) {
+	if tok == c.tok {
+		return
+	}
+	c.tok = tok
+	close(c.tokenChange)
+	c.tokenChange = make(chan struct{})
+}
+
+// currentToken returns the token, the uplink mode of the current stream
+// and a channel closed when the token next changes.
+func (c *Conn) currentToken() (tok, postURL string, h2 bool, changed <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tok, c.postURL, c.h2, c.tokenChange
+}
+
+func (c *Conn) lastEventID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastID
+}
+
+// Read returns the next message, like websocket.Conn.Read: an
+// `event: message` whose data starts with
+// "data:application/octet-stream;base64," is MessageBinary with the
+// decoded bytes (data with that prefix that is not valid base64 is
+// delivered as text, unchanged), anything else MessageText.
+//
+// Messages already received are returned before the end of the stream is
+// reported. Then Read returns:
+//   - a websocket.CloseError with the server's code and reason when the
+//     server closed the peer (`event: close`), so websocket.CloseStatus
+//     works;
+//   - a CloseError with StatusNormalClosure when a reconnect got 204;
+//   - an error saying what broke when the stream was lost and could not
+//     be re-opened, or an event exceeded MaxEventSize (wrapping
+//     websocket.ErrMessageTooBig);
+//   - the uplink's error (an [*HTTPError] for 404/413/400) as soon as the
+//     framed uplink has failed;
+//   - an error wrapping net.ErrClosed after Close or CloseNow.
+//
+// Unlike websocket.Conn, a Read whose ctx ends leaves the Conn usable:
+// no partial message is lost.
+func (c *Conn) Read(ctx context.Context) (websocket.MessageType, []byte, error) {
+	select {
+	case <-c.dead:
+		return 0, nil, c.deadErr
+	default:
+	}
+	select {
+	case m, ok := <-c.msgs:
+		if !ok {
+			return 0, nil, c.streamErr
+		}
+		return m.typ, m.data, nil
+	case <-c.dead:
+		return 0, nil, c.deadErr
+	case <-ctx.Done():
+		return 0, nil, ctx.Err()
+	}
+}
+
+// Subprotocol returns the Sec-WebSocket-Protocol header of the stream's
+// response, or "". SSE has no sub-protocol negotiation of its own; an
+// anyws or crossws server whose Upgrade hook picks a protocol answers it
+// in that header when the request offered it (set it in
+// DialOptions.HTTPHeader).
+func (c *Conn) Subprotocol() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.subprotocol
+}
+
+// Close ends the Conn: it ends the framed uplink and waits (up to 5 s) for
+// the server's answer to it, then closes the stream and waits for every
+// goroutine of the Conn. The SSE protocol has no client close frame, so
+// code and reason are not sent: the server sees a disconnect (an anyws
+// Close hook gets StatusAbnormalClosure or the transport's equivalent).
+// They are kept for websocket.Conn compatibility.
+//
+// Close returns the uplink's error if it failed (a message the server
+// refused with 413 or 400, for example), nil otherwise, and an error
+// wrapping net.ErrClosed when the Conn was already closed.
+func (c *Conn) Close(code websocket.StatusCode, reason string) error {
+	_, _ = code, reason
+	if !c.startClosing() {
+		return ErrClosed
+	}
+	var err error
+	t := time.NewTimer(closeTimeout)
+	defer t.Stop()
+	select {
+	case c.wsem <- struct{}{}:
+		if up := c.up; up != nil {
+			err = up.finish(t.C)
+			c.up = nil
+			if tok, _, _, _ := c.currentToken(); tok != up.token {
+				err = nil // its peer was already gone: a reconnect replaced it
+			}
+		}
+		<-c.wsem
+	case <-t.C:
+		// A Write is stuck: CloseNow's path aborts it.
+	}
+	prev := c.shutdown(ErrClosed)
+	if prev != nil {
+		return prev
+	}
+	return err
+}
+
+// CloseNow closes the Conn at once: the uplink and the stream are
+// aborted and the goroutines waited for.
+func (c *Conn) CloseNow() error {
+	if !c.startClosing() {
+		return ErrClosed
+	}
+	c.shutdown(ErrClosed)
+	return nil
+}
+
+func (c *Conn) startClosing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return false
+	}
+	c.closing = true
+	return true
+}
+
+// fail marks the Conn dead with err (the first reason wins) and stops
+// its goroutines. It does not wait for them, so they may call it.
+func (c *Conn) fail(err error) {
+	c.mu.Lock()
+	if c.deadErr == nil {
+		c.deadErr = err
+		close(c.dead)
+	}
+	c.mu.Unlock()
+	c.cancel()
+}
+
+// shutdown kills the Conn with err, waits for its goroutines and closes
+// the default transport's idle connections. It returns the error that
+// had already killed the Conn, if another did.
+func (c *Conn) shutdown(err error) error {
+	c.mu.Lock()
+	prev := c.deadErr
+	c.mu.Unlock()
+	c.fail(err)
+	c.wg.Wait()
+	if c.own != nil {
+		c.own.CloseIdleConnections()
+	}
+	return prev
+}

@@ -1,0 +1,340 @@
+package websocketsse
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/anyws/anyws/internal/sse"
+	"github.com/coder/websocket"
+)
+
+// Write sends one message, like websocket.Conn.Write. Messages reach the
+// server in the order Write was called: concurrent Writes are serialized.
+// Binary messages arrive as binary, byte for byte. A text message must be
+// valid UTF-8 (Write refuses it otherwise, as the server would).
+//
+// How Write reports the server's verdict depends on the uplink (see
+// [Uplink]): with one POST per message, Write returns after the server's
+// 204, or an [*HTTPError] naming the status and the server's text (404
+// unknown or closed token, 413 too large, 400 malformed); with the framed
+// streaming POST, Write returns once the frame was handed to the
+// transport, and a refusal ends the uplink and fails the Conn: the next
+// Write, Read or Close returns it. A Write never reports success for a
+// frame written after the uplink had already failed.
+//
+// While the event stream is reconnecting Write waits (within ctx) for the
+// new stream: a reconnected stream is a new peer on the server, with a
+// new token, and messages go to it. Messages written before the drop are
+// not sent again; with the framed uplink, the last ones written before
+// the client noticed the drop may be lost.
+//
+// If ctx ends while a frame is half-written on the streaming uplink, the
+// Conn fails, as a websocket.Conn does.
+func (c *Conn) Write(ctx context.Context, typ websocket.MessageType, p []byte) error {
+	switch typ {
+	case websocket.MessageText:
+		if !utf8.Valid(p) {
+			return errors.New("websocketsse: text message is not valid UTF-8; send it as MessageBinary")
+		}
+	case websocket.MessageBinary:
+	default:
+		return fmt.Errorf("websocketsse: unknown message type %v", typ)
+	}
+	select {
+	case c.wsem <- struct{}{}:
+	case <-c.dead:
+		return c.deadErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-c.wsem }()
+	if err := c.usable(); err != nil {
+		return err
+	}
+	tok, postURL, h2, err := c.waitToken(ctx)
+	if err != nil {
+		return err
+	}
+	if c.opts.Uplink == UplinkStream || (c.opts.Uplink == UplinkAuto && h2) {
+		return c.writeFramed(ctx, tok, postURL, typ, p)
+	}
+	return c.writePerMessage(ctx, tok, postURL, typ, p)
+}
+
+func (c *Conn) usable() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.deadErr != nil {
+		return c.deadErr
+	}
+	if c.closing {
+		return ErrClosed
+	}
+	return nil
+}
+
+// waitToken returns the current stream's token, waiting while the stream
+// reconnects.
+func (c *Conn) waitToken(ctx context.Context) (tok, postURL string, h2 bool, err error) {
+	for {
+		tok, postURL, h2, changed := c.currentToken()
+		if tok != "" {
+			return tok, postURL, h2, nil
+		}
+		select {
+		case <-changed:
+		case <-c.streamDone:
+			return "", "", false, fmt.Errorf("websocketsse: cannot write, the stream has ended: %w", c.streamErr)
+		case <-c.dead:
+			return "", "", false, c.deadErr
+		case <-ctx.Done():
+			return "", "", false, ctx.Err()
+		}
+	}
+}
+
+// awaitNewToken waits up to grace for the token to change from old to a
+// new non-empty one: what a 404 turns into when the stream was dropped
+// and is reconnecting.
+func (c *Conn) awaitNewToken(ctx context.Context, old string, grace time.Duration) (tok, postURL string, ok bool) {
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	for {
+		tok, postURL, _, changed := c.currentToken()
+		if tok != "" && tok != old {
+			return tok, postURL, true
+		}
+		select {
+		case <-changed:
+		case <-t.C:
+			return "", "", false
+		case <-c.streamDone:
+			return "", "", false
+		case <-c.ctx.Done():
+			return "", "", false
+		case <-ctx.Done():
+			return "", "", false
+		}
+	}
+}
+
+func (c *Conn) newPost(ctx context.Context, postURL, tok, contentType string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, postURL, body)
+	if err != nil {
+		return nil, fmt.Errorf("websocketsse: %w", err)
+	}
+	for k, v := range c.opts.HTTPHeader {
+		req.Header[k] = append([]string(nil), v...)
+	}
+	req.Header.Set("x-crossws-id", tok)
+	req.Header.Set("Content-Type", contentType)
+	return req, nil
+}
+
+// writePerMessage posts p as one message and waits for the answer. A 404
+// caused by a reconnect in progress is retried once, with the new token.
+func (c *Conn) writePerMessage(ctx context.Context, tok, postURL string, typ websocket.MessageType, p []byte) error {
+	err := c.post(ctx, tok, postURL, typ, p)
+	var herr *HTTPError
+	if errors.As(err, &herr) && herr.StatusCode == http.StatusNotFound {
+		if ntok, nurl, ok := c.awaitNewToken(ctx, tok, staleGrace); ok {
+			return c.post(ctx, ntok, nurl, typ, p)
+		}
+	}
+	return err
+}
+
+func (c *Conn) post(ctx context.Context, tok, postURL string, typ websocket.MessageType, p []byte) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(c.ctx, cancel)()
+	ct := "text/plain; charset=utf-8"
+	if typ == websocket.MessageBinary {
+		ct = "application/octet-stream"
+	}
+	req, err := c.newPost(ctx, postURL, tok, ct, bytes.NewReader(p))
+	if err != nil {
+		return err
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		if c.ctx.Err() != nil {
+			return ErrClosed
+		}
+		return fmt.Errorf("websocketsse: POST %s: %w", req.URL.Redacted(), err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return newHTTPError(resp)
+	}
+	discard(resp.Body)
+	return nil
+}
+
+// uplink is one framed streaming POST: its body is a pipe the Writes feed
+// with one SSE event per message.
+type uplink struct {
+	token string
+	pw    *io.PipeWriter
+	done  chan struct{} // closed when the POST has its answer
+	err   error         // the answer's error, set before done is closed
+	ended atomic.Bool   // the client ended it (Close, or its token went stale)
+	frame []byte        // reused encoding buffers, under wsem
+	b64   []byte
+}
+
+var errUplinkEnded = errors.New("websocketsse: the server ended the uplink")
+
+func (c *Conn) writeFramed(ctx context.Context, tok, postURL string, typ websocket.MessageType, p []byte) error {
+	if up := c.up; up != nil {
+		select {
+		case <-up.done:
+			c.up = nil
+			if up.err != nil && up.token == tok {
+				return up.err
+			}
+		default:
+			if up.token != tok {
+				up.end()
+				c.up = nil
+			}
+		}
+	}
+	if c.up == nil {
+		up, err := c.openUplink(tok, postURL)
+		if err != nil {
+			return err
+		}
+		c.up = up
+	}
+	up := c.up
+	ev := sse.Event{Data: p}
+	if typ == websocket.MessageBinary {
+		up.b64 = base64.StdEncoding.AppendEncode(up.b64[:0], p)
+		ev = sse.Event{Type: "binary", Data: up.b64}
+	}
+	frame, err := sse.AppendEvent(up.frame[:0], ev)
+	if err != nil {
+		return fmt.Errorf("websocketsse: %w", err)
+	}
+	stop := context.AfterFunc(ctx, func() { up.pw.CloseWithError(ctx.Err()) })
+	_, werr := up.pw.Write(frame)
+	if !stop() {
+		err := fmt.Errorf("websocketsse: write interrupted, uplink aborted: %w", ctx.Err())
+		c.fail(err)
+		return err
+	}
+	if cap(frame) <= 1<<16 { // keep small buffers only
+		up.frame = frame[:0]
+	}
+	if cap(up.b64) > 1<<16 {
+		up.b64 = nil
+	}
+	if werr == nil {
+		return nil
+	}
+	// The uplink ended under this Write: report the server's answer.
+	select {
+	case <-up.done:
+		if up.err != nil {
+			return up.err
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return fmt.Errorf("websocketsse: message not sent: %w", errUplinkEnded)
+}
+
+func (c *Conn) openUplink(tok, postURL string) (*uplink, error) {
+	pr, pw := io.Pipe()
+	req, err := c.newPost(c.ctx, postURL, tok, "text/event-stream", pr)
+	if err != nil {
+		return nil, err
+	}
+	req.ContentLength = -1
+	up := &uplink{token: tok, pw: pw, done: make(chan struct{})}
+	// Closing the Conn ends the body, or the transport could wait on it
+	// forever (HTTP/1.1 waits for the body after an early answer).
+	stop := context.AfterFunc(c.ctx, func() { pw.CloseWithError(ErrClosed) })
+	c.wg.Add(1)
+	go func() {
+		defer stop()
+		c.runUplink(up, req, pr)
+	}()
+	return up, nil
+}
+
+// runUplink owns one framed POST until its answer. A refusal fails the
+// Conn, unless the client ended the uplink itself or the refusal is a 404
+// because the stream is reconnecting (its token went stale).
+func (c *Conn) runUplink(up *uplink, req *http.Request, pr *io.PipeReader) {
+	defer c.wg.Done()
+	resp, err := c.client.Do(req)
+	if err != nil {
+		err = fmt.Errorf("websocketsse: uplink POST %s: %w", req.URL.Redacted(), err)
+	} else if resp.StatusCode/100 != 2 {
+		err = newHTTPError(resp)
+	} else {
+		discard(resp.Body)
+	}
+	up.err = err
+	close(up.done)
+	if err != nil {
+		pr.CloseWithError(err)
+	} else {
+		pr.CloseWithError(errUplinkEnded)
+	}
+	if err == nil || up.ended.Load() || c.ctx.Err() != nil {
+		return
+	}
+	var herr *HTTPError
+	if errors.As(err, &herr) && herr.StatusCode == http.StatusNotFound && c.goesStale(up.token, staleGrace) {
+		return
+	}
+	c.fail(err)
+}
+
+// goesStale reports whether tok stops being the current token within
+// grace.
+func (c *Conn) goesStale(tok string, grace time.Duration) bool {
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	for {
+		cur, _, _, changed := c.currentToken()
+		if cur != tok {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-t.C:
+			return false
+		case <-c.ctx.Done():
+			return false
+		}
+	}
+}
+
+// end closes the uplink's body without waiting for the answer.
+func (up *uplink) end() {
+	up.ended.Store(true)
+	_ = up.pw.Close()
+}
+
+// finish ends the uplink and waits for its answer or timeout. It returns
+// the answer's error.
+func (up *uplink) finish(timeout <-chan time.Time) error {
+	up.end()
+	select {
+	case <-up.done:
+		return up.err
+	case <-timeout:
+		return nil
+	}
+}

@@ -2,7 +2,7 @@
 # installs what the tests need (Node packages, servers, Chromium) from the
 # project's own files first, so it passes on a fresh machine.
 GO ?= go
-GOTEST_FLAGS ?= -race -count=1 -timeout 20m
+GOTEST_FLAGS ?= -race -count=1 -parallel 8 -timeout 30m
 
 .PHONY: test deps lint fmt vet bench
 
@@ -13,6 +13,16 @@ test: deps vet
 deps:
 	@if [ ! -d testdata/node/node_modules ] || [ testdata/node/package-lock.json -nt testdata/node/node_modules ]; then \
 		npm ci --prefix testdata/node --no-audit --no-fund; \
+	fi
+	@# The browser tests (internal/browsertest, examples/*) drive Debian's Chromium.
+	@if [ ! -x /usr/bin/chromium ]; then \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends chromium; \
+	fi
+	@# The broker tests (pubsub/redis, pubsub/nats) start their own servers from Debian's packages.
+	@if ! command -v redis-server >/dev/null || { ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ]; }; then \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server nats-server; \
 	fi
 
 vet:

@@ -28,7 +28,8 @@ var transport = suite.Transport{
 		c.SetReadLimit(-1)
 		return c, nil
 	},
-	CloseCodes: true,
+	CloseCodes:       true,
+	ClientCloseCodes: true,
 }
 
 func TestSuite(t *testing.T) {

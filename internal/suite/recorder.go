@@ -2,6 +2,7 @@ package suite
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/anyws/anyws"
@@ -18,6 +19,8 @@ type recorder struct {
 	closed   chan *anyws.Peer // every Close, in order
 	errs     chan error
 	inFlight map[*anyws.Peer]int
+	// delivered counts Message hook calls, for Transport.SyncWrites.
+	delivered atomic.Int64
 
 	// Optional behaviour, set before the hub is used.
 	onOpen    func(p *anyws.Peer)
@@ -49,6 +52,7 @@ func (r *recorder) hooks() anyws.Hooks {
 			}
 		},
 		Message: func(p *anyws.Peer, m anyws.Message) {
+			defer r.delivered.Add(1)
 			r.mu.Lock()
 			s := r.state[p]
 			r.inFlight[p]++

@@ -36,4 +36,15 @@ type Transport struct {
 	// CloseCodes is true when the client sees the server's close code
 	// and reason (WebSocket, websocketsse), so the suite checks them.
 	CloseCodes bool
+	// ClientCloseCodes is true when the server sees the code and reason a
+	// client closes with (WebSocket has a close frame; SSE does not).
+	ClientCloseCodes bool
+	// TextUplink is true when clients can send text only (crossws's raw
+	// streaming POST): the suite skips binary uplink checks.
+	TextUplink bool
+	// SyncWrites makes the suite wait until the server has delivered each
+	// message before it writes the next: for transports without message
+	// boundaries (crossws's raw streaming POST), where two writes in
+	// flight may arrive as one message.
+	SyncWrites bool
 }

@@ -1,0 +1,123 @@
+// Scenarios the Go tests run in the browser (internal/browsertest). Each
+// window.* function returns a promise of a JSON value; waits are bounded
+// by the Go side's tab timeout.
+import { AnyWS } from "/anyws.js";
+
+window.AnyWS = AnyWS;
+
+// describe turns a message into a comparable string.
+const describe = (data) =>
+  typeof data === "string" ? data : "bin:" + Array.from(new Uint8Array(data)).join(",");
+
+// echo connects, sends texts and one binary message to a server that
+// echoes each one, and returns what came back, in order, then closes.
+window.echo = async (url, options, count) => {
+  const ws = new AnyWS(url, { minDelay: 100, maxDelay: 500, ...options });
+  ws.binaryType = "arraybuffer";
+  const sent = ["hello", "two\nlines", "ünïcödé ✓"];
+  for (let i = 0; i < count; i++) sent.push("m" + i);
+  const got = [];
+  const errors = [];
+  ws.addEventListener("error", (e) => errors.push(e.message));
+  const all = new Promise((resolve) => {
+    ws.onmessage = (e) => {
+      got.push(describe(e.data));
+      if (got.length === sent.length + 2) resolve();
+    };
+  });
+  await new Promise((resolve) => { ws.onopen = resolve; });
+  const opened = { transport: ws.transport, uplink: ws.uplink, readyState: ws.readyState };
+  for (const m of sent) ws.send(m);
+  ws.send(new Uint8Array([0, 1, 2, 254, 255]));
+  await all;
+  const closed = new Promise((resolve) => { ws.onclose = resolve; });
+  ws.close(1000, "bye");
+  const ce = await closed;
+  return {
+    ...opened, got, errors,
+    want: ["welcome " + opened.transport, ...sent, "bin:0,1,2,254,255"],
+    close: { type: ce.constructor.name, code: ce.code, wasClean: ce.wasClean, willReconnect: ce.willReconnect },
+    finalState: ws.readyState,
+  };
+};
+
+// clients holds long-lived clients by name, with what happened to them.
+const clients = {};
+
+// start opens a named client and resolves once it is open.
+window.start = (name, url, options) => {
+  const ws = new AnyWS(url, { minDelay: 100, maxDelay: 500, ...options });
+  const log = { messages: [], events: [], errors: [] };
+  clients[name] = { ws, log };
+  ws.addEventListener("message", (e) => log.messages.push(describe(e.data)));
+  ws.addEventListener("open", () => log.events.push("open:" + ws.transport));
+  ws.addEventListener("close", (e) => log.events.push("close:" + e.code));
+  ws.addEventListener("reconnecting", () => log.events.push("reconnecting"));
+  ws.addEventListener("error", (e) => {
+    log.errors.push({ message: e.message, unsent: e.unsent === undefined ? null : describe(e.unsent) });
+  });
+  return new Promise((resolve) => ws.addEventListener("open", () => resolve({ transport: ws.transport, uplink: ws.uplink }), { once: true }));
+};
+
+// waitFor resolves with the client's log once pred(log) holds.
+const waitFor = (name, pred) => new Promise((resolve) => {
+  const { ws, log } = clients[name];
+  const check = () => {
+    if (!pred(log)) return false;
+    for (const t of ["message", "error", "open", "close"]) ws.removeEventListener(t, check);
+    resolve(log);
+    return true;
+  };
+  if (check()) return;
+  for (const t of ["message", "error", "open", "close"]) ws.addEventListener(t, check);
+});
+
+window.waitMessage = (name, text) => waitFor(name, (log) => log.messages.includes(text));
+window.waitErrors = (name, n) => waitFor(name, (log) => log.errors.length >= n);
+window.send = (name, data) => clients[name].ws.send(data);
+window.state = (name) => ({ transport: clients[name].ws.transport, uplink: clients[name].ws.uplink, readyState: clients[name].ws.readyState, ...clients[name].log });
+window.stop = (name) => {
+  const { ws } = clients[name];
+  const closed = new Promise((resolve) => ws.addEventListener("close", (e) => resolve(e.code), { once: true }));
+  ws.close(1000, "done");
+  return closed;
+};
+
+// nativeWebSocket echoes a text and a binary message with the browser's
+// own WebSocket.
+window.nativeWebSocket = async (url) => {
+  const ws = new WebSocket(url);
+  ws.binaryType = "arraybuffer";
+  const got = [];
+  const done = new Promise((resolve, reject) => {
+    ws.onmessage = (e) => {
+      got.push(describe(e.data));
+      if (got.length === 3) resolve();
+    };
+    ws.onerror = () => reject(new Error("WebSocket error"));
+  });
+  await new Promise((resolve) => { ws.onopen = resolve; });
+  ws.send("ping");
+  ws.send(new Uint8Array([7, 8, 9]));
+  await done;
+  const closed = new Promise((resolve) => { ws.onclose = (e) => resolve(e.code); });
+  ws.close(1000, "bye");
+  return { got, close: await closed };
+};
+
+// nativeEventSource collects n messages from the browser's own
+// EventSource, then closes it.
+window.nativeEventSource = (url, n) => new Promise((resolve, reject) => {
+  const es = new EventSource(url);
+  const got = [];
+  es.onmessage = (e) => {
+    got.push(e.data);
+    if (got.length === n) {
+      es.close();
+      resolve(got);
+    }
+  };
+  es.onerror = () => {
+    if (es.readyState === EventSource.CLOSED) reject(new Error("EventSource failed"));
+  };
+});

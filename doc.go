@@ -1,0 +1,47 @@
+// Package anyws is realtime messaging over any transport: an application
+// writes one set of [Hooks] against one [Peer] type with pub/sub topics,
+// and adapters serve them over WebSocket, one-way Server-Sent Events, and
+// bidirectional SSE (an EventSource stream plus HTTP POST uplinks).
+//
+// # Where to start
+//
+// Create a [Hub] with [New], mount an adapter on it, and publish:
+//
+//	hub := anyws.New(anyws.Hooks{
+//		Open:    func(p *anyws.Peer) { p.Subscribe("chat") },
+//		Message: func(p *anyws.Peer, m anyws.Message) { p.Publish("chat", m.Text()) },
+//	}, nil)
+//	mux.Handle("/_ws", auto.New(hub, nil)) // github.com/anyws/anyws/adapters/auto
+//	hub.Publish("chat", "hello")
+//	defer hub.Shutdown(ctx)
+//
+// The adapters live in their own packages: adapters/auto (every transport
+// on one URL, and the browser client), adapters/websocket, adapters/sse.
+// Go programs connect over SSE with the websocketsse package.
+//
+// # Design
+//
+// The root package does not import the adapters; they import it and drive
+// peers through a small seam ([Hub.Upgrade], [Hub.Connect], [Session]).
+// That is why the all-transports handler is a package of its own
+// (adapters/auto) rather than a Hub method: one more import keeps the
+// dependency graph acyclic and each adapter usable alone.
+//
+// Each peer has a bounded outbound queue ([Options]). [Peer.Send] and
+// [Hub.Publish] only append to queues and never block; the goroutine that
+// serves the connection takes everything queued in one batch and writes
+// it, with a deadline and without holding a lock. A published message is
+// one [Frame] shared by every subscriber, encoded once per transport. A
+// peer that falls too far behind is closed with [StatusTryAgainLater]
+// (or, with [OverflowDrop], loses the messages that did not fit).
+//
+// Topics are routed by the pubsub package: a topic index for local
+// fan-out and a Broker interface through which Hubs on several nodes
+// relay publishes.
+//
+// # Hooks and goroutines
+//
+// For one peer, Open runs first, Message calls run one at a time in
+// arrival order, Close runs exactly once, and nothing runs after Close.
+// See [Hooks] for which goroutine runs what.
+package anyws

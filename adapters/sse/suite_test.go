@@ -41,7 +41,6 @@ func TestSuite(t *testing.T) {
 	}
 }
 
-
 func serveSuite(t testing.TB, hub *anyws.Hub, m mode, bidir bool) (string, *http.Client) {
 	srv := httptest.NewUnstartedServer(adapter.New(hub, &adapter.Options{Bidirectional: bidir}))
 	client := startServer(t.(*testing.T), srv, m)

@@ -46,7 +46,32 @@
 //   - Always call Close or CloseNow: they stop the Conn's goroutines and
 //     close the default client's idle connections.
 //
-// Interop with crossws's own SSE adapter: crossws has no framed uplink
-// (it reads a streaming POST as raw chunks), so against crossws use
-// [UplinkPerMessage], which is what [UplinkAuto] does over HTTP/1.1.
+// # Talking to crossws
+//
+// Dial works against crossws's own SSE adapter (crossws/adapters/sse with
+// bidir: true, 0.4): the stream, its x-crossws-id token, one POST per
+// message (crossws answers 200 rather than 204; any 2xx is success) and
+// pub/sub between clients are tested against crossws 0.4.17 on Node
+// (crossws_test.go). Use [UplinkPerMessage], which is also what
+// [UplinkAuto] picks over HTTP/1.1. Over HTTP/2 UplinkAuto would pick the
+// framed stream, so set UplinkPerMessage explicitly when a crossws
+// server sits behind an HTTP/2 front end.
+//
+// crossws has no message framing on its uplink: it decodes every POST
+// body as text and hands each chunk it happens to read to its Message
+// hook. Its own client's raw stream mode relies on that, and so it
+// cannot keep message boundaries: two messages may arrive as one, or one
+// as two, wherever the network cut the body. websocketsse's framed
+// uplink ([UplinkStream]) is no better there: crossws does not know it,
+// so the application gets the SSE framing ("data: ...\n\n") as text,
+// complete and in order but with no reliable message boundaries. One POST per message
+// avoids it for small messages only, because crossws also cuts a large
+// body where it reads it (a 1 MiB message arrives as many). Also:
+//
+//   - a binary message reaches crossws as text (decoded as UTF-8);
+//   - an empty message is dropped (no chunk, no Message hook);
+//   - crossws joins the lines of a multi-line message with commas on the
+//     way down, so "a\nb" sent by the server is read as "a,data: b";
+//   - the uplink token is crossws's public peer id, which its
+//     applications may show to other users.
 package websocketsse

@@ -2,17 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/anyws/anyws/internal/loopback"
 )
 
 // defaultPort is crossws's usual development port, used when neither PORT
@@ -44,7 +43,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if *port == "" {
 		*port = defaultPort
 	}
-	lns, err := listen(*port)
+	lns, err := loopback.Listen(*port, os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -54,63 +53,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// POSTs stay open for as long as the peer lives; the adapters put a
 	// deadline on each write themselves.
 	srv := &http.Server{Handler: newHandler(hub), ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, len(lns))
-	for _, ln := range lns {
-		go func() { served <- srv.Serve(ln) }()
-	}
-	fmt.Fprintf(stdout, "crossws-demo: listening on http://localhost:%s/ (%s)\n", portOf(lns[0]), addrs(lns))
+	fmt.Fprintf(stdout, "crossws-demo: listening on http://localhost:%s/ (%s)\n", loopback.Port(lns[0]), loopback.Addrs(lns))
 
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-served:
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	// Close the peers first: an open SSE stream is an active request,
-	// which http.Server.Shutdown would otherwise wait for.
-	err = errors.Join(serveErr, hub.Shutdown(sctx), srv.Shutdown(sctx))
-	for range lns {
-		if e := <-served; !errors.Is(e, http.ErrServerClosed) && serveErr == nil {
-			err = errors.Join(err, e)
-		}
-	}
-	return err
-}
-
-// listen opens 127.0.0.1:port and [::1]:port: clients that resolve
-// "localhost" may try either, and net.Listen("tcp", "localhost:port")
-// binds only one. Port 0 picks a free port on 127.0.0.1 and reuses it on
-// [::1]. A machine without IPv6 gets the IPv4 listener alone.
-func listen(port string) ([]net.Listener, error) {
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return nil, fmt.Errorf("port %q is not a TCP port number (set PORT or -port)", port)
-	}
-	v4, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
-	if err != nil {
-		return nil, fmt.Errorf("listen on 127.0.0.1: %w", err)
-	}
-	v6, err := net.Listen("tcp", net.JoinHostPort("::1", portOf(v4)))
-	switch {
-	case err == nil:
-		return []net.Listener{v4, v6}, nil
-	case errors.Is(err, syscall.EADDRINUSE):
-		_ = v4.Close()
-		return nil, fmt.Errorf("listen on [::1]: %w", err)
-	default:
-		fmt.Fprintf(os.Stderr, "crossws-demo: no IPv6 loopback (%v): serving 127.0.0.1 only\n", err)
-		return []net.Listener{v4}, nil
-	}
-}
-
-func portOf(ln net.Listener) string {
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-}
-
-func addrs(lns []net.Listener) string {
-	s := lns[0].Addr().String()
-	for _, ln := range lns[1:] {
-		s += " and " + ln.Addr().String()
-	}
-	return s
+	return loopback.Serve(ctx, srv, lns, hub.Shutdown, shutdownTimeout)
 }

@@ -35,5 +35,9 @@ lint: vet
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
+# bench runs the micro-benchmarks briefly and a short run of the load tool
+# against the bare controls (a few minutes on 2 cores). The full run is
+# `go run ./cmd/anyws-bench`; docs/performance.md has the method and figures.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200ms ./...
+	$(GO) run ./cmd/anyws-bench -short

@@ -4,15 +4,21 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/internal/sse"
 )
 
-// maxKeptBuffer is the largest write buffer a stream keeps between
-// batches; a bigger one (after a burst) is dropped for the GC.
+// maxKeptBuffer is the largest write buffer returned to streamBufs; a
+// bigger one (after a burst) is dropped for the GC.
 const maxKeptBuffer = 256 << 10
+
+// streamBufs holds write buffers between batches, shared by all streams:
+// an idle stream holds none, so 10,000 quiet subscribers cost no buffer
+// memory, and a busy one reuses what another has just written.
+var streamBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // serveStream serves one peer on the request's goroutine, which is the
 // only writer of the response: it writes everything queued for the peer
@@ -104,17 +110,26 @@ func writeUpgradeError(w http.ResponseWriter, r *http.Request, err error) {
 
 // stream is the writer side of one SSE response.
 type stream struct {
-	h   *Handler
-	w   http.ResponseWriter
-	rc  *http.ResponseController
-	s   *anyws.Session
-	buf []byte
+	h  *Handler
+	w  http.ResponseWriter
+	rc *http.ResponseController
+	s  *anyws.Session
+	bp *[]byte // the buffer from streamBufs being filled, until write
+}
+
+// buffer returns an empty buffer from streamBufs to append a batch to;
+// write gives it back.
+func (st *stream) buffer() []byte {
+	if st.bp == nil {
+		st.bp = streamBufs.Get().(*[]byte)
+	}
+	return (*st.bp)[:0]
 }
 
 // run writes until the peer must end and returns why.
 func (st *stream) run(ctx context.Context, token string) anyws.CloseInfo {
 	s := st.s
-	buf := st.buf[:0]
+	buf := st.buffer()
 	if st.h.opts.Retry > 0 {
 		buf = sse.AppendRetry(buf, st.h.opts.Retry)
 	}
@@ -153,7 +168,7 @@ func (st *stream) run(ctx context.Context, token string) anyws.CloseInfo {
 			if len(batch) == 0 {
 				continue
 			}
-			if err := st.write(appendFrames(st.buf[:0], batch)); err != nil {
+			if err := st.write(appendFrames(st.buffer(), batch)); err != nil {
 				return st.writeFailed(err)
 			}
 			s.Written(batch)
@@ -165,7 +180,7 @@ func (st *stream) run(ctx context.Context, token string) anyws.CloseInfo {
 			// way for a client to leave: 1001, like a browser tab closing.
 			return anyws.CloseInfo{Code: anyws.StatusGoingAway, Reason: "client went away", Err: context.Cause(ctx)}
 		case <-keepAlive:
-			if err := st.write(sse.AppendComment(st.buf[:0], "keep-alive")); err != nil {
+			if err := st.write(sse.AppendComment(st.buffer(), "keep-alive")); err != nil {
 				return st.writeFailed(err)
 			}
 		}
@@ -179,7 +194,7 @@ func (st *stream) run(ctx context.Context, token string) anyws.CloseInfo {
 // close event (unless it is abrupt).
 func (st *stream) close() anyws.CloseInfo {
 	code, reason, abrupt, discard := st.s.CloseRequest()
-	buf := st.buf[:0]
+	buf := st.buffer()
 	if !discard {
 		buf = appendFrames(buf, st.s.Take())
 	}
@@ -207,13 +222,9 @@ func (st *stream) writeFailed(err error) anyws.CloseInfo {
 }
 
 // write sends buf as one write and one flush under Options.WriteTimeout,
-// then keeps buf for the next batch.
+// then returns the buffer to streamBufs.
 func (st *stream) write(buf []byte) error {
-	if cap(buf) <= maxKeptBuffer {
-		st.buf = buf[:0]
-	} else {
-		st.buf = nil
-	}
+	defer st.release(buf)
 	_ = st.rc.SetWriteDeadline(time.Now().Add(st.h.opts.WriteTimeout))
 	_, err := st.w.Write(buf)
 	if err == nil {
@@ -223,6 +234,19 @@ func (st *stream) write(buf []byte) error {
 	// chunk) can still be written after a long quiet period.
 	_ = st.rc.SetWriteDeadline(time.Time{})
 	return err
+}
+
+// release gives buf (grown from buffer) back to streamBufs.
+func (st *stream) release(buf []byte) {
+	bp := st.bp
+	st.bp = nil
+	if bp == nil {
+		bp = new([]byte)
+	}
+	if cap(buf) <= maxKeptBuffer {
+		*bp = buf[:0]
+		streamBufs.Put(bp)
+	}
 }
 
 func appendFrames(dst []byte, batch []*anyws.Frame) []byte {

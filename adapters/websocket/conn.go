@@ -12,7 +12,7 @@ import (
 
 // serve owns conn until the peer is finished: it writes queued frames,
 // pings, and closes; a reader goroutine delivers messages.
-func (h *Handler) serve(conn *ws.Conn, s *anyws.Session) {
+func (h *Handler) serve(conn *ws.Conn, bc *batchConn, s *anyws.Session) {
 	conn.SetReadLimit(h.opts.ReadLimit)
 	readDone := make(chan anyws.CloseInfo, 1)
 	go h.read(conn, s, readDone)
@@ -23,7 +23,7 @@ func (h *Handler) serve(conn *ws.Conn, s *anyws.Session) {
 		defer t.Stop()
 		tick = t.C
 	}
-	info := h.loop(conn, s, readDone, tick)
+	info := h.loop(conn, bc, s, readDone, tick)
 	_ = conn.CloseNow()
 	for range readDone {
 		// Wait for the reader to end: no Message hook may run after Close.
@@ -31,11 +31,11 @@ func (h *Handler) serve(conn *ws.Conn, s *anyws.Session) {
 	s.Finish(info)
 }
 
-func (h *Handler) loop(conn *ws.Conn, s *anyws.Session, readDone chan anyws.CloseInfo, tick <-chan time.Time) anyws.CloseInfo {
+func (h *Handler) loop(conn *ws.Conn, bc *batchConn, s *anyws.Session, readDone chan anyws.CloseInfo, tick <-chan time.Time) anyws.CloseInfo {
 	for {
 		select {
 		case <-s.Wake():
-			if err := h.writeBatch(conn, s); err != nil {
+			if err := h.writeBatch(conn, bc, s); err != nil {
 				select {
 				case <-s.Closing():
 					// The write was aborted by a close that drops the queue.
@@ -49,7 +49,7 @@ func (h *Handler) loop(conn *ws.Conn, s *anyws.Session, readDone chan anyws.Clos
 		case <-s.Closing():
 			code, reason, abrupt, discard := s.CloseRequest()
 			if !discard {
-				_ = h.writeBatch(conn, s)
+				_ = h.writeBatch(conn, bc, s)
 			}
 			if !abrupt {
 				_ = conn.Close(ws.StatusCode(code), reason)
@@ -68,14 +68,16 @@ func (h *Handler) loop(conn *ws.Conn, s *anyws.Session, readDone chan anyws.Clos
 	}
 }
 
-// writeBatch writes everything queued under one deadline.
-func (h *Handler) writeBatch(conn *ws.Conn, s *anyws.Session) error {
+// writeBatch writes everything queued under one deadline, as one write
+// system call (see batchConn).
+func (h *Handler) writeBatch(conn *ws.Conn, bc *batchConn, s *anyws.Session) error {
 	batch := s.Take()
 	if len(batch) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(s.WriteContext(), h.opts.WriteTimeout)
 	defer cancel()
+	bc.begin()
 	for _, f := range batch {
 		m := f.Message()
 		typ := ws.MessageText
@@ -83,8 +85,12 @@ func (h *Handler) writeBatch(conn *ws.Conn, s *anyws.Session) error {
 			typ = ws.MessageBinary
 		}
 		if err := conn.Write(ctx, typ, m.Bytes()); err != nil {
+			bc.discard()
 			return err
 		}
+	}
+	if err := bc.flush(ctx, h.opts.WriteTimeout); err != nil {
+		return err
 	}
 	s.Written(batch)
 	return nil

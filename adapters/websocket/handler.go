@@ -59,7 +59,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.opts.DisableCompression {
 		mode = ws.CompressionDisabled
 	}
-	conn, err := ws.Accept(w, r, &ws.AcceptOptions{
+	bw := &batchWriter{ResponseWriter: w}
+	conn, err := ws.Accept(bw, r, &ws.AcceptOptions{
 		Subprotocols:       protos,
 		InsecureSkipVerify: true, // origin.Check above applied our rule
 		CompressionMode:    mode,
@@ -72,7 +73,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = conn.Close(ws.StatusGoingAway, "server shutting down")
 		return
 	}
-	h.serve(conn, s)
+	h.serve(conn, bw.conn, s)
 }
 
 // writeUpgradeError answers a refused upgrade with a plain HTTP response

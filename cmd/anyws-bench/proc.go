@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// server is a child process serving one implementation.
+type server struct {
+	impl  string
+	addr  string // 127.0.0.1:port
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+}
+
+// startServer runs this binary with -server impl and reads the address
+// it listens on.
+func startServer(impl string, queue, sndbuf int, writeTimeout time.Duration) (*server, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("anyws-bench: find own binary: %w", err)
+	}
+	cmd := exec.Command(exe, "-server", impl, "-queue", fmt.Sprint(queue), "-write-timeout", writeTimeout.String(), "-sndbuf", fmt.Sprint(sndbuf))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("anyws-bench: start server: %w", err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("anyws-bench: server %s did not start: %w", impl, err)
+	}
+	return &server{impl: impl, addr: strings.TrimSpace(line), cmd: cmd, stdin: stdin}, nil
+}
+
+// stop asks the child to shut down and waits for it, killing it after a
+// grace period.
+func (s *server) stop() {
+	_ = s.stdin.Close()
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func (s *server) url(scheme, path string) string { return scheme + "://" + s.addr + path }
+
+// stats asks the child for its memory and peer count; gc first runs a
+// full collection and returns freed memory to the OS.
+func (s *server) stats(gc bool) (serverStats, error) {
+	u := s.url("http", "/stats")
+	if gc {
+		u += "?gc=1"
+	}
+	resp, err := controlClient.Get(u)
+	if err != nil {
+		return serverStats{}, err
+	}
+	defer resp.Body.Close()
+	var st serverStats
+	err = json.NewDecoder(resp.Body).Decode(&st)
+	return st, err
+}
+
+// publish makes the server publish n events of size bytes at rate per
+// second (0: at once), returning when it has.
+func (s *server) publish(n, size int, rate float64) error {
+	resp, err := controlClient.Post(s.url("http", fmt.Sprintf("/publish?n=%d&size=%d&rate=%g", n, size, rate)), "", nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("anyws-bench: publish: %s: %s", resp.Status, b)
+	}
+	return nil
+}
+
+// waitPeers waits until the server counts want peers, or timeout.
+func (s *server) waitPeers(want int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		st, err := s.stats(false)
+		if err == nil && st.Peers == want {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("anyws-bench: %s server has %d peers, want %d", s.impl, st.Peers, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+var controlClient = &http.Client{Timeout: 5 * time.Minute}
+
+// sourceAddrs spreads client connections over 127.0.0.2…127.0.0.17, so
+// tens of thousands of connections (and their TIME_WAIT) never exhaust
+// the ephemeral ports of one source address.
+var sourceAddrs = func() []*net.TCPAddr {
+	out := make([]*net.TCPAddr, 16)
+	for i := range out {
+		out[i] = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i))}
+	}
+	return out
+}()
+
+var nextSource atomic.Uint64
+
+// dialLoopback dials addr from the next 127.0.0.x source address. Only
+// loopback destinations are allowed: the tool never leaves the machine.
+func dialLoopback(ctx context.Context, network, addr string) (net.Conn, error) {
+	return dialLoopbackWith(ctx, network, addr, nil)
+}
+
+// netConn names net.Conn where a dial function's type is spelled out.
+type netConn = net.Conn
+
+// dialLoopbackWith is dialLoopback with a hook on the socket before it
+// connects (to set buffer sizes).
+func dialLoopbackWith(ctx context.Context, network, addr string, setup func(fd uintptr)) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("anyws-bench: refusing to dial %s: loopback only", addr)
+	}
+	d := net.Dialer{LocalAddr: sourceAddrs[nextSource.Add(1)%uint64(len(sourceAddrs))]}
+	if setup != nil {
+		d.Control = func(_, _ string, rc syscall.RawConn) error {
+			return rc.Control(setup)
+		}
+	}
+	return d.DialContext(ctx, network, addr)
+}
+
+// newClient is an HTTP client for many long-lived streams.
+func newClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DialContext:         dialLoopback,
+		MaxIdleConnsPerHost: 64,
+		DisableCompression:  true,
+	}}
+}
+
+// dialWS opens one WebSocket client connection.
+func dialWS(ctx context.Context, hc *http.Client, url string) (*websocket.Conn, error) {
+	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: hc})
+	if err != nil {
+		return nil, err
+	}
+	c.SetReadLimit(-1)
+	return c, nil
+}
+
+// raiseFileLimit lifts RLIMIT_NOFILE so 10,000 connections per process
+// fit; children inherit it.
+func raiseFileLimit(want uint64) {
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil {
+		return
+	}
+	if lim.Cur >= want {
+		return
+	}
+	raised := lim
+	raised.Cur = want
+	raised.Max = max(lim.Max, want) // above the hard limit needs CAP_SYS_RESOURCE
+	if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised) == nil {
+		return
+	}
+	lim.Cur = lim.Max
+	_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+}
+
+// fileLimit is the current RLIMIT_NOFILE soft limit.
+func fileLimit() uint64 {
+	var lim syscall.Rlimit
+	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	return lim.Cur
+}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/anyws/anyws"
+	"github.com/anyws/anyws/adapters/sse"
+	"github.com/anyws/anyws/adapters/websocket"
+)
+
+// anywsImpl is the system under test: one Hub behind the WebSocket, SSE
+// and bidirectional SSE adapters, with the chat hooks of the crossws
+// demo (echo to the sender, publish to the others).
+type anywsImpl struct {
+	cfg serverConfig
+	hub *anyws.Hub
+}
+
+func newAnywsImpl(cfg serverConfig) *anywsImpl {
+	hub := anyws.New(anyws.Hooks{
+		Open: func(p *anyws.Peer) { p.Subscribe("room") },
+		Message: func(p *anyws.Peer, m anyws.Message) {
+			_ = p.Send(m)
+			_ = p.Publish("room", m)
+		},
+	}, &anyws.Options{QueueMessages: cfg.queue})
+	return &anywsImpl{cfg: cfg, hub: hub}
+}
+
+func (a *anywsImpl) routes(mux *http.ServeMux) {
+	mux.Handle("/ws", websocket.New(a.hub, &websocket.Options{WriteTimeout: a.cfg.writeTimeout}))
+	mux.Handle("/sse", sse.New(a.hub, &sse.Options{WriteTimeout: a.cfg.writeTimeout}))
+	mux.Handle("/bsse", sse.New(a.hub, &sse.Options{WriteTimeout: a.cfg.writeTimeout, Bidirectional: true}))
+}
+
+func (a *anywsImpl) publish(payload []byte) {
+	_ = a.hub.Publish("room", anyws.NewMessage(payload, false))
+}
+
+func (a *anywsImpl) peers() int { return len(a.hub.Peers()) }
+
+func (a *anywsImpl) shutdown(ctx context.Context) { _ = a.hub.Shutdown(ctx) }

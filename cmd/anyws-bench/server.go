@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// serverConfig is what the parent tells a child server, by flags.
+type serverConfig struct {
+	impl         string        // "anyws" or "bare"
+	queue        int           // per-connection outbound queue bound, in messages
+	writeTimeout time.Duration // per-write deadline; a stalled client is closed after it
+	sndbuf       int           // SO_SNDBUF of accepted connections; 0 leaves the kernel's autotuning
+}
+
+// impl is what both implementations provide to the child server.
+type impl interface {
+	// routes mounts /ws, /sse and /bsse.
+	routes(mux *http.ServeMux)
+	// publish sends payload to every subscriber of the room.
+	publish(payload []byte)
+	// peers counts the open connections.
+	peers() int
+	// shutdown closes every connection.
+	shutdown(ctx context.Context)
+}
+
+// runServer is the child process: it serves until stdin closes (the
+// parent exited or is done with it) or a signal arrives.
+func runServer(cfg serverConfig) error {
+	var im impl
+	switch cfg.impl {
+	case "anyws":
+		im = newAnywsImpl(cfg)
+	case "bare":
+		im = newBareImpl(cfg)
+	default:
+		return fmt.Errorf("anyws-bench: unknown -server %q: want anyws or bare", cfg.impl)
+	}
+	mux := http.NewServeMux()
+	im.routes(mux)
+	mux.HandleFunc("POST /publish", func(w http.ResponseWriter, r *http.Request) {
+		handlePublish(w, r, im)
+	})
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("gc") != "" {
+			runtime.GC()
+			debug.FreeOSMemory()
+		}
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		_ = json.NewEncoder(w).Encode(serverStats{
+			RSS: rss(), Peers: im.peers(), Goroutines: runtime.NumGoroutine(),
+			HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse,
+			CPU: cpuTime(), WriteCalls: writeCalls(),
+		})
+	})
+	var lc net.ListenConfig
+	if cfg.sndbuf > 0 {
+		// Accepted sockets inherit the listener's buffer size: a stalled
+		// client then fills the server's socket in a few events, and the
+		// stall reaches the implementation's queue, as it would behind a
+		// real network.
+		lc.Control = func(_, _ string, rc syscall.RawConn) error {
+			return rc.Control(func(fd uintptr) {
+				_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, cfg.sndbuf)
+			})
+		}
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("anyws-bench: listen: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	fmt.Println(ln.Addr().String())
+
+	stop := make(chan struct{})
+	go func() {
+		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+		close(stop)
+	}()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case <-stop:
+	case <-sig:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	im.shutdown(ctx)
+	_ = srv.Close()
+	return nil
+}
+
+// serverStats is the answer of /stats.
+type serverStats struct {
+	RSS        int64  `json:"rss"`
+	Peers      int    `json:"peers"`
+	Goroutines int    `json:"goroutines"`
+	HeapInuse  uint64 `json:"heapInuse"`
+	StackInuse uint64 `json:"stackInuse"`
+	// CPU is the process's user+system CPU time so far: per delivered
+	// message it is a cost that a busy machine disturbs far less than
+	// throughput.
+	CPU time.Duration `json:"cpu"`
+	// WriteCalls counts the process's write system calls (syscw in
+	// /proc/self/io): per delivered message it shows batching.
+	WriteCalls int64 `json:"writeCalls"`
+}
+
+// cost is what a server spent between two stats, per delivered message.
+type cost struct {
+	cpuPerMsg    time.Duration
+	writesPerMsg float64
+}
+
+func costBetween(a, b serverStats, delivered int64) cost {
+	if delivered <= 0 {
+		return cost{}
+	}
+	return cost{
+		cpuPerMsg:    (b.CPU - a.CPU) / time.Duration(delivered),
+		writesPerMsg: float64(b.WriteCalls-a.WriteCalls) / float64(delivered),
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func writeCalls() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "syscw:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// handlePublish publishes n events of size bytes at rate events/s (0: as
+// fast as possible). Each payload starts with its sequence number and the
+// publish time in Unix nanoseconds, which the clients turn into latency.
+func handlePublish(w http.ResponseWriter, r *http.Request, im impl) {
+	q := r.URL.Query()
+	n, _ := strconv.Atoi(q.Get("n"))
+	size, _ := strconv.Atoi(q.Get("size"))
+	rate, _ := strconv.ParseFloat(q.Get("rate"), 64)
+	if n <= 0 || n > 10_000_000 {
+		http.Error(w, "anyws: n must be between 1 and 10,000,000 events", http.StatusBadRequest)
+		return
+	}
+	start := time.Now()
+	for i := range n {
+		if rate > 0 {
+			at := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+			if d := time.Until(at); d > 0 {
+				time.Sleep(d)
+			}
+		}
+		im.publish(eventPayload(i, size))
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// eventPayload is "seq unixnano " padded with 'x' to size bytes: one line,
+// so every transport carries it as is.
+func eventPayload(seq, size int) []byte {
+	b := make([]byte, 0, max(size, 40))
+	b = strconv.AppendInt(b, int64(seq), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, time.Now().UnixNano(), 10)
+	b = append(b, ' ')
+	for len(b) < size {
+		b = append(b, 'x')
+	}
+	return b
+}
+
+// parsePayload reverses eventPayload.
+func parsePayload(b []byte) (seq int, sent time.Time, ok bool) {
+	i := bytes.IndexByte(b, ' ')
+	if i < 0 {
+		return 0, time.Time{}, false
+	}
+	j := bytes.IndexByte(b[i+1:], ' ')
+	if j < 0 {
+		return 0, time.Time{}, false
+	}
+	s, err1 := strconv.Atoi(string(b[:i]))
+	ns, err2 := strconv.ParseInt(string(b[i+1:i+1+j]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, time.Time{}, false
+	}
+	return s, time.Unix(0, ns), true
+}
+
+// rss is the process's resident set size in bytes, from /proc.
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}

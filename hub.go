@@ -80,6 +80,12 @@ func New(hooks Hooks, opts *Options) *Hub {
 // NodeID is this node's id on the broker.
 func (h *Hub) NodeID() string { return h.opts.NodeID }
 
+// Broker is the started broker the Hub relays through, or nil for a
+// single node (or one whose broker failed to start). Adapters use it to
+// reach other nodes: the SSE adapter forwards an uplink POST to the node
+// holding its stream when the broker is a pubsub.Requester.
+func (h *Hub) Broker() pubsub.Broker { return h.broker }
+
 // PublishOption narrows a Hub.Publish.
 type PublishOption func(*publishOptions)
 

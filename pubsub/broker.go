@@ -1,5 +1,7 @@
 package pubsub
 
+import "context"
+
 // Message is what crosses a broker: one publish, as the Hub that made it
 // saw it.
 type Message struct {
@@ -43,4 +45,15 @@ type Broker interface {
 	// Close stops delivery and releases the broker's resources; deliver is
 	// not called after Close returns.
 	Close() error
+}
+
+// Syncer is implemented by brokers whose Subscribe, Unsubscribe and
+// Publish take effect later, on the broker's goroutines. Tests, and
+// programs that must not lose the first messages of a new topic, call
+// Sync to wait until they have.
+type Syncer interface {
+	// Sync returns once every Subscribe and Unsubscribe made before it is
+	// in effect on the server and every Publish made before it has been
+	// handed to the server (or reported lost), or with ctx's error.
+	Sync(ctx context.Context) error
 }

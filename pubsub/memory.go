@@ -1,6 +1,7 @@
 package pubsub
 
 import (
+	"context"
 	"errors"
 	"sync"
 )
@@ -18,6 +19,8 @@ type Memory struct {
 func NewMemory() *Memory { return &Memory{nodes: make(map[*memoryBroker]struct{})} }
 
 // Broker returns a new node on the bus, for one Hub.
+// It also implements Syncer (a no-op: the bus is synchronous) and
+// Requester.
 func (m *Memory) Broker() Broker { return &memoryBroker{bus: m, topics: make(map[string]bool)} }
 
 type memoryBroker struct {
@@ -27,7 +30,11 @@ type memoryBroker struct {
 	deliver func(Message)
 	topics  map[string]bool
 	closed  bool
-	wg      sync.WaitGroup // deliveries in flight
+	wg      sync.WaitGroup // deliveries and requests in flight
+
+	handlers map[string]func(context.Context, []byte) []byte
+	ctx      context.Context // ends at Close: the handlers' context
+	cancel   context.CancelFunc
 }
 
 var errClosed = errors.New("pubsub: broker closed")
@@ -39,6 +46,7 @@ func (b *memoryBroker) Start(node string, deliver func(Message), _ func(error)) 
 		return errClosed
 	}
 	b.node, b.deliver = node, deliver
+	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.mu.Unlock()
 	b.bus.mu.Lock()
 	b.bus.nodes[b] = struct{}{}
@@ -104,7 +112,70 @@ func (b *memoryBroker) Close() error {
 	b.bus.mu.Unlock()
 	b.mu.Lock()
 	b.closed = true
+	if b.cancel != nil {
+		b.cancel()
+	}
 	b.mu.Unlock()
 	b.wg.Wait()
 	return nil
+}
+
+// Sync returns at once, the bus being synchronous, or errClosed.
+func (b *memoryBroker) Sync(context.Context) error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return errClosed
+	}
+	return nil
+}
+
+func (b *memoryBroker) Handle(service string, fn func(context.Context, []byte) []byte) (stop func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.handlers == nil {
+		b.handlers = make(map[string]func(context.Context, []byte) []byte)
+	}
+	b.handlers[service] = fn
+	return func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		delete(b.handlers, service)
+	}
+}
+
+func (b *memoryBroker) Request(ctx context.Context, node, service string, payload []byte) ([]byte, error) {
+	b.bus.mu.RLock()
+	var target *memoryBroker
+	for n := range b.bus.nodes {
+		if n.node == node {
+			target = n
+			break
+		}
+	}
+	b.bus.mu.RUnlock()
+	if target == nil {
+		return nil, ErrNoNode
+	}
+	target.mu.RLock()
+	fn := target.handlers[service]
+	if target.closed || fn == nil {
+		target.mu.RUnlock()
+		return nil, ErrNoNode
+	}
+	target.wg.Add(1)
+	hctx := target.ctx
+	target.mu.RUnlock()
+	answer := make(chan []byte, 1)
+	payload = append([]byte(nil), payload...)
+	go func() {
+		defer target.wg.Done()
+		answer <- fn(hctx, payload)
+	}()
+	select {
+	case a := <-answer:
+		return a, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

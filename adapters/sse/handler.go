@@ -27,7 +27,9 @@ type Handler struct {
 // (406 otherwise); a browser from another origin gets 403 unless
 // Options.OriginPatterns allows it; the Upgrade hook then decides.
 func New(hub *anyws.Hub, opts *Options) *Handler {
-	return &Handler{hub: hub, opts: opts.withDefaults(), tokens: tokens{m: make(map[string]*entry)}}
+	h := &Handler{hub: hub, opts: opts.withDefaults(), tokens: tokens{m: make(map[string]*entry)}}
+	h.startForwarding()
+	return h
 }
 
 // IsStream reports whether r asks for an event stream: a GET whose Accept

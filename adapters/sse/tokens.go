@@ -16,6 +16,12 @@ import (
 type tokens struct {
 	mu sync.Mutex
 	m  map[string]*entry
+
+	// route is appended to every token when the Hub's broker can forward
+	// uplinks between nodes: it names this node and Handler (see
+	// forward.go). Set by New, read only after.
+	route string
+	fwd   *forwarder // nil without forwarding
 }
 
 // entry is registered before the stream's headers (which carry the
@@ -38,7 +44,7 @@ func (t *tokens) add() (string, *entry) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for {
-		tok := newToken()
+		tok := newToken() + t.route
 		if _, dup := t.m[tok]; !dup {
 			t.m[tok] = e
 			return tok, e

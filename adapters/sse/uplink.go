@@ -33,8 +33,12 @@ func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
 	if !h.checkOrigin(w, r) {
 		return
 	}
-	s := h.tokens.session(r.Context(), tok)
-	if s == nil {
+	var s target
+	if ls := h.tokens.session(r.Context(), tok); ls != nil {
+		s = local{ls}
+	} else if rs := h.remote(r.Context(), tok); rs != nil {
+		s = rs // the stream is on another node: forward there
+	} else {
 		notFound(w)
 		return
 	}
@@ -73,7 +77,7 @@ func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
 }
 
 // uplinkOne delivers a whole body as one message.
-func (h *Handler) uplinkOne(r *http.Request, s *anyws.Session, binary bool) error {
+func (h *Handler) uplinkOne(r *http.Request, s target, binary bool) error {
 	limit := int64(h.opts.MaxMessageBytes)
 	if r.ContentLength > limit {
 		return tooLarge(r.ContentLength, h.opts.MaxMessageBytes)
@@ -93,13 +97,13 @@ func (h *Handler) uplinkOne(r *http.Request, s *anyws.Session, binary bool) erro
 // uplinkStream runs decode over a long-lived streaming body. The body
 // has no deadline (the server's ReadTimeout is cleared), and reading stops
 // when the peer finishes, so an uplink never outlives its stream.
-func (h *Handler) uplinkStream(w http.ResponseWriter, r *http.Request, s *anyws.Session, decode func(io.Reader, func(anyws.Message) error) error) error {
+func (h *Handler) uplinkStream(w http.ResponseWriter, r *http.Request, s target, decode func(io.Reader, func(anyws.Message) error) error) error {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
 	var gone atomic.Bool
 	done := make(chan struct{})
-	stop := context.AfterFunc(s.Peer().Context(), func() {
+	stop := context.AfterFunc(s.Context(), func() {
 		defer close(done)
 		gone.Store(true)
 		_ = rc.SetReadDeadline(time.Now()) // unblocks the body's Read
@@ -113,6 +117,21 @@ func (h *Handler) uplinkStream(w http.ResponseWriter, r *http.Request, s *anyws.
 	}
 	return err
 }
+
+// target is where an uplink's messages go: the session of a stream on
+// this node, or a forwarder to the node holding it.
+type target interface {
+	// Deliver runs the peer's Message hook; anyws.ErrClosed means the
+	// peer is gone (404), an *uplinkError carries another status.
+	Deliver(anyws.Message) error
+	// Context ends when the peer is known to be gone.
+	Context() context.Context
+}
+
+// local is a stream served by this node.
+type local struct{ *anyws.Session }
+
+func (l local) Context() context.Context { return l.Peer().Context() }
 
 // uplinkError is an uplink failure with the HTTP status it is answered
 // with.

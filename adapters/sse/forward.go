@@ -1,0 +1,202 @@
+package sse
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/anyws/anyws"
+	"github.com/anyws/anyws/pubsub"
+)
+
+// Uplink routing. Behind a load balancer without sticky sessions, a
+// client's POST may land on a node other than the one holding its event
+// stream. When the Hub's broker is a pubsub.Requester, each token names
+// its owner, and a POST whose token belongs to another node is forwarded
+// there, one message at a time, and answered with the owner's verdict
+// (204, 404, 413, 400). A client that waits for each answer before its
+// next POST (crossws's client and websocketsse's UplinkPerMessage do)
+// has its messages delivered in order, as on one node.
+//
+// A routed token is <32 hex: 128 random bits>.<8 hex: the Handler>.<the
+// node id, unpadded base64url>. Only the first part is secret; the rest
+// says where to go, and a forged route reaches a node that does not know
+// the secret, which answers 404.
+
+// forwardTimeout bounds the wait for the owner's verdict on one message,
+// Message hook included: past it the POST is answered 504.
+const forwardTimeout = 10 * time.Second
+
+// forwarder is a Handler's access to the other nodes.
+type forwarder struct {
+	rq   pubsub.Requester
+	node string
+}
+
+// startForwarding turns routing on when the Hub's broker can carry
+// requests: tokens get this node's route, and the Handler answers
+// messages other nodes forward to it.
+func (h *Handler) startForwarding() {
+	rq, ok := h.hub.Broker().(pubsub.Requester)
+	if !ok {
+		return
+	}
+	var id [4]byte
+	_, _ = rand.Read(id[:])
+	hid := hex.EncodeToString(id[:])
+	node := h.hub.NodeID()
+	h.tokens.route = "." + hid + "." + base64.RawURLEncoding.EncodeToString([]byte(node))
+	h.tokens.fwd = &forwarder{rq: rq, node: node}
+	rq.Handle(service(hid), h.answerForwarded)
+}
+
+func service(handlerID string) string { return "anyws.sse." + handlerID }
+
+// parseRoute returns the node and service a routed token points to.
+func parseRoute(tok string) (node, svc string, ok bool) {
+	secret, rest, ok1 := strings.Cut(tok, ".")
+	hid, enc, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || len(secret) != 32 || len(hid) != 8 {
+		return "", "", false
+	}
+	if _, err := hex.DecodeString(hid); err != nil {
+		return "", "", false
+	}
+	n, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil || len(n) == 0 {
+		return "", "", false
+	}
+	return string(n), service(hid), true
+}
+
+// remote returns a target forwarding to the node that owns tok, or nil
+// when there is no such other node (the token is unknown here).
+func (h *Handler) remote(ctx context.Context, tok string) *remoteTarget {
+	f := h.tokens.fwd
+	if f == nil {
+		return nil
+	}
+	node, svc, ok := parseRoute(tok)
+	if !ok || node == f.node {
+		return nil
+	}
+	return &remoteTarget{f: f, ctx: ctx, node: node, svc: svc, tok: tok}
+}
+
+// remoteTarget delivers to a stream on another node. Each Deliver waits
+// for the owner's verdict, which keeps one POST's messages in order.
+type remoteTarget struct {
+	f    *forwarder
+	ctx  context.Context // the POST's
+	node string
+	svc  string
+	tok  string
+}
+
+func (rt *remoteTarget) Context() context.Context { return context.Background() }
+
+func (rt *remoteTarget) Deliver(m anyws.Message) error {
+	ctx, cancel := context.WithTimeout(rt.ctx, forwardTimeout)
+	defer cancel()
+	ans, err := rt.f.rq.Request(ctx, rt.node, rt.svc, appendForwarded(nil, rt.tok, m))
+	switch {
+	case errors.Is(err, pubsub.ErrNoNode):
+		return anyws.ErrClosed // the node is gone, and its streams with it
+	case err != nil && rt.ctx.Err() != nil:
+		return &uplinkError{status: http.StatusBadRequest, msg: "anyws: the request ended before the message was delivered", err: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &uplinkError{status: http.StatusGatewayTimeout, msg: fmt.Sprintf("anyws: the node holding this stream did not answer within %s: send the message again", forwardTimeout)}
+	case err != nil:
+		return &uplinkError{status: http.StatusBadGateway, msg: "anyws: could not reach the node holding this stream: send the message again", err: err}
+	}
+	status, msg := parseVerdict(ans)
+	switch status {
+	case http.StatusNoContent:
+		return nil
+	case http.StatusNotFound:
+		return anyws.ErrClosed
+	}
+	return &uplinkError{status: status, msg: msg}
+}
+
+// answerForwarded runs on the owner node for a message another node
+// forwarded: it checks it against this Handler's limits, delivers it, and
+// returns the verdict.
+func (h *Handler) answerForwarded(ctx context.Context, payload []byte) []byte {
+	tok, m, ok := parseForwarded(payload)
+	if !ok {
+		return appendVerdict(nil, http.StatusBadRequest, "anyws: malformed forwarded uplink message")
+	}
+	ctx, cancel := context.WithTimeout(ctx, forwardTimeout)
+	defer cancel()
+	s := h.tokens.session(ctx, tok)
+	var err error
+	switch {
+	case s == nil:
+		err = anyws.ErrClosed
+	case m.Len() > h.opts.MaxMessageBytes:
+		err = tooLarge(int64(m.Len()), h.opts.MaxMessageBytes)
+	case !m.IsBinary() && !utf8.Valid(m.Bytes()):
+		err = errInvalidText
+	default:
+		err = s.Deliver(m)
+	}
+	var ue *uplinkError
+	switch {
+	case err == nil:
+		return appendVerdict(nil, http.StatusNoContent, "")
+	case errors.As(err, &ue):
+		return appendVerdict(nil, ue.status, ue.Error())
+	default:
+		return appendVerdict(nil, http.StatusNotFound, "")
+	}
+}
+
+// appendForwarded encodes one forwarded message: flags (1: binary), the
+// token's length and bytes, then the payload.
+func appendForwarded(dst []byte, tok string, m anyws.Message) []byte {
+	var flags byte
+	if m.IsBinary() {
+		flags = 1
+	}
+	dst = append(dst, flags)
+	dst = binary.AppendUvarint(dst, uint64(len(tok)))
+	dst = append(dst, tok...)
+	return append(dst, m.Bytes()...)
+}
+
+func parseForwarded(b []byte) (tok string, m anyws.Message, ok bool) {
+	if len(b) < 1 {
+		return "", m, false
+	}
+	flags := b[0]
+	n, k := binary.Uvarint(b[1:])
+	if k <= 0 || n > uint64(len(b)-1-k) {
+		return "", m, false
+	}
+	b = b[1+k:]
+	tok = string(b[:n])
+	data := append([]byte(nil), b[n:]...)
+	return tok, anyws.NewMessage(data, flags&1 != 0), true
+}
+
+// appendVerdict encodes an HTTP status and its error text.
+func appendVerdict(dst []byte, status int, msg string) []byte {
+	dst = binary.BigEndian.AppendUint16(dst, uint16(status))
+	return append(dst, msg...)
+}
+
+func parseVerdict(b []byte) (int, string) {
+	if len(b) < 2 {
+		return http.StatusBadGateway, "anyws: malformed answer from the node holding this stream"
+	}
+	return int(binary.BigEndian.Uint16(b)), string(b[2:])
+}

@@ -1,0 +1,124 @@
+// Package clustertest runs the multi-node scenarios against a broker:
+// several Hubs, each behind its own httptest server, share one bus, and
+// real WebSocket and SSE clients are spread over them. Start with [Run];
+// the tests of each broker package call it.
+package clustertest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/anyws/anyws"
+	"github.com/anyws/anyws/adapters/sse"
+	"github.com/anyws/anyws/adapters/websocket"
+	"github.com/anyws/anyws/pubsub"
+	"github.com/stretchr/testify/require"
+)
+
+// wait bounds every wait; generous for -race on a loaded machine, never
+// a speed assertion.
+const wait = 30 * time.Second
+
+// Config is what one scenario needs from a broker's tests.
+type Config struct {
+	// NewBroker returns a new, unstarted broker; all of one Config's
+	// brokers are on one bus.
+	NewBroker func() pubsub.Broker
+	// Server is the broker's server process, for the outage scenario;
+	// nil skips it (the memory bus has no server).
+	Server interface {
+		Kill()
+		Restart()
+	}
+}
+
+// Run runs the scenarios, each on the Config newConfig returns for it.
+func Run(t *testing.T, newConfig func(t *testing.T) Config) {
+	t.Run("FanOut", func(t *testing.T) { t.Parallel(); testFanOut(t, newConfig(t)) })
+	t.Run("UplinkRouting", func(t *testing.T) { t.Parallel(); testUplinkRouting(t, newConfig(t)) })
+	t.Run("Outage", func(t *testing.T) {
+		t.Parallel()
+		cfg := newConfig(t)
+		if cfg.Server == nil {
+			t.Skip("no server to kill")
+		}
+		testOutage(t, cfg)
+	})
+}
+
+// Node is one Hub on the bus, served over WebSocket at /ws and
+// bidirectional SSE at /sse.
+type Node struct {
+	Hub    *anyws.Hub
+	Broker pubsub.Broker
+	URL    string
+	Opened chan *anyws.Peer
+	Msgs   chan anyws.Message // the Message hook's, in order
+	Errs   chan error         // Error hook calls with a nil peer
+}
+
+// NewNode starts a node; it is shut down at cleanup. topic, if not
+// empty, is subscribed by every peer in Open.
+func NewNode(t testing.TB, b pubsub.Broker, topic string) *Node {
+	t.Helper()
+	n := &Node{Broker: b, Opened: make(chan *anyws.Peer, 64), Msgs: make(chan anyws.Message, 4096), Errs: make(chan error, 4096)}
+	n.Hub = anyws.New(anyws.Hooks{
+		Open: func(p *anyws.Peer) {
+			if topic != "" {
+				p.Subscribe(topic)
+			}
+			n.Opened <- p
+		},
+		Message: func(_ *anyws.Peer, m anyws.Message) { n.Msgs <- m },
+		Error: func(p *anyws.Peer, err error) {
+			if p == nil {
+				select {
+				case n.Errs <- err:
+				default:
+				}
+			}
+		},
+	}, &anyws.Options{Broker: b})
+	require.NotNil(t, n.Hub.Broker(), "the broker did not start")
+	mux := http.NewServeMux()
+	mux.Handle("/ws", websocket.New(n.Hub, nil))
+	mux.Handle("/sse", sse.New(n.Hub, &sse.Options{Bidirectional: true}))
+	srv := httptest.NewServer(mux)
+	n.URL = srv.URL
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		_ = n.Hub.Shutdown(ctx)
+		srv.Close()
+	})
+	return n
+}
+
+// Sync waits until every node's subscriptions are in effect.
+func Sync(t testing.TB, nodes ...*Node) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for _, n := range nodes {
+		s, ok := n.Broker.(pubsub.Syncer)
+		require.True(t, ok, "the broker must implement pubsub.Syncer")
+		require.NoError(t, s.Sync(ctx))
+	}
+}
+
+func recv[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(wait):
+		require.FailNow(t, "timed out waiting for "+what)
+		panic("unreachable")
+	}
+}
+
+func label(node, seq int) string { return fmt.Sprintf("%d:%d", node, seq) }

@@ -1,0 +1,31 @@
+package nats_test
+
+import (
+	"crypto/rand"
+	"testing"
+
+	"github.com/anyws/anyws/internal/testservers"
+	"github.com/anyws/anyws/pubsub"
+	"github.com/anyws/anyws/pubsub/nats"
+	"github.com/anyws/anyws/pubsub/pubsubtest"
+	"github.com/stretchr/testify/require"
+)
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	srv := testservers.NATS(t)
+	pubsubtest.Run(t, func(t *testing.T) pubsubtest.Bus {
+		prefix := "test" + rand.Text()[:10]
+		return func() pubsub.Broker {
+			b, err := nats.New(&nats.Options{URL: srv.URL(), Prefix: prefix})
+			require.NoError(t, err)
+			return b
+		}
+	})
+}
+
+func TestNewNeedsConnOrURL(t *testing.T) {
+	t.Parallel()
+	_, err := nats.New(&nats.Options{})
+	require.ErrorContains(t, err, "Options.Conn or Options.URL")
+}

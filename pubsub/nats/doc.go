@@ -1,0 +1,28 @@
+// Package nats is a pubsub.Broker on NATS core publish/subscribe, through
+// nats.go, so that the Hubs of several nodes share topics.
+//
+// Start with [New], giving it the connection your program already has (or
+// a URL), and pass the broker to anyws.New in Options.Broker:
+//
+//	b, err := nats.New(&nats.Options{Conn: nc, Prefix: "myapp"})
+//	hub := anyws.New(hooks, &anyws.Options{Broker: b})
+//
+// Each topic is a subject, Prefix + ".t." + the topic (as is when it is
+// made of letters, digits, '-' and '_'; otherwise "=" and its unpadded
+// base64url, so dots, spaces and wildcards in topic names are never
+// patterns). Each node also answers requests from other nodes (SSE uplink
+// routing, see [pubsub.Requester]) on Prefix + ".n." + its encoded id.
+// Unrelated applications on one NATS must use different prefixes.
+//
+// # Delivery
+//
+// Delivery across nodes is at most once: core NATS keeps no history. A
+// message is at most NATS's max_payload (1 MiB by default); a larger one
+// is refused at Publish. Publish never blocks: messages go through a
+// bounded queue and one goroutine, in order. While the connection is down
+// publishes are not buffered for later (that would deliver them to
+// whichever nodes reconnected first): they are lost, counted in
+// [Broker.Stats] and reported to the fail callback, which a Hub passes to
+// its Error hook with a nil peer. nats.go reconnects and restores the
+// subscriptions by itself.
+package nats

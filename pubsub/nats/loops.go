@@ -1,0 +1,172 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/anyws/anyws/pubsub"
+	"github.com/anyws/anyws/pubsub/internal/wire"
+	gonats "github.com/nats-io/nats.go"
+)
+
+// readLoop delivers what every topic subscription received, in the order
+// the connection received it.
+func (b *Broker) readLoop() {
+	defer b.wg.Done()
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case msg := <-b.msgs:
+			e, err := wire.Decode(msg.Data)
+			if err != nil || e.Kind != wire.KindPublish || e.Msg.Node == b.node || !b.topics.Wanted(e.Msg.Topic) {
+				continue
+			}
+			if b.gate.Enter() {
+				b.stats.Delivered.Add(1)
+				b.deliver(e.Msg)
+				b.gate.Leave()
+			}
+		}
+	}
+}
+
+// controlLoop applies Subscribe and Unsubscribe, and answers Sync.
+// nats.go keeps subscriptions made while disconnected and restores them
+// all after a reconnect.
+func (b *Broker) controlLoop() {
+	defer b.wg.Done()
+	defer func() {
+		for _, s := range b.subs {
+			_ = s.Unsubscribe()
+		}
+	}()
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case <-b.topics.Wake():
+			b.apply()
+		case done := <-b.syncReq:
+			b.apply()
+			done <- nil
+		}
+	}
+}
+
+func (b *Broker) apply() {
+	add, remove := b.topics.Diff()
+	for _, t := range remove {
+		if s := b.subs[t]; s != nil {
+			_ = s.Unsubscribe()
+			delete(b.subs, t)
+		}
+	}
+	for _, t := range add {
+		s, err := b.nc.ChanSubscribe(b.topicSubject(t), b.msgs)
+		if err != nil {
+			b.fail(fmt.Errorf("nats: subscribe %q: %w", t, err))
+			continue
+		}
+		// The shared channel bounds the backlog; no per-subscription cap.
+		_ = s.SetPendingLimits(-1, -1)
+		b.subs[t] = s
+	}
+}
+
+// Sync implements pubsub.Syncer: once subscriptions are applied, a flush
+// (PING/PONG) proves the server has processed them and every publish
+// sent before.
+func (b *Broker) Sync(ctx context.Context) error {
+	if !b.usable() {
+		return errClosed
+	}
+	if err := b.out.Flush(ctx); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	select {
+	case b.syncReq <- done:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.ctx.Done():
+		return errClosed
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	for {
+		err := b.nc.FlushWithContext(ctx)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		// Disconnected: wait for the reconnect, bounded by ctx.
+		if !b.waitConnected(ctx) {
+			return ctx.Err()
+		}
+	}
+}
+
+func (b *Broker) waitConnected(ctx context.Context) bool {
+	t := newTicker()
+	defer t.Stop()
+	for !b.nc.IsConnected() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+	return true
+}
+
+// Handle implements pubsub.Requester.
+func (b *Broker) Handle(service string, fn func(ctx context.Context, payload []byte) []byte) (stop func()) {
+	return b.handlers.Handle(service, fn)
+}
+
+// Request implements pubsub.Requester with NATS request/reply; a node
+// that is gone is known at once (no responders).
+func (b *Broker) Request(ctx context.Context, node, service string, payload []byte) ([]byte, error) {
+	if !b.usable() {
+		return nil, errClosed
+	}
+	msg, err := b.nc.RequestWithContext(ctx, b.nodeSubject(node), wire.AppendRequest(nil, 0, b.node, service, payload))
+	switch {
+	case errors.Is(err, gonats.ErrNoResponders):
+		return nil, pubsub.ErrNoNode
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case err != nil:
+		return nil, fmt.Errorf("nats: request to node %q: %w", node, err)
+	}
+	e, err := wire.Decode(msg.Data)
+	if err != nil || e.Kind != wire.KindReply {
+		return nil, fmt.Errorf("nats: request to node %q: %w", node, wire.ErrMalformed)
+	}
+	if e.Status != wire.ReplyOK {
+		return nil, pubsub.ErrNoNode
+	}
+	return e.Payload, nil
+}
+
+// serveRequest runs on nats.go's goroutine for the node's subject: the
+// handler itself runs on a goroutine of its own.
+func (b *Broker) serveRequest(msg *gonats.Msg) {
+	e, err := wire.Decode(msg.Data)
+	if err != nil || e.Kind != wire.KindRequest || msg.Reply == "" {
+		return
+	}
+	b.handlers.Go(b.ctx, &b.gate, func() {
+		status, answer := wire.ReplyOK, []byte(nil)
+		if fn := b.handlers.Get(e.Service); fn != nil {
+			answer = fn(b.ctx, e.Payload)
+		} else {
+			status = wire.ReplyNoService
+		}
+		_ = msg.Respond(wire.AppendReply(nil, 0, status, answer))
+	})
+}

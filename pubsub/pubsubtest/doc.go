@@ -1,0 +1,10 @@
+// Package pubsubtest is the conformance suite every pubsub.Broker passes,
+// like testing/slogtest for slog handlers: publish and subscribe,
+// unsubscribe, many topics, binary and large payloads, concurrent
+// publishers with per-publisher order, echo suppression, namespaces,
+// close, and node-to-node requests for brokers that implement
+// pubsub.Requester.
+//
+// Start with [Run]. Brokers must implement pubsub.Syncer, which the suite
+// uses to know when a subscription is in effect instead of sleeping.
+package pubsubtest

@@ -1,0 +1,65 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/anyws/anyws/pubsub"
+	"github.com/anyws/anyws/pubsub/internal/wire"
+)
+
+// Handle implements pubsub.Requester.
+func (b *Broker) Handle(service string, fn func(ctx context.Context, payload []byte) []byte) (stop func()) {
+	return b.handlers.Handle(service, fn)
+}
+
+// Request implements pubsub.Requester: the request is published on the
+// node's channel, and the reply on this node's. Redis says how many
+// subscribers a PUBLISH reached, so a node that is gone is known at once.
+func (b *Broker) Request(ctx context.Context, node, service string, payload []byte) ([]byte, error) {
+	if !b.started.Load() || b.gate.Closed() {
+		return nil, errClosed
+	}
+	id := b.reqSeq.Add(1)
+	ch := make(chan wire.Envelope, 1)
+	b.pendMu.Lock()
+	b.pending[id] = ch
+	b.pendMu.Unlock()
+	defer func() {
+		b.pendMu.Lock()
+		delete(b.pending, id)
+		b.pendMu.Unlock()
+	}()
+	n, err := b.client.Publish(ctx, b.nodeChannel(node), wire.AppendRequest(nil, id, b.node, service, payload)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis: request to node %q: %w", node, err)
+	}
+	if n == 0 {
+		return nil, pubsub.ErrNoNode
+	}
+	select {
+	case e := <-ch:
+		if e.Status != wire.ReplyOK {
+			return nil, pubsub.ErrNoNode
+		}
+		return e.Payload, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// serveRequest runs the handler of a request on a goroutine of its own
+// and publishes its answer to the asking node.
+func (b *Broker) serveRequest(e wire.Envelope) {
+	b.handlers.Go(b.ctx, &b.gate, func() {
+		status, answer := wire.ReplyOK, []byte(nil)
+		if fn := b.handlers.Get(e.Service); fn != nil {
+			answer = fn(b.ctx, e.Payload)
+		} else {
+			status = wire.ReplyNoService
+		}
+		ctx, cancel := context.WithTimeout(b.ctx, opTimeout)
+		defer cancel()
+		_ = b.client.Publish(ctx, b.nodeChannel(e.From), wire.AppendReply(nil, e.ID, status, answer)).Err()
+	})
+}

@@ -77,6 +77,11 @@
 //     application/octet-stream, text otherwise. Answered 204 once the
 //     Message hook returned.
 //
+// The Upgrade hook runs for every uplink POST too, as in crossws: its
+// Rejection refuses the POST (an expired session, say) and its headers
+// are added to the answer; what it sets for a new peer (namespace,
+// values, sub-protocol) is ignored, since the peer exists already.
+//
 // Streams and streaming uplinks clear the server's ReadTimeout and
 // WriteTimeout for their request; every stream write has its own deadline.
 //

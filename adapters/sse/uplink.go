@@ -33,6 +33,18 @@ func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
 	if !h.checkOrigin(w, r) {
 		return
 	}
+	// The Upgrade hook sees every request, as in crossws: it may refuse a
+	// POST (say, an expired session cookie) and adds its headers to the
+	// answer. What it sets for a new peer (namespace, values) is ignored:
+	// the peer exists already.
+	u, err := h.hub.Upgrade(r, &h.opts.Hooks, "sse", nil)
+	if err != nil {
+		writeUpgradeError(w, r, err)
+		return
+	}
+	for k, v := range u.Header {
+		w.Header()[k] = append(w.Header()[k], v...)
+	}
 	var s target
 	if ls := h.tokens.session(r.Context(), tok); ls != nil {
 		s = local{ls}
@@ -42,7 +54,6 @@ func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
 		notFound(w)
 		return
 	}
-	var err error
 	switch mt := mediaType(r); {
 	case mt == "text/event-stream":
 		err = h.uplinkStream(w, r, s, func(body io.Reader, deliver func(anyws.Message) error) error {

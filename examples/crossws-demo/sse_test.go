@@ -227,6 +227,19 @@ func TestSSEUnauthorized(t *testing.T) {
 	resp, body := get(t, s.url("/?unauthorized"), http.Header{"Accept": {"text/event-stream"}})
 	requireUnauthorized(t, resp, body)
 	require.Empty(t, peersList(t, s))
+
+	// The Upgrade hook runs for uplink POSTs too (spec section 3): a POST
+	// to "?unauthorized" is refused even with a valid token, and an
+	// accepted POST carries the hook's headers.
+	c := dialSSE(t, s, "/", nil)
+	c.url += "?unauthorized"
+	resp, body = c.postRaw(c.token, strings.NewReader("ping"), "")
+	requireUnauthorized(t, resp, body)
+	c.url = strings.TrimSuffix(c.url, "?unauthorized")
+	resp, body = c.postRaw(c.token, strings.NewReader("ping"), "")
+	require.Equal(t, http.StatusNoContent, resp.StatusCode, body)
+	require.Equal(t, []string{"cross-ws"}, resp.Header.Values("X-Powered-By"))
+	require.Equal(t, "pong", c.readMessage())
 }
 
 func TestSSEUnknownToken(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/anyws/anyws"
-	"github.com/anyws/anyws/adapters/websocket"
+	"github.com/anyws/anyws/adapters/auto"
 )
 
 // anyOrigin lets pages from any origin connect, as crossws's demo does:
@@ -18,17 +18,18 @@ var anyOrigin = []string{"*"}
 // ServeHTTP). WebSocket and SSE peers share one Hub, so they chat together.
 type handler struct {
 	hub *anyws.Hub
-	ws  http.Handler
-	sse http.Handler
+	// transports serves WebSocket upgrades, SSE streams and their uplink
+	// POSTs. The demo's own dispatch runs first, in crossws's order, and
+	// hands it only the requests crossws would treat as WebSocket or SSE.
+	transports http.Handler
 }
 
 // newHandler returns the demo's one handler for every URL: main.go serves
 // it on both loopback listeners and the tests mount it on httptest.
 func newHandler(hub *anyws.Hub) http.Handler {
 	return &handler{
-		hub: hub,
-		ws:  websocket.New(hub, &websocket.Options{OriginPatterns: anyOrigin}),
-		sse: newSSE(hub),
+		hub:        hub,
+		transports: auto.New(hub, &auto.Options{OriginPatterns: anyOrigin}),
 	}
 }
 
@@ -38,14 +39,14 @@ func newHandler(hub *anyws.Hub) http.Handler {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet && hasToken(r.Header, "Upgrade", "websocket"):
-		h.ws.ServeHTTP(w, r)
+		h.transports.ServeHTTP(w, r)
 	case r.URL.Path == "/peers":
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(peersJSON(h.hub.Peers(), (*anyws.Peer).String))
 	case r.URL.Path == "/publish":
 		h.publish(w, r)
 	case r.Header.Get("Accept") == "text/event-stream" || r.Header.Get("X-Crossws-Id") != "":
-		h.sse.ServeHTTP(w, r)
+		h.transports.ServeHTTP(w, r)
 	default:
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write([]byte(indexHTML))

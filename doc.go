@@ -28,9 +28,12 @@
 // dependency graph acyclic and each adapter usable alone.
 //
 // Each peer has a bounded outbound queue ([Options]). [Peer.Send] and
-// [Hub.Publish] only append to queues and never block; the goroutine that
-// serves the connection takes everything queued in one batch and writes
-// it, with a deadline and without holding a lock. A published message is
+// [Hub.Publish] only append to queues and never block; the connection's
+// one writer takes everything queued in one batch and writes it, with a
+// deadline and without holding a lock. The SSE adapter's writer is the
+// stream's request goroutine (it owns the ResponseWriter); the WebSocket
+// adapter starts a writer only while there is something to write
+// ([Session.Notify]), so an idle WebSocket peer costs one goroutine. A published message is
 // one [Frame] shared by every subscriber, encoded once per transport. A
 // peer that falls too far behind is closed with [StatusTryAgainLater]
 // (or, with [OverflowDrop], loses the messages that did not fit).

@@ -35,10 +35,17 @@ type Peer struct {
 	dropped atomic.Int64 // messages dropped under OverflowDrop, not yet reported
 
 	closeOnce sync.Once
-	closeReq  chan struct{}      // closed when Close or CloseNow is called
-	closing   closeRequest       // written before closeReq is closed
+	closing   closeRequest       // written before closeSet is set
+	closeSet  atomic.Bool        // Close or CloseNow was called
+	closeMu   sync.Mutex         // guards closeReq
+	closeReq  chan struct{}      // made by Session.Closing on first use
 	writeCtx  context.Context    // cancelled by a close that discards the queue
 	abort     context.CancelFunc // cancels writeCtx
+
+	// notify is the adapter's callback (Session.Notify); without one,
+	// signal uses wake, made by Session.Wake on first use.
+	notify atomic.Pointer[func()]
+	wake   atomic.Pointer[chan struct{}]
 
 	hookMu sync.Mutex // serializes Open, Message and Close hooks
 	closed bool       // under hookMu: the Close hook has run
@@ -60,8 +67,10 @@ type closeRequest struct {
 func (p *Peer) ID() string { return p.id }
 
 // Request is the HTTP request that opened the peer: the WebSocket handshake
-// or the SSE GET. Its body has been consumed; its context ends when the
-// connection does.
+// or the SSE GET. Its body has been consumed. Its context ends when its
+// HTTP handler returns: for SSE when the stream ends, for WebSocket right
+// after the handshake (the adapter keeps no goroutine in the handler).
+// Use Context for the peer's lifetime; it carries the request's values.
 func (p *Peer) Request() *http.Request { return p.req }
 
 // RemoteAddr is the client's IP address, without port or brackets ("::1").
@@ -128,6 +137,9 @@ func (p *Peer) Send(data any) error {
 
 func (p *Peer) enqueue(f *Frame) error {
 	switch p.q.push(f) {
+	case pushedFirst:
+		p.signal()
+		return nil
 	case pushed:
 		return nil
 	case pushClosed:
@@ -135,10 +147,7 @@ func (p *Peer) enqueue(f *Frame) error {
 	}
 	if p.hub.opts.Overflow == OverflowDrop {
 		p.dropped.Add(1)
-		select {
-		case p.q.wake <- struct{}{}:
-		default:
-		}
+		p.signal()
 		return ErrQueueFull
 	}
 	p.requestClose(closeRequest{
@@ -218,11 +227,33 @@ func (p *Peer) CloseNow() error {
 func (p *Peer) requestClose(c closeRequest) {
 	p.closeOnce.Do(func() {
 		p.closing = c
-		close(p.closeReq)
+		p.closeMu.Lock()
+		p.closeSet.Store(true)
+		if p.closeReq != nil {
+			close(p.closeReq)
+		}
+		p.closeMu.Unlock()
 	})
 	if c.discard {
 		// Also after a graceful close was requested: CloseNow escalates it.
 		p.abort()
+	}
+	p.signal()
+}
+
+// signal tells the adapter that there is work: frames queued into an
+// empty queue, dropped messages to report, or a close to do. It holds no
+// lock while it calls the adapter's callback.
+func (p *Peer) signal() {
+	if fn := p.notify.Load(); fn != nil {
+		(*fn)()
+		return
+	}
+	if w := p.wake.Load(); w != nil {
+		select {
+		case *w <- struct{}{}:
+		default:
+		}
 	}
 }
 

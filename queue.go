@@ -30,18 +30,17 @@ type queue struct {
 
 	maxCount int
 	maxBytes int
-	wake     chan struct{} // capacity 1: "frames are queued"
 }
 
 func (q *queue) init(maxCount, maxBytes int) {
 	q.maxCount, q.maxBytes = maxCount, maxBytes
-	q.wake = make(chan struct{}, 1)
 }
 
 type pushResult int
 
 const (
-	pushed pushResult = iota
+	pushed      pushResult = iota
+	pushedFirst            // into an empty queue: the writer must be woken
 	pushClosed
 	pushFull
 )
@@ -57,12 +56,12 @@ func (q *queue) push(f *Frame) pushResult {
 		q.mu.Unlock()
 		return pushFull
 	}
+	first := len(q.frames) == 0
 	q.frames = append(q.frames, f)
 	q.buffered += n
 	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	if first {
+		return pushedFirst
 	}
 	return pushed
 }

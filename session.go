@@ -24,6 +24,12 @@ import (
 //	... loop: write s.Take() batches when s.Wake() fires, until s.Closing()
 //	    or the connection ends; call s.Deliver for each message read ...
 //	s.Finish(info)             // runs the Close hook exactly once
+//
+// An adapter that must not keep a goroutine waiting while a peer is idle
+// (the WebSocket adapter returns from the request after the hijack) calls
+// s.Notify(fn) instead of waiting on Wake and Closing: fn starts a writer
+// goroutine when there is work, and whichever of the adapter's goroutines
+// ends last calls Finish.
 
 // Upgrade runs the Upgrade hook (route's, else the Hub's) for a request
 // that wants to become a peer over transport, which the client offered the
@@ -97,7 +103,6 @@ func (h *Hub) Connect(u *Upgrade) (*Session, error) {
 		ctx:       ctx,
 		cancel:    cancel,
 		values:    u.values,
-		closeReq:  make(chan struct{}),
 	}
 	p.writeCtx, p.abort = context.WithCancel(context.Background())
 	p.q.init(h.opts.QueueMessages, h.opts.QueueBytes)
@@ -132,8 +137,40 @@ type Session struct {
 // Peer returns the session's peer.
 func (s *Session) Peer() *Peer { return s.p }
 
-// Wake fires when frames are queued (or dropped, see Take).
-func (s *Session) Wake() <-chan struct{} { return s.p.q.wake }
+// Wake fires when frames are queued into an empty queue, when messages
+// were dropped (see Take) and when a close is requested. It may also fire
+// with nothing to do; a Take that returns nothing is normal.
+func (s *Session) Wake() <-chan struct{} {
+	p := s.p
+	if w := p.wake.Load(); w != nil {
+		return *w
+	}
+	// Made on first use, so that adapters using Notify pay nothing for it.
+	// It starts signalled: what was queued before it existed is not missed.
+	w := make(chan struct{}, 1)
+	w <- struct{}{}
+	if p.wake.CompareAndSwap(nil, &w) {
+		return w
+	}
+	return *p.wake.Load()
+}
+
+// Notify makes the Session call fn, instead of signalling Wake, whenever
+// the adapter has work: frames queued into an empty queue, dropped
+// messages to report (Take), or a close requested (CloseRequested). It
+// lets an adapter keep no goroutine waiting while its peer is idle and
+// start a writer only when there is something to do.
+//
+// fn runs on the goroutine that caused the work (an application's Send,
+// Publish or Close, a hook, Hub.Shutdown, Finish), under no lock of the
+// Session's; it must not block. It may be called again while an earlier
+// call's work is being done, and after the peer has finished. Notify
+// calls fn once itself, for what the Open hook queued; call it once,
+// right after Connect.
+func (s *Session) Notify(fn func()) {
+	s.p.notify.Store(&fn)
+	fn()
+}
 
 // Take returns every queued frame, oldest first, as one batch to write. The
 // batch is valid until the next Take. Call Written when it is written.
@@ -162,11 +199,28 @@ func (s *Session) WriteContext() context.Context { return s.p.writeCtx }
 
 // Closing is closed when the server asked the peer to close (Peer.Close,
 // CloseNow, a queue overflow, Hub.Shutdown).
-func (s *Session) Closing() <-chan struct{} { return s.p.closeReq }
+func (s *Session) Closing() <-chan struct{} {
+	p := s.p
+	p.closeMu.Lock()
+	defer p.closeMu.Unlock()
+	if p.closeReq == nil {
+		// Made on first use, so that adapters using Notify pay nothing.
+		p.closeReq = make(chan struct{})
+		if p.closeSet.Load() {
+			close(p.closeReq)
+		}
+	}
+	return p.closeReq
+}
 
-// CloseRequest tells, once Closing is closed, how to close: the code and
-// reason to send, whether to skip the handshake (abrupt), and whether to
-// drop the queue instead of flushing it first (discard).
+// CloseRequested reports whether the server asked the peer to close: the
+// check an adapter using Notify makes instead of receiving from Closing.
+func (s *Session) CloseRequested() bool { return s.p.closeSet.Load() }
+
+// CloseRequest tells, once Closing is closed or CloseRequested is true,
+// how to close: the code and reason to send, whether to skip the
+// handshake (abrupt), and whether to drop the queue instead of flushing
+// it first (discard).
 func (s *Session) CloseRequest() (code StatusCode, reason string, abrupt, discard bool) {
 	c := s.p.closing
 	return c.code, c.reason, c.abrupt, c.discard

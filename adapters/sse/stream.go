@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyws/anyws"
@@ -126,7 +127,11 @@ func (st *stream) buffer() []byte {
 	return (*st.bp)[:0]
 }
 
-// run writes until the peer must end and returns why.
+// run writes until the peer must end and returns why. The request's
+// goroutine waits on two channels only, sig and the request's end: the
+// Session signals sig through Notify and the keep-alive timer signals it
+// too, because each channel an idle goroutine waits on costs memory for
+// as long as it waits (10,000 quiet streams are the common case).
 func (st *stream) run(ctx context.Context, token string) anyws.CloseInfo {
 	s := st.s
 	buf := st.buffer()
@@ -137,10 +142,8 @@ func (st *stream) run(ctx context.Context, token string) anyws.CloseInfo {
 	// its welcome message before the client may talk.
 	var batch []*anyws.Frame
 	discard := false
-	select {
-	case <-s.Closing(): // Open closed the peer
+	if s.CloseRequested() { // Open closed the peer
 		_, _, _, discard = s.CloseRequest()
-	default:
 	}
 	if !discard {
 		batch = s.Take()
@@ -154,38 +157,55 @@ func (st *stream) run(ctx context.Context, token string) anyws.CloseInfo {
 	}
 	s.Written(batch)
 
-	var keepAlive <-chan time.Time
-	var timer *time.Timer
-	if ka := st.h.opts.KeepAlive; ka > 0 {
-		timer = time.NewTimer(ka)
-		defer timer.Stop()
-		keepAlive = timer.C
+	sig := make(chan struct{}, 1)
+	notify := func() {
+		select {
+		case sig <- struct{}{}:
+		default:
+		}
+	}
+	s.Notify(notify)
+	ka := st.h.opts.KeepAlive
+	var keepAlive *time.Timer
+	var due atomic.Bool // the keep-alive timer fired
+	if ka > 0 {
+		keepAlive = time.AfterFunc(ka, func() {
+			due.Store(true)
+			notify()
+		})
+		defer keepAlive.Stop()
 	}
 	for {
 		select {
-		case <-s.Wake():
-			batch := s.Take()
-			if len(batch) == 0 {
-				continue
-			}
-			if err := st.write(appendFrames(st.buffer(), batch)); err != nil {
-				return st.writeFailed(err)
-			}
-			s.Written(batch)
-		case <-s.Closing():
-			return st.close()
+		case <-sig:
 		case <-ctx.Done():
 			// The client closed the EventSource or the connection
 			// dropped. SSE has no close handshake, so this is the normal
 			// way for a client to leave: 1001, like a browser tab closing.
 			return anyws.CloseInfo{Code: anyws.StatusGoingAway, Reason: "client went away", Err: context.Cause(ctx)}
-		case <-keepAlive:
-			if err := st.write(sse.AppendComment(st.buffer(), "keep-alive")); err != nil {
-				return st.writeFailed(err)
-			}
 		}
-		if timer != nil {
-			timer.Reset(st.h.opts.KeepAlive)
+		if s.CloseRequested() {
+			return st.close()
+		}
+		batch := s.Take()
+		var buf []byte
+		switch {
+		case len(batch) > 0:
+			buf = appendFrames(st.buffer(), batch)
+		case due.Load():
+			buf = sse.AppendComment(st.buffer(), "keep-alive")
+		default:
+			continue // a signal with nothing left to do
+		}
+		due.Store(false) // any write resets the keep-alive
+		if err := st.write(buf); err != nil {
+			return st.writeFailed(err)
+		}
+		if len(batch) > 0 {
+			s.Written(batch)
+		}
+		if keepAlive != nil {
+			keepAlive.Reset(ka)
 		}
 	}
 }
@@ -211,11 +231,9 @@ func (st *stream) close() anyws.CloseInfo {
 // the peer to close (a queue overflow behind a stalled client, say), that
 // close is what the Close hook sees.
 func (st *stream) writeFailed(err error) anyws.CloseInfo {
-	select {
-	case <-st.s.Closing():
+	if st.s.CloseRequested() {
 		code, reason, _, _ := st.s.CloseRequest()
 		return anyws.CloseInfo{Code: code, Reason: reason, Err: err}
-	default:
 	}
 	st.s.ReportError(err)
 	return anyws.CloseInfo{Code: anyws.StatusAbnormalClosure, Reason: "write failed", Err: err}

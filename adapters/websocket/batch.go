@@ -23,6 +23,12 @@ import (
 // out in one write; net/http's default is 4 KiB per connection.
 const controlBufferSize = 256
 
+// readBufferSize sizes the read buffer coder/websocket reads frames
+// through, instead of net/http's 4 KiB: it is held for the connection's
+// whole life, idle or not, and 2 KiB still reads dozens of small
+// messages per system call (larger payloads bypass it).
+const readBufferSize = 2 << 10
+
 // maxKeptBatch is the largest batch buffer returned to the pool.
 const maxKeptBatch = 64 << 10
 
@@ -118,7 +124,13 @@ func (w *batchWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	w.conn = &batchConn{Conn: conn}
-	return w.conn, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(w.conn, controlBufferSize)), nil
+	br := brw.Reader
+	if br.Buffered() == 0 {
+		// Nothing read ahead (the usual case: a client waits for the
+		// handshake's answer), so net/http's reader can be replaced.
+		br = bufio.NewReaderSize(conn, readBufferSize)
+	}
+	return w.conn, bufio.NewReadWriter(br, bufio.NewWriterSize(w.conn, controlBufferSize)), nil
 }
 
 // Unwrap lets http.ResponseController reach the server's writer.

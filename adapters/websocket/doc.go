@@ -6,9 +6,11 @@
 //
 //	mux.Handle("/_ws", websocket.New(hub, nil))
 //
-// Each connection is served by two goroutines: the request's own, which
-// owns the connection and writes everything queued for the peer in
-// batches, and one reader, which runs the Message hook for each message in
-// order. Neither holds a lock while it touches the network, and every write
-// has a deadline (Options.WriteTimeout).
+// An idle connection costs one goroutine, the reader, which runs the
+// Message hook for each message in order: the handler returns once the
+// connection is hijacked, a writer goroutine runs only while something
+// is queued for the peer (it writes batches, then exits), and pings come
+// from a timer. Whichever ends last runs the Close hook, after the reader
+// has exited. No goroutine holds a lock while it touches the network, and
+// every write has a deadline (Options.WriteTimeout).
 package websocket

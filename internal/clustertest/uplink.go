@@ -89,7 +89,7 @@ func testUplinkRouting(t *testing.T, cfg Config) {
 
 	// The owner's verdicts: a message over its limit is 413 wherever it
 	// was posted; once the peer is gone its token gets 404 from B.
-	tok := resp.Header.Get(http.CanonicalHeaderKey("X-Crossws-Id"))
+	tok := resp.Header.Get("X-Crossws-Id")
 	require.NotEmpty(t, tok)
 	status := post(t, b.URL+"/sse", tok, bytes.Repeat([]byte("x"), 2<<20))
 	require.Equal(t, http.StatusRequestEntityTooLarge, status)

@@ -55,21 +55,19 @@ type Broker struct {
 	deliver func(pubsub.Message)
 	fail    func(error)
 
-	ctx       context.Context
-	cancel    context.CancelFunc
-	msgs      chan *gonats.Msg // every topic subscription feeds it, in arrival order
-	subs      map[string]*gonats.Subscription
-	inbox     *gonats.Subscription
-	out       *relay.Outbox
-	topics    *relay.Topics
-	handlers  *relay.Handlers
-	gate      relay.Gate
-	stats     relay.Counters
-	wg        sync.WaitGroup
-	down      atomic.Bool // a publish found the connection down: report once per outage
-	reconns0  uint64      // the connection's reconnects before Start
-	syncReq   chan chan error
-	slowFails atomic.Uint64
+	ctx      context.Context
+	cancel   context.CancelFunc
+	msgs     chan *gonats.Msg // every topic subscription feeds it, in arrival order
+	subs     map[string]*gonats.Subscription
+	inbox    *gonats.Subscription
+	out      *relay.Outbox
+	topics   *relay.Topics
+	handlers *relay.Handlers
+	gate     relay.Gate
+	stats    relay.Counters
+	wg       sync.WaitGroup
+	reconns0 uint64 // the connection's reconnects before Start
+	syncReq  chan chan error
 }
 
 var (

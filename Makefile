@@ -17,7 +17,7 @@ deps:
 	@# The browser tests (internal/browsertest, examples/*) drive Debian's Chromium.
 	@if [ ! -x /usr/bin/chromium ]; then \
 		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends chromium; \
+		$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
 	fi
 	@# The broker tests (pubsub/redis, pubsub/nats) start their own servers from Debian's packages.
 	@if ! command -v redis-server >/dev/null || { ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ]; }; then \

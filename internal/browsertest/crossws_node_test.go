@@ -1,25 +1,18 @@
 package browsertest_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/anyws/anyws/adapters/auto"
 	"github.com/anyws/anyws/internal/browsertest"
+	"github.com/anyws/anyws/internal/nodetest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -39,165 +32,12 @@ const crosswsPage = `<!doctype html>
 </html>
 `
 
-// crosswsLine is one line crossws-sse-server.mjs prints: its URL first,
-// then one per peer opened or closed and per message received.
-type crosswsLine struct {
-	URL   string `json:"url"`
-	Event string `json:"event"`
-	ID    string `json:"id"`
-	Text  string `json:"text"`
-}
-
-// nodeCrossws is one crossws SSE server on Node and what it printed.
-type nodeCrossws struct {
-	url string
-
-	mu     sync.Mutex
-	buf    []byte
-	lines  []crosswsLine
-	bad    error         // a line that was not JSON
-	stderr bytes.Buffer  // what Node wrote there
-	notify chan struct{} // capacity 1: signalled on every write
-}
-
-// startNodeCrossws starts crossws-sse-server.mjs on a free loopback port
-// and returns once it listens; cleanup stops it (SIGTERM, then kill) and
-// waits for it. A missing Node install fails the test rather than
-// skipping it, so the interop check never goes quietly missing.
-func startNodeCrossws(t *testing.T) *nodeCrossws {
-	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "testdata", "node"))
-	require.NoError(t, err)
-	for _, pkg := range []string{"crossws", "srvx"} {
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
-			require.FailNow(t, "the Node test harness is not installed ("+dir+"/node_modules/"+pkg+" is missing): run `make deps` in the repository root")
-		}
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		require.FailNow(t, "node is not on PATH: the crossws interop tests need Node.js 20.16 or later (then run `make deps`)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), browsertest.TabTimeout)
-	s := &nodeCrossws{notify: make(chan struct{}, 1)}
-	cmd := exec.CommandContext(ctx, "node", "crossws-sse-server.mjs", "0")
-	cmd.Dir = dir
-	cmd.Stdout = nodeStdout{s}
-	cmd.Stderr = nodeStderr{s}
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 5 * time.Second // then killed
-	stdin, err := cmd.StdinPipe()   // the server exits when it closes
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = stdin.Close()
-		cancel()
-		<-exited
-	})
-	first := s.waitFor(t, "its URL", func(lines []crosswsLine) (crosswsLine, bool) {
-		if len(lines) > 0 {
-			return lines[0], true
-		}
-		return crosswsLine{}, false
-	})
-	require.True(t, strings.HasPrefix(first.URL, "http://127.0.0.1:"), "first line: %+v", first)
-	s.url = first.URL
-	return s
-}
-
-type nodeStdout struct{ s *nodeCrossws }
-
-func (w nodeStdout) Write(p []byte) (int, error) {
-	s := w.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.buf = append(s.buf, p...)
-	for {
-		i := bytes.IndexByte(s.buf, '\n')
-		if i < 0 {
-			break
-		}
-		var l crosswsLine
-		if err := json.Unmarshal(s.buf[:i], &l); err != nil && s.bad == nil {
-			s.bad = fmt.Errorf("not a JSON line: %q: %w", s.buf[:i], err)
-		}
-		s.lines = append(s.lines, l)
-		s.buf = s.buf[i+1:]
-	}
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
-	return len(p), nil
-}
-
-type nodeStderr struct{ s *nodeCrossws }
-
-func (w nodeStderr) Write(p []byte) (int, error) {
-	w.s.mu.Lock()
-	defer w.s.mu.Unlock()
-	return w.s.stderr.Write(p)
-}
-
-// waitFor waits until match finds what it looks for in the lines printed
-// so far, and returns it.
-func (s *nodeCrossws) waitFor(t *testing.T, what string, match func([]crosswsLine) (crosswsLine, bool)) crosswsLine {
-	t.Helper()
-	timeout := time.NewTimer(wait)
-	defer timeout.Stop()
-	for {
-		s.mu.Lock()
-		l, ok := match(s.lines)
-		bad, stderr := s.bad, s.stderr.String()
-		s.mu.Unlock()
-		require.NoError(t, bad, "stderr:\n%s", stderr)
-		if ok {
-			return l
-		}
-		select {
-		case <-s.notify:
-		case <-timeout.C:
-			require.FailNow(t, "the crossws server did not print "+what, "stderr:\n%s", stderr)
-		}
-	}
-}
-
-// waitEvent waits until the server has printed event kind for peer id.
-func (s *nodeCrossws) waitEvent(t *testing.T, kind, id string) {
-	t.Helper()
-	s.waitFor(t, kind+" of "+id, func(lines []crosswsLine) (crosswsLine, bool) {
-		for _, l := range lines {
-			if l.Event == kind && l.ID == id {
-				return l, true
-			}
-		}
-		return crosswsLine{}, false
-	})
-}
-
-// messages returns the texts crossws's Message hook received from peer id
-// once there are at least n of them.
-func (s *nodeCrossws) messages(t *testing.T, id string, n int) []string {
-	t.Helper()
-	var got []string
-	s.waitFor(t, fmt.Sprintf("%d messages from %s", n, id), func(lines []crosswsLine) (crosswsLine, bool) {
-		got = got[:0]
-		for _, l := range lines {
-			if l.Event == "message" && l.ID == id {
-				got = append(got, l.Text)
-			}
-		}
-		return crosswsLine{}, len(got) >= n
-	})
-	return got
-}
-
 // crosswsFront serves the test page, the scenario helpers and anyws.js,
-// and reverse-proxies every other request (but the favicon's) to the Node server: crossws
-// sends no CORS headers, so the page must share the endpoint's origin.
-func crosswsFront(t *testing.T, node *nodeCrossws) *httptest.Server {
+// and reverse-proxies every other request (but the favicon's) to the
+// Node server: crossws sends no CORS headers, so the page must share the endpoint's origin.
+func crosswsFront(t *testing.T, node *nodetest.Crossws) *httptest.Server {
 	t.Helper()
-	target, err := url.Parse(node.url)
+	target, err := url.Parse(node.URL)
 	require.NoError(t, err)
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections) // runs after the server's Close
@@ -236,7 +76,7 @@ type crosswsState struct {
 // the peer on crossws.
 func TestClientCrosswsNode(t *testing.T) {
 	t.Parallel()
-	node := startNodeCrossws(t)
+	node := nodetest.StartCrossws(t)
 	srv := crosswsFront(t, node)
 	ctx := browsertest.Tab(t)
 	browsertest.Navigate(t, ctx, srv.URL+"/")
@@ -250,8 +90,8 @@ func TestClientCrosswsNode(t *testing.T) {
 		require.Equal(t, "post", opened.Uplink)
 		// The clients open one after the other: the i-th peer crossws
 		// opened is this one.
-		open := node.waitFor(t, fmt.Sprintf("open #%d", i+1), func(lines []crosswsLine) (crosswsLine, bool) {
-			var opens []crosswsLine
+		open := node.WaitFor(t, fmt.Sprintf("open #%d", i+1), func(lines []nodetest.Event) (nodetest.Event, bool) {
+			var opens []nodetest.Event
 			for _, l := range lines {
 				if l.Event == "open" {
 					opens = append(opens, l)
@@ -260,7 +100,7 @@ func TestClientCrosswsNode(t *testing.T) {
 			if len(opens) > i {
 				return opens[i], true
 			}
-			return crosswsLine{}, false
+			return nodetest.Event{}, false
 		})
 		require.NotEmpty(t, open.ID)
 		ids[name] = open.ID
@@ -293,7 +133,7 @@ func TestClientCrosswsNode(t *testing.T) {
 	require.Equal(t, append([]string{"welcome " + ids["b"]}, sent...), b.Messages, "b: the welcome, then a's chat publishes, in order")
 	require.Empty(t, a.Errors)
 	require.Empty(t, b.Errors)
-	require.Equal(t, sent, node.messages(t, ids["a"], n), "crossws got each POST as one message")
+	require.Equal(t, sent, node.WaitMessages(t, ids["a"], n), "crossws got each POST as one message")
 
 	for _, name := range []string{"a", "b"} {
 		var code int
@@ -303,6 +143,6 @@ func TestClientCrosswsNode(t *testing.T) {
 		browsertest.Eval(t, ctx, "state("+js(name)+")", &st)
 		require.Equal(t, 3, st.ReadyState)
 		require.Equal(t, []string{"open:sse", "close:1000"}, st.Events)
-		node.waitEvent(t, "close", ids[name])
+		node.WaitEvent(t, "close", ids[name])
 	}
 }

@@ -13,11 +13,22 @@
 //
 // # Goroutines
 //
-// A stream is served on its GET request's goroutine, which is the only
-// writer of the response: it takes everything queued for the peer as one
-// batch, encodes it (a published message is encoded once and the bytes
-// are shared by every SSE subscriber), and writes it with one Write and
-// one Flush under Options.WriteTimeout. No lock is held while writing.
+// An HTTP/1.1 stream is taken over from net/http (hijacked) once the
+// Upgrade hook accepted it, so an idle stream costs one goroutine, a
+// reader that sees the client leave, and none of net/http's
+// per-connection buffers: a writer goroutine runs only while there is
+// something to write, keep-alives come from a timer. Bytes a client sends
+// after its GET are ignored. A stream whose ResponseWriter cannot be
+// hijacked (a middleware's wrapper without Unwrap), and every HTTP/2 and
+// HTTP/1.0 stream, is served on its request's goroutine instead. Either
+// way one goroutine at a time writes: it takes everything queued for the
+// peer as one batch, encodes it (a published message is encoded once and
+// the bytes are shared by every SSE subscriber), and writes it with one
+// write under Options.WriteTimeout (on a hijacked stream, Peer.CloseNow
+// and a queue overflow also abort a write blocked on a stalled client).
+// No lock is held while
+// writing. Like the WebSocket adapter's, hijacked streams are not closed
+// by http.Server.Shutdown: Hub.Shutdown closes them.
 // Uplink POSTs run the Message hook on their own request goroutines; the
 // Hub serializes Message calls per peer. An uplink still reading when its
 // peer closes is ended, so no request outlives its peer.
@@ -26,9 +37,12 @@
 //
 // A GET whose Accept header names text/event-stream gets 200 with
 // Content-Type text/event-stream, Cache-Control no-cache, no-transform,
-// X-Accel-Buffering no (for nginx), Connection keep-alive on HTTP/1.1
-// only, and the Upgrade hook's headers, flushed at once: clients take the
-// headers as "open". Then, in order:
+// X-Accel-Buffering no (for nginx), and the Upgrade hook's headers,
+// flushed at once: clients take the headers as "open". A hijacked
+// HTTP/1.1 stream is chunked with Connection: close (the connection ends
+// with the stream: a server close sends the last chunk, then closes); one
+// served by net/http on HTTP/1.x says Connection: keep-alive. Then, in
+// order:
 //
 //  1. retry: <ms>, if Options.Retry > 0 (default 3 s);
 //  2. what the Open hook sent;

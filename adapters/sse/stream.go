@@ -21,8 +21,9 @@ const maxKeptBuffer = 256 << 10
 // memory, and a busy one reuses what another has just written.
 var streamBufs = sync.Pool{New: func() any { return new([]byte) }}
 
-// serveStream serves one peer on the request's goroutine, which is the
-// only writer of the response: it writes everything queued for the peer
+// serveStream serves one peer. An HTTP/1.1 stream is taken over from
+// net/http (serveH1); any other is served on the request's goroutine,
+// which is the only writer of the response: it writes everything queued for the peer
 // in batches, keep-alives, and the close event, until the peer closes or
 // the client goes away.
 func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
@@ -33,6 +34,14 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeUpgradeError(w, r, err)
 		return
+	}
+	// HTTP/1.1 streams leave net/http (see stream_h1.go); HTTP/2 streams
+	// cannot, and HTTP/1.0 clients do not read chunked responses.
+	if r.ProtoMajor == 1 && r.ProtoMinor >= 1 {
+		if conn, ok := hijack(w); ok {
+			h.serveH1(conn, u, r)
+			return
+		}
 	}
 	var token string
 	var e *entry

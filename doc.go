@@ -30,10 +30,12 @@
 // Each peer has a bounded outbound queue ([Options]). [Peer.Send] and
 // [Hub.Publish] only append to queues and never block; the connection's
 // one writer takes everything queued in one batch and writes it, with a
-// deadline and without holding a lock. The SSE adapter's writer is the
-// stream's request goroutine (it owns the ResponseWriter); the WebSocket
-// adapter starts a writer only while there is something to write
-// ([Session.Notify]), so an idle WebSocket peer costs one goroutine. A published message is
+// deadline and without holding a lock. Over HTTP/2 the SSE adapter's
+// writer is the stream's request goroutine (it owns the ResponseWriter);
+// the WebSocket adapter and HTTP/1.1 SSE streams take the connection over
+// and start a writer only while there is something to write
+// ([Session.Notify]), so such an idle peer costs one goroutine, its
+// reader. A published message is
 // one [Frame] shared by every subscriber, encoded once per transport. A
 // peer that falls too far behind is closed with [StatusTryAgainLater]
 // (or, with [OverflowDrop], loses the messages that did not fit).

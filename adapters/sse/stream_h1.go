@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/anyws/anyws"
+	"github.com/anyws/anyws/internal/connwrite"
 	"github.com/anyws/anyws/internal/sse"
 )
 
@@ -81,7 +82,7 @@ func (h *Handler) serveH1(conn net.Conn, u *anyws.Upgrade, r *http.Request) {
 	hdr.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	head := []byte("HTTP/1.1 200 OK\r\n")
 	head = appendHeader(head, hdr)
-	if err := writeConn(context.Background(), conn, h.opts.WriteTimeout, head); err != nil {
+	if err := connwrite.Write(context.Background(), conn, h.opts.WriteTimeout, head); err != nil {
 		if e != nil {
 			h.tokens.remove(token)
 			close(e.ready)
@@ -321,7 +322,7 @@ func (c *h1Stream) write(ctx context.Context, buf []byte, final bool) error {
 	if final {
 		buf = append(buf, lastChunk...)
 	}
-	return writeConn(ctx, c.conn, c.h.opts.WriteTimeout, buf[start:])
+	return connwrite.Write(ctx, c.conn, c.h.opts.WriteTimeout, buf[start:])
 }
 
 // release gives buf (grown from buffer) back to streamBufs.
@@ -335,18 +336,6 @@ func (c *h1Stream) release(buf []byte) {
 		*bp = buf[:0]
 		streamBufs.Put(bp)
 	}
-}
-
-// writeConn writes b to conn within timeout, or until ctx is cancelled.
-func writeConn(ctx context.Context, conn net.Conn, timeout time.Duration, b []byte) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	_ = conn.SetWriteDeadline(time.Now().Add(timeout))
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetWriteDeadline(time.Unix(1, 0)) })
-	_, err := conn.Write(b)
-	stop()
-	return err
 }
 
 // read is the reader goroutine: it waits for the client to leave, which

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/anyws/anyws/internal/connwrite"
 )
 
 // coder/websocket flushes its buffer after every message, so writing a
@@ -99,16 +101,7 @@ func (c *batchConn) flush(ctx context.Context, timeout time.Duration) error {
 	if len(*buf) == 0 {
 		return nil
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	_ = c.Conn.SetWriteDeadline(time.Now().Add(timeout))
-	stop := context.AfterFunc(ctx, func() { _ = c.Conn.SetWriteDeadline(time.Unix(1, 0)) })
-	_, err := c.Conn.Write(*buf)
-	if stop() {
-		_ = c.Conn.SetWriteDeadline(time.Time{})
-	}
-	return err
+	return connwrite.Write(ctx, c.Conn, timeout, *buf)
 }
 
 // batchWriter hands coder/websocket's Accept a batchConn when it hijacks

@@ -63,9 +63,10 @@ type Broker struct {
 	syncSeq atomic.Uint64
 	syncReq chan struct{}
 
-	pendMu  sync.Mutex
-	pending map[uint64]chan wire.Envelope // request id → its reply
-	reqSeq  atomic.Uint64
+	pendMu     sync.Mutex
+	pending    map[uint64]chan wire.Envelope // request id → its reply
+	reqSeq     atomic.Uint64
+	inboxReady atomic.Bool // Redis has this node's SUBSCRIBE to its channel (see Request)
 }
 
 var (

@@ -20,6 +20,15 @@ func (b *Broker) Request(ctx context.Context, node, service string, payload []by
 	if !b.started.Load() || b.gate.Closed() {
 		return nil, errClosed
 	}
+	if !b.inboxReady.Load() {
+		// The reply comes on this node's channel, which Start subscribes
+		// asynchronously: a request sent before Redis has that SUBSCRIBE
+		// would lose its reply. Sync waits until it has.
+		if err := b.Sync(ctx); err != nil {
+			return nil, fmt.Errorf("redis: request to node %q: subscribing to replies: %w", node, err)
+		}
+		b.inboxReady.Store(true)
+	}
 	id := b.reqSeq.Add(1)
 	ch := make(chan wire.Envelope, 1)
 	b.pendMu.Lock()

@@ -7,11 +7,12 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/internal/connwrite"
+	"github.com/anyws/anyws/internal/peerrun"
 	"github.com/anyws/anyws/internal/sse"
 )
 
@@ -108,13 +109,13 @@ func (h *Handler) serveH1(conn net.Conn, u *anyws.Upgrade, r *http.Request) {
 		return
 	}
 	c := &h1Stream{h: h, conn: conn, s: s, token: token, first: true}
+	c.run.Flush = c.flush
+	c.run.Finish = c.finish
 	go c.read()
-	c.mu.Lock()
-	if ka := h.opts.KeepAlive; ka > 0 && !c.readDone {
-		c.keepAlive = time.AfterFunc(ka, c.keepAliveDue)
+	if ka := h.opts.KeepAlive; ka > 0 {
+		c.run.Arm(ka, c.keepAliveDue)
 	}
-	c.mu.Unlock()
-	s.Notify(c.notify) // starts the writer for the first batch
+	s.Notify(c.run.Notify) // starts the writer for the first batch
 }
 
 // appendHeader appends hdr and the blank line that ends the head.
@@ -130,7 +131,8 @@ func appendHeader(dst []byte, hdr http.Header) []byte {
 	return append(dst, "\r\n"...)
 }
 
-// h1Stream is one peer's hijacked HTTP/1.1 stream.
+// h1Stream is one peer's hijacked HTTP/1.1 stream. internal/peerrun
+// coordinates its reader, its on-demand writer and its keep-alive timer.
 type h1Stream struct {
 	h     *Handler
 	conn  net.Conn
@@ -138,71 +140,14 @@ type h1Stream struct {
 	token string
 	bp    *[]byte // the buffer from streamBufs being filled, until write
 	first bool    // the next batch is the first: retry and token go with it (writer only)
-
-	mu        sync.Mutex
-	keepAlive *time.Timer // nil when keep-alives are off
-	due       bool        // the keep-alive timer fired since the last write
-	writing   bool        // a writer goroutine runs
-	again     bool        // notified while writing: look again before leaving
-	quit      bool        // the writer closed the connection: write no more
-	readDone  bool        // the reader has exited: start nothing more
-	finished  bool        // Finish is called (by the last goroutine out)
-	ended     bool        // info says how the peer ended
-	info      anyws.CloseInfo
-}
-
-// notify is the Session's callback: it starts the writer unless one runs
-// (which then looks again) or the stream is over. It never blocks.
-func (c *h1Stream) notify() {
-	c.mu.Lock()
-	switch {
-	case c.readDone || c.quit:
-	case c.writing:
-		c.again = true
-	default:
-		c.writing = true
-		c.mu.Unlock()
-		go c.writeLoop()
-		return
-	}
-	c.mu.Unlock()
+	run   peerrun.Runner
+	due   atomic.Bool // the keep-alive timer fired since the last write
 }
 
 // keepAliveDue runs on the keep-alive timer's goroutine.
 func (c *h1Stream) keepAliveDue() {
-	c.mu.Lock()
-	c.due = true
-	c.mu.Unlock()
-	c.notify()
-}
-
-// writeLoop is the writer goroutine: it writes until there is nothing
-// left and no notification came in meanwhile, then exits.
-func (c *h1Stream) writeLoop() {
-	for {
-		c.mu.Lock()
-		c.again = false
-		c.mu.Unlock()
-		ok := c.flush()
-		c.mu.Lock()
-		if ok && c.again && !c.readDone {
-			c.mu.Unlock()
-			continue
-		}
-		c.writing = false
-		if !ok {
-			c.quit = true
-			if c.keepAlive != nil {
-				c.keepAlive.Stop()
-			}
-		}
-		last := c.lastOut()
-		c.mu.Unlock()
-		if last {
-			c.finish()
-		}
-		return
-	}
+	c.due.Store(true)
+	c.run.Notify()
 }
 
 // flush writes what is queued (with the retry block and the token before
@@ -234,7 +179,7 @@ func (c *h1Stream) flush() bool {
 		buf = appendToken(buf, c.token)
 	}
 	if closing {
-		c.end(anyws.CloseInfo{Code: code, Reason: reason})
+		c.run.End(anyws.CloseInfo{Code: code, Reason: reason})
 		if !abrupt {
 			buf = appendClose(buf, code, reason)
 		}
@@ -245,11 +190,8 @@ func (c *h1Stream) flush() bool {
 		}
 		return false
 	}
-	c.mu.Lock()
-	due := c.due
-	c.mu.Unlock()
 	if len(buf) == chunkHeadRoom {
-		if !due {
+		if !c.due.Load() {
 			c.release(buf)
 			return true // a signal with nothing left to do
 		}
@@ -261,8 +203,8 @@ func (c *h1Stream) flush() bool {
 			// The write was aborted by a close that drops the queue, or
 			// failed behind a stalled client the server was closing.
 			code, reason, _, _ := s.CloseRequest()
-			c.end(anyws.CloseInfo{Code: code, Reason: reason, Err: err})
-		} else if c.end(anyws.CloseInfo{Code: anyws.StatusAbnormalClosure, Reason: "write failed", Err: err}) {
+			c.run.End(anyws.CloseInfo{Code: code, Reason: reason, Err: err})
+		} else if c.run.End(anyws.CloseInfo{Code: anyws.StatusAbnormalClosure, Reason: "write failed", Err: err}) {
 			s.ReportError(err)
 		}
 		_ = c.conn.Close()
@@ -271,12 +213,10 @@ func (c *h1Stream) flush() bool {
 	if len(batch) > 0 {
 		s.Written(batch)
 	}
-	c.mu.Lock()
-	c.due = false // any write resets the keep-alive
-	if c.keepAlive != nil && !c.readDone {
-		c.keepAlive.Reset(c.h.opts.KeepAlive)
+	c.due.Store(false) // any write resets the keep-alive
+	if ka := c.h.opts.KeepAlive; ka > 0 {
+		c.run.Arm(ka, c.keepAliveDue)
 	}
-	c.mu.Unlock()
 	return true
 }
 
@@ -344,51 +284,16 @@ func (c *h1Stream) release(buf []byte) {
 func (c *h1Stream) read() {
 	br := bufio.NewReaderSize(c.conn, 16) // bufio's minimum; only to discard
 	_, err := br.Discard(math.MaxInt)
-	c.end(anyws.CloseInfo{Code: anyws.StatusGoingAway, Reason: "client went away", Err: err})
+	c.run.End(anyws.CloseInfo{Code: anyws.StatusGoingAway, Reason: "client went away", Err: err})
 	// Unblock a writer stuck on a client that is gone.
 	_ = c.conn.Close()
-	c.mu.Lock()
-	c.readDone = true
-	if c.keepAlive != nil {
-		c.keepAlive.Stop()
-	}
-	last := c.lastOut()
-	c.mu.Unlock()
-	if last {
-		c.finish()
-	}
-}
-
-// end records how the peer ended, unless that is already known: the
-// first of the reader and the writer to see the end says why. It reports
-// whether info was recorded.
-func (c *h1Stream) end(info anyws.CloseInfo) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ended {
-		return false
-	}
-	c.ended, c.info = true, info
-	return true
-}
-
-// lastOut reports, under c.mu, whether the calling goroutine is the last
-// one out and must call finish; it says so once.
-func (c *h1Stream) lastOut() bool {
-	if !c.readDone || c.writing || c.finished {
-		return false
-	}
-	c.finished = true
-	return true
+	c.run.ReaderDone()
 }
 
 // finish kills the token (before Close runs) and finishes the peer.
-func (c *h1Stream) finish() {
+func (c *h1Stream) finish(info anyws.CloseInfo) {
 	if c.token != "" {
 		c.h.tokens.remove(c.token)
 	}
-	c.mu.Lock()
-	info := c.info
-	c.mu.Unlock()
 	c.s.Finish(info)
 }

@@ -6,6 +6,7 @@ package clustertest
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/adapters/sse"
 	"github.com/anyws/anyws/adapters/websocket"
+	"github.com/anyws/anyws/internal/testservers"
 	"github.com/anyws/anyws/pubsub"
 	"github.com/stretchr/testify/require"
 )
@@ -36,17 +38,36 @@ type Config struct {
 	}
 }
 
-// Run runs the scenarios, each on the Config newConfig returns for it.
-func Run(t *testing.T, newConfig func(t *testing.T) Config) {
-	t.Run("FanOut", func(t *testing.T) { t.Parallel(); testFanOut(t, newConfig(t)) })
-	t.Run("UplinkRouting", func(t *testing.T) { t.Parallel(); testUplinkRouting(t, newConfig(t)) })
+// Run runs the scenarios, each on the Config newConfig returns for it;
+// outage is true for the scenario that kills and restarts Config.Server.
+func Run(t *testing.T, newConfig func(t *testing.T, outage bool) Config) {
+	t.Run("FanOut", func(t *testing.T) { t.Parallel(); testFanOut(t, newConfig(t, false)) })
+	t.Run("UplinkRouting", func(t *testing.T) { t.Parallel(); testUplinkRouting(t, newConfig(t, false)) })
 	t.Run("Outage", func(t *testing.T) {
 		t.Parallel()
-		cfg := newConfig(t)
+		cfg := newConfig(t, true)
 		if cfg.Server == nil {
 			t.Skip("no server to kill")
 		}
 		testOutage(t, cfg)
+	})
+}
+
+// RunOnServers runs the scenarios on a networked broker: start launches
+// a server process; the scenarios share one, and the outage scenario,
+// which kills and restarts its server, gets one of its own. newBroker
+// returns a broker on the server at url; id is unique per scenario, for a
+// prefix that keeps the scenarios' topics apart.
+func RunOnServers(t *testing.T, start func(testing.TB) *testservers.Server, newBroker func(t testing.TB, url, id string) pubsub.Broker) {
+	shared := start(t)
+	Run(t, func(t *testing.T, outage bool) Config {
+		srv, id := shared, rand.Text()[:10]
+		cfg := Config{NewBroker: func() pubsub.Broker { return newBroker(t, srv.URL(), id) }}
+		if outage {
+			srv = start(t)
+			cfg.Server = srv
+		}
+		return cfg
 	})
 }
 

@@ -9,7 +9,7 @@ import (
 
 func TestMemory(t *testing.T) {
 	t.Parallel()
-	clustertest.Run(t, func(*testing.T) clustertest.Config {
+	clustertest.Run(t, func(*testing.T, bool) clustertest.Config {
 		return clustertest.Config{NewBroker: pubsub.NewMemory().Broker}
 	})
 }

@@ -1,7 +1,6 @@
 package nats_test
 
 import (
-	"crypto/rand"
 	"testing"
 
 	"github.com/anyws/anyws/internal/clustertest"
@@ -16,26 +15,10 @@ import (
 // a server of its own).
 func TestCluster(t *testing.T) {
 	t.Parallel()
-	shared := testservers.NATS(t)
-	clustertest.Run(t, func(t *testing.T) clustertest.Config {
-		srv := shared
-		var server interface {
-			Kill()
-			Restart()
-		}
-		if t.Name() == "TestCluster/Outage" {
-			s := testservers.NATS(t)
-			srv, server = s, s
-		}
-		prefix := "cluster" + rand.Text()[:10]
-		return clustertest.Config{
-			NewBroker: func() pubsub.Broker {
-				b, err := nats.New(&nats.Options{URL: srv.URL(), Prefix: prefix})
-				require.NoError(t, err)
-				return b
-			},
-			Server: server,
-		}
+	clustertest.RunOnServers(t, testservers.NATS, func(t testing.TB, url, id string) pubsub.Broker {
+		b, err := nats.New(&nats.Options{URL: url, Prefix: "cluster" + id})
+		require.NoError(t, err)
+		return b
 	})
 }
 

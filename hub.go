@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/anyws/anyws/pubsub"
 	"github.com/google/uuid"
@@ -41,8 +42,12 @@ type Hub struct {
 
 	brokerOnce sync.Once
 
+	// closed is set under mu (register checks it there, so no session is
+	// added once Shutdown waits for them) and read without it on the hot
+	// paths (Publish, Upgrade).
+	closed atomic.Bool
+
 	mu       sync.Mutex
-	closed   bool
 	nsOrder  []string              // namespaces in creation order
 	ns       map[string]*list.List // peers of a namespace in connect order
 	byID     map[string]*Peer
@@ -115,10 +120,7 @@ func (h *Hub) Publish(topic string, data any, opts ...PublishOption) error {
 // publish fans m out to local subscribers (but exclude) and relays it. The
 // message is wrapped in one Frame shared by every subscriber.
 func (h *Hub) publish(ns, topic string, m Message, exclude *Peer) error {
-	h.mu.Lock()
-	closed := h.closed
-	h.mu.Unlock()
-	if closed {
+	if h.closed.Load() {
 		return ErrHubClosed
 	}
 	h.fanOut(ns, topic, m, exclude)
@@ -200,7 +202,7 @@ func (h *Hub) namespacePeers(ns string) []*Peer {
 func (h *Hub) register(p *Peer) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed {
+	if h.closed.Load() {
 		return ErrHubClosed
 	}
 	l := h.ns[p.ns]
@@ -276,7 +278,7 @@ func (h *Hub) Close() error {
 
 func (h *Hub) stop() []*Peer {
 	h.mu.Lock()
-	h.closed = true
+	h.closed.Store(true)
 	h.mu.Unlock()
 	return h.Peers()
 }

@@ -38,10 +38,7 @@ import (
 // or another error for a broken hook (answer 500; it was reported to the
 // Error hook).
 func (h *Hub) Upgrade(r *http.Request, route *Hooks, transport string, protocols []string) (*Upgrade, error) {
-	h.mu.Lock()
-	closed := h.closed
-	h.mu.Unlock()
-	if closed {
+	if h.closed.Load() {
 		return nil, ErrHubClosed
 	}
 	u := &Upgrade{

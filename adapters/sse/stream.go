@@ -124,17 +124,12 @@ type stream struct {
 	w  http.ResponseWriter
 	rc *http.ResponseController
 	s  *anyws.Session
-	bp *[]byte // the buffer from streamBufs being filled, until write
+	wb writeBuf
 }
 
 // buffer returns an empty buffer from streamBufs to append a batch to;
 // write gives it back.
-func (st *stream) buffer() []byte {
-	if st.bp == nil {
-		st.bp = streamBufs.Get().(*[]byte)
-	}
-	return (*st.bp)[:0]
-}
+func (st *stream) buffer() []byte { return st.wb.get("") }
 
 // run writes until the peer must end and returns why. The request's
 // goroutine waits on two channels only, sig and the request's end: the
@@ -264,9 +259,24 @@ func (st *stream) write(buf []byte) error {
 }
 
 // release gives buf (grown from buffer) back to streamBufs.
-func (st *stream) release(buf []byte) {
-	bp := st.bp
-	st.bp = nil
+func (st *stream) release(buf []byte) { st.wb.put(buf) }
+
+// writeBuf is a stream's write buffer, borrowed from streamBufs while a
+// batch is built and written: an idle stream holds none.
+type writeBuf struct{ bp *[]byte }
+
+// get returns an empty buffer that starts with prefix.
+func (w *writeBuf) get(prefix string) []byte {
+	if w.bp == nil {
+		w.bp = streamBufs.Get().(*[]byte)
+	}
+	return append((*w.bp)[:0], prefix...)
+}
+
+// put gives buf (grown from get) back to streamBufs.
+func (w *writeBuf) put(buf []byte) {
+	bp := w.bp
+	w.bp = nil
 	if bp == nil {
 		bp = new([]byte)
 	}

@@ -138,8 +138,8 @@ type h1Stream struct {
 	conn  net.Conn
 	s     *anyws.Session
 	token string
-	bp    *[]byte // the buffer from streamBufs being filled, until write
-	first bool    // the next batch is the first: retry and token go with it (writer only)
+	wb    writeBuf
+	first bool // the next batch is the first: retry and token go with it (writer only)
 	run   peerrun.Runner
 	due   atomic.Bool // the keep-alive timer fired since the last write
 }
@@ -238,12 +238,7 @@ func (c *h1Stream) closeWrite() bool {
 
 // buffer returns an empty buffer from streamBufs with room for a chunk
 // header; write gives it back.
-func (c *h1Stream) buffer() []byte {
-	if c.bp == nil {
-		c.bp = streamBufs.Get().(*[]byte)
-	}
-	return append((*c.bp)[:0], "0000000000"[:chunkHeadRoom]...)
-}
+func (c *h1Stream) buffer() []byte { return c.wb.get("0000000000"[:chunkHeadRoom]) }
 
 // write frames buf (from buffer) as one chunk, with the last chunk after
 // it when final, and sends it with one write under Options.WriteTimeout;
@@ -266,17 +261,7 @@ func (c *h1Stream) write(ctx context.Context, buf []byte, final bool) error {
 }
 
 // release gives buf (grown from buffer) back to streamBufs.
-func (c *h1Stream) release(buf []byte) {
-	bp := c.bp
-	c.bp = nil
-	if bp == nil {
-		bp = new([]byte)
-	}
-	if cap(buf) <= maxKeptBuffer {
-		*bp = buf[:0]
-		streamBufs.Put(bp)
-	}
-}
+func (c *h1Stream) release(buf []byte) { c.wb.put(buf) }
 
 // read is the reader goroutine: it waits for the client to leave, which
 // ends the peer. SSE has no close handshake, so that is the normal way

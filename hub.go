@@ -241,8 +241,9 @@ func (h *Hub) unregister(p *Peer) {
 // Shutdown stops accepting peers, closes every peer with StatusGoingAway
 // (flushing what is queued; Close hooks fire), waits until every peer's
 // goroutines have ended, and closes the broker. If ctx ends first, the
-// remaining peers are closed at once and Shutdown returns ctx.Err() after
-// they are gone.
+// remaining peers are closed at once (CloseNow) and Shutdown returns
+// ctx.Err() right away; they finish in the background (a hook that
+// ignores Peer.Context can hold its peer up to its own return).
 func (h *Hub) Shutdown(ctx context.Context) error {
 	peers := h.stop()
 	for _, p := range peers {
@@ -257,11 +258,13 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		// Return now, as promised: every peer is aborted (its context
+		// cancelled, its connection closed) and finishes on its own, unless
+		// a hook ignores its context and never returns.
 		err = ctx.Err()
 		for _, p := range h.Peers() {
 			_ = p.CloseNow()
 		}
-		<-done
 	}
 	return errors.Join(err, h.closeBroker())
 }

@@ -2,11 +2,14 @@ package anyws_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/anyws/anyws"
 	"github.com/stretchr/testify/require"
@@ -328,4 +331,61 @@ func TestShutdownDeadline(t *testing.T) {
 	cancel()
 	require.ErrorIs(t, hub.Shutdown(ctx), context.Canceled)
 	require.Empty(t, hub.Peers())
+}
+
+// TestShutdownReturnsAtDeadline: Shutdown returns when its context ends,
+// even when a hook ignores Peer.Context and an adapter has not finished
+// its peer.
+func TestShutdownReturnsAtDeadline(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	hub := anyws.New(anyws.Hooks{
+		Message: func(p *anyws.Peer, m anyws.Message) {
+			close(entered)
+			<-release
+		},
+	}, nil)
+	c := connect(t, hub, "/")
+	delivered := make(chan error, 1)
+	go func() { delivered <- c.s.Deliver(anyws.Text("block")) }()
+	<-entered
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- hub.Shutdown(ctx) }()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+	case <-time.After(20 * time.Second):
+		t.Fatal("Shutdown did not return at its deadline")
+	}
+	require.Error(t, c.s.Peer().Context().Err(), "the peer's context is cancelled once it is closing")
+	close(release)
+	require.NoError(t, <-delivered)
+	c.finish()
+}
+
+// TestOutgoingTextIsValidUTF8: text that leaves the server is valid
+// UTF-8 however it was made, so a browser never closes a WebSocket over
+// it; the Text of a binary message is safe to republish.
+func TestOutgoingTextIsValidUTF8(t *testing.T) {
+	t.Parallel()
+	bad := string([]byte{'h', 'i', 0xFF})
+	require.Equal(t, "hi\uFFFD", anyws.Binary([]byte(bad)).Text())
+	require.Equal(t, bad, string(anyws.Binary([]byte(bad)).Bytes()), "Bytes keeps the raw payload")
+	require.Equal(t, "hi\uFFFD", anyws.Text(bad).Text())
+	require.Equal(t, "hi\uFFFD", anyws.NewMessage([]byte(bad), false).Text())
+
+	hub := anyws.New(anyws.Hooks{}, nil)
+	defer hub.Close()
+	c := connect(t, hub, "/")
+	defer c.finish()
+	p := c.s.Peer()
+	require.NoError(t, p.Send(bad))
+	require.NoError(t, p.Send(json.RawMessage(`"`+bad+`"`)))
+	require.NoError(t, p.Send(anyws.Binary([]byte(bad)).Text()))
+	for _, m := range c.written() {
+		require.True(t, utf8.ValidString(m), "%q", m)
+	}
 }

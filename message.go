@@ -3,6 +3,8 @@ package anyws
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/anyws/anyws/internal/utf8fix"
 )
 
 // Message is one message received from, or sent to, a peer. The zero value
@@ -16,15 +18,28 @@ type Message struct {
 	binary bool
 }
 
-// Text returns a text message. Text is what browsers receive as a string.
-func Text(s string) Message { return Message{data: []byte(s)} }
+// Text returns a text message. Text is what browsers receive as a string,
+// and a browser closes a WebSocket that receives invalid UTF-8 in a text
+// frame, so invalid sequences in s are replaced by U+FFFD (as a browser's
+// TextDecoder does): one peer's bad bytes, republished, can never
+// disconnect the others.
+func Text(s string) Message { return Message{data: []byte(utf8fix.String(s))} }
 
 // Binary returns a binary message. It does not copy b.
 func Binary(b []byte) Message { return Message{data: b, binary: true} }
 
-// Text returns the payload as a string. For binary messages it is the raw
-// bytes, so a client that sends text as binary frames is still readable.
-func (m Message) Text() string { return string(m.data) }
+// Text returns the payload as a string. A text message is valid UTF-8
+// (adapters refuse invalid text, 1007). For a binary message it is the
+// bytes decoded as UTF-8 with invalid sequences replaced by U+FFFD, as
+// a browser's TextDecoder does: a client that sends text in binary
+// frames is still readable, and the string is always safe to send on.
+// Use Bytes for the raw payload.
+func (m Message) Text() string {
+	if m.binary {
+		return utf8fix.String(string(m.data))
+	}
+	return string(m.data)
+}
 
 // Bytes returns the payload. The caller may keep it but must not modify it
 // if the message was published, since all subscribers share it.
@@ -46,7 +61,7 @@ func (m Message) JSON(v any) error {
 }
 
 // String returns the text, so a Message prints naturally with fmt.
-func (m Message) String() string { return string(m.data) }
+func (m Message) String() string { return m.Text() }
 
 // messageOf converts what Send and Publish accept to a Message, following
 // crossws: a string is text, a []byte is binary, a Message is itself, a
@@ -60,7 +75,7 @@ func messageOf(data any) (Message, error) {
 	case []byte:
 		return Binary(v), nil
 	case json.RawMessage:
-		return Message{data: v}, nil
+		return Message{data: utf8fix.Bytes(v)}, nil
 	case nil:
 		return Message{}, fmt.Errorf("anyws: cannot send nil")
 	default:
@@ -73,5 +88,11 @@ func messageOf(data any) (Message, error) {
 }
 
 // NewMessage wraps data without copying it: for adapters, which hand the
-// Message hook a buffer they will not touch again.
-func NewMessage(data []byte, binary bool) Message { return Message{data: data, binary: binary} }
+// Message hook a buffer they will not touch again. Text data that is not
+// valid UTF-8 is replaced by its valid form (see Text).
+func NewMessage(data []byte, binary bool) Message {
+	if !binary {
+		data = utf8fix.Bytes(data)
+	}
+	return Message{data: data, binary: binary}
+}

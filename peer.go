@@ -87,8 +87,11 @@ func (p *Peer) Transport() string { return p.transport }
 // Protocol is the negotiated sub-protocol, or "".
 func (p *Peer) Protocol() string { return p.protocol }
 
-// Context is cancelled when the peer closes; use it to stop work done on
-// the peer's behalf.
+// Context is cancelled the moment the peer starts closing (Close,
+// CloseNow, an overflow, Hub.Shutdown, a failed connection), before the
+// Close hook runs and whatever the peer's hooks are doing: a Message hook
+// that waits on it returns, so the peer can finish. Use it to stop work
+// done on the peer's behalf.
 func (p *Peer) Context() context.Context { return p.ctx }
 
 // Set stores a per-peer value.
@@ -233,6 +236,9 @@ func (p *Peer) requestClose(c closeRequest) {
 			close(p.closeReq)
 		}
 		p.closeMu.Unlock()
+		// Hooks that wait on the context must return before the peer
+		// can finish (the Close hook runs after them).
+		p.cancel(fmt.Errorf("anyws: peer closing: %d %q", c.code, c.reason))
 	})
 	if c.discard {
 		// Also after a graceful close was requested: CloseNow escalates it.

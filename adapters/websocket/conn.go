@@ -67,6 +67,7 @@ func (c *peerConn) flush() bool {
 		s.ReportError(err)
 	}
 	_ = c.conn.CloseNow()
+	_ = s.Peer().CloseNow() // cancels the peer's context (see pingNow)
 	return false
 }
 
@@ -117,6 +118,9 @@ func (c *peerConn) pingNow() {
 	case timedOut:
 		c.run.End(anyws.CloseInfo{Code: anyws.StatusAbnormalClosure, Reason: "ping timeout", Err: err})
 		_ = c.conn.CloseNow()
+		// The reader may be inside a Message hook waiting on the peer's
+		// context: cancel it so the peer can finish.
+		_ = c.s.Peer().CloseNow()
 	}
 	// Any other error means the connection is closing; the reader says how.
 }

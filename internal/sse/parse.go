@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 	"unicode/utf8"
+
+	"github.com/anyws/anyws/internal/utf8fix"
 )
 
 // ErrTooLarge is returned by [Parser.Next] when a line or the data of one
@@ -147,12 +149,12 @@ func (p *Parser) processLine(line []byte) error {
 	}
 	switch string(name) {
 	case "event":
-		p.typ = appendUTF8(p.typ[:0], value)
+		p.typ = utf8fix.Append(p.typ[:0], value)
 	case "data":
 		if len(p.data)+len(value) > p.maxData {
 			return p.tooLarge("event data", len(p.data)+len(value))
 		}
-		p.data = appendUTF8(p.data, value)
+		p.data = utf8fix.Append(p.data, value)
 		if len(p.data) > p.maxData {
 			return p.tooLarge("event data", len(p.data))
 		}
@@ -162,7 +164,7 @@ func (p *Parser) processLine(line []byte) error {
 			return nil
 		}
 		if !utf8.Valid(value) {
-			value = appendUTF8(nil, value)
+			value = utf8fix.Append(nil, value)
 		}
 		if string(value) != p.idBuf {
 			p.idBuf = string(value)

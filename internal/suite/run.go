@@ -38,6 +38,7 @@ func Run(t *testing.T, tr Transport) {
 		{"PanicInHook", testPanicInHook, true, false},
 		{"SlowConsumer", testSlowConsumer, false, false},
 		{"Shutdown", testShutdown, false, false},
+		{"HookWaitsOnContext", testHookWaitsOnContext, true, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -483,4 +484,59 @@ func testShutdown(t *testing.T, tr Transport) {
 	_, err := e.tr.Dial(ctx, t, e.url)
 	require.Error(t, err, "a hub that shut down accepts no peer")
 	require.False(t, errors.Is(err, context.DeadlineExceeded), "dial after shutdown hung: %v", err)
+}
+
+// testHookWaitsOnContext: a Message hook that waits on Peer.Context
+// returns as soon as the peer starts closing, so Peer.Close and
+// Hub.Shutdown end the peer (Close hook, once) instead of deadlocking.
+func testHookWaitsOnContext(t *testing.T, tr Transport) {
+	for _, how := range []string{"Close", "Shutdown"} {
+		t.Run(how, func(t *testing.T) {
+			entered := make(chan *anyws.Peer, 1)
+			e := newEnv(t, tr, nil, func(r *recorder) {
+				welcome(r)
+				r.onMessage = func(p *anyws.Peer, m anyws.Message) {
+					entered <- p
+					<-p.Context().Done()
+				}
+			})
+			c := e.dial()
+			readText(t, c)
+			// A per-message POST is answered after its hook returns, so
+			// the write is not waited for here.
+			wrote := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), wait)
+				defer cancel()
+				wrote <- c.Write(ctx, websocket.MessageText, []byte("wait"))
+			}()
+			defer func() { <-wrote }()
+			var p *anyws.Peer
+			select {
+			case p = <-entered:
+			case <-time.After(wait):
+				t.Fatal("the Message hook was not called")
+			}
+			want := anyws.StatusCode(4002)
+			done := make(chan error, 1)
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
+			if how == "Close" {
+				require.NoError(t, p.Close(want, "done"))
+				done <- nil
+			} else {
+				want = anyws.StatusGoingAway
+				go func() { done <- e.hub.Shutdown(ctx) }()
+			}
+			select {
+			case err := <-done:
+				require.NoError(t, err, "Shutdown with a hook waiting on the peer's context")
+			case <-time.After(wait):
+				t.Fatal("Shutdown did not return while a Message hook waited on Peer.Context")
+			}
+			closed := e.waitClosed(1)
+			require.Equal(t, want, e.rec.closeInfo(closed[0]).Code)
+			_ = c.CloseNow()
+		})
+	}
 }

@@ -1,10 +1,13 @@
-package sse
+// Package utf8fix turns bytes into valid UTF-8 the way browsers do, so
+// that every string anyws hands out or sends as text is one a browser
+// would accept and decode the same way.
+package utf8fix
 
 import "unicode/utf8"
 
 const replacement = "\uFFFD"
 
-// appendUTF8 appends src to dst with every maximal ill-formed subsequence
+// Append appends src to dst with every maximal ill-formed subsequence
 // replaced by one U+FFFD. That is what the WHATWG Encoding Standard's UTF-8
 // decoder does, and the SSE spec decodes streams with it, so the parser
 // yields exactly the strings a browser would. (Go's own helpers differ:
@@ -12,7 +15,7 @@ const replacement = "\uFFFD"
 // bytes.ToValidUTF8 one per run.) Line ends, colons and spaces are ASCII
 // and can never be inside a multi-byte sequence, so decoding field by field
 // gives the same result as decoding the whole stream.
-func appendUTF8(dst, src []byte) []byte {
+func Append(dst, src []byte) []byte {
 	if utf8.Valid(src) {
 		return append(dst, src...)
 	}
@@ -62,4 +65,22 @@ func illFormedLen(s []byte) int {
 		lo, hi = 0x80, 0xBF
 	}
 	return i
+}
+
+// String returns s with every maximal ill-formed subsequence replaced by
+// U+FFFD, as Append does; a valid s is returned as is, without a copy.
+func String(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return string(Append(nil, []byte(s)))
+}
+
+// Bytes returns b as valid UTF-8, as Append does: b itself when it is
+// valid already, else a new slice.
+func Bytes(b []byte) []byte {
+	if utf8.Valid(b) {
+		return b
+	}
+	return Append(nil, b)
 }

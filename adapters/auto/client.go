@@ -3,10 +3,11 @@ package auto
 import (
 	"bytes"
 	"crypto/sha256"
-	_ "embed" // the JavaScript client
 	"encoding/hex"
 	"net/http"
 	"time"
+
+	"github.com/anyws/anyws/client/js"
 )
 
 // ClientFile is the JavaScript client's file name. A Handler serves the
@@ -16,11 +17,10 @@ import (
 const ClientFile = "anyws.js"
 
 // ClientSource is the JavaScript client, an ES module with no
-// dependencies, as shipped: write it to a file or hand it to a bundler if
-// you do not want the Handler to serve it.
-//
-//go:embed client/anyws.js
-var ClientSource string
+// dependencies: the anyws.js of the npm package @anyws/client (client/js
+// in the repository), byte for byte. Write it to a file if you do not want
+// the Handler to serve it; a bundler's users install the package instead.
+var ClientSource = js.Source
 
 var clientETag = func() string {
 	sum := sha256.Sum256([]byte(ClientSource))

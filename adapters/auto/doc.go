@@ -28,27 +28,35 @@
 //
 // # The JavaScript client
 //
-// [ClientSource] is client/anyws.js in this directory: an ES module with
-// no dependencies and no build step. The Handler serves it for a GET
-// whose path ends in "/anyws.js" (so mounted on a subtree, "/_ws/", it is
-// at /_ws/anyws.js); [Client] serves it on any path. It exports AnyWS, a
-// WebSocket-like object (send, close, onopen/onmessage/onclose/onerror,
-// addEventListener, readyState, binaryType, bufferedAmount) that:
+// [ClientSource] is the npm package @anyws/client's anyws.js (client/js
+// in the repository, embedded from there, so the served file and the
+// package are the same code): an ES module with no dependencies and no
+// build step, typed by the package's anyws.d.ts. The Handler serves it for
+// a GET whose path ends in "/anyws.js" (so mounted on a subtree, "/_ws/",
+// it is at /_ws/anyws.js); [Client] serves it on any path. It exports
+// AnyWS, a WebSocket-like object (send, close, onopen/onmessage/onclose/
+// onerror, addEventListener, readyState, binaryType, bufferedAmount,
+// protocol, the (url, protocols) constructor form) that:
 //
 //   - tries WebSocket, and on a failed or refused upgrade (or after
-//     options.timeout) uses SSE; {transport: "sse"} forces SSE;
+//     options.timeout) uses SSE, saying why in ws.fallback;
+//     {transport: "sse"} forces SSE;
 //   - over SSE sends with one long framed POST when the browser can
 //     stream request bodies and the server is reached over HTTP/2 or
 //     HTTP/3 (Chromium streams bodies over those only), else with one POST
 //     per message, in order; {uplink: "post"} forces the latter, which is
 //     also what crossws's SSE adapter understands;
-//   - reconnects with exponential backoff and jitter after a close it did
-//     not ask for, firing close (a CloseEvent, with willReconnect) and
-//     reconnecting events; every reconnection is a new peer;
+//   - stops when the Upgrade hook refuses the connection with a 4xx
+//     (a [anyws.Rejection] of 401, 403, 404...): close fires with code
+//     4000 + status and event.status, and it does not retry;
+//   - reconnects with exponential backoff and jitter (maxAttempts bounds
+//     it) after a close it did not ask for, firing close (a CloseEvent,
+//     with willReconnect) and reconnecting events; every reconnection is
+//     a new peer;
 //   - reports every message it could not deliver as an error event with
 //     the message in event.unsent, and never sends one twice.
 //
-// The comment at the top of anyws.js lists every option.
+// client/js/README.md lists every option.
 //
 // # Behind a proxy
 //

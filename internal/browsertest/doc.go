@@ -11,7 +11,9 @@
 //
 // The package's own tests check anyws's transports from the browser:
 // native WebSocket and EventSource against the adapters, and the
-// JavaScript client of adapters/auto over every transport and uplink, its
-// fallback when upgrades are refused, and its reconnection after a server
-// restart.
+// JavaScript client (client/js, served by adapters/auto) over every
+// transport and uplink, its fallback when upgrades are refused and the
+// reason it gives, its end without retries when the server refuses the
+// connection, its sub-protocols, named SSE events, and its reconnection
+// after a server restart. client/js tests the npm package itself.
 package browsertest

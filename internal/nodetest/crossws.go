@@ -1,8 +1,9 @@
 // Package nodetest runs the project's Node.js test harness
 // (testdata/node, installed by `make deps`) from Go tests: crossws's own
 // SSE adapter on Node (crossws-sse-server.mjs), which interop tests of the
-// Go and JavaScript clients talk to. A missing install fails the test with
-// the command to run; it never skips.
+// Go and JavaScript clients talk to, and its tools (tsc, esbuild: [Bin],
+// [Run]) for the tests of the npm package in client/js. A missing install
+// fails the test with the command to run; it never skips.
 package nodetest
 
 import (

@@ -121,3 +121,69 @@ window.nativeEventSource = (url, n) => new Promise((resolve, reject) => {
     if (es.readyState === EventSource.CLOSED) reject(new Error("EventSource failed"));
   };
 });
+
+// untilSettled creates a client with args (AnyWS's constructor arguments)
+// and resolves with what happened up to its first close or reconnecting
+// event, whichever comes first: a client that gives up ends with close,
+// one that retries with reconnecting.
+window.untilSettled = (args) => new Promise((resolve) => {
+  const ws = new AnyWS(...args);
+  const events = [];
+  const errors = [];
+  ws.addEventListener("open", () => events.push("open:" + ws.transport));
+  ws.addEventListener("error", (e) => errors.push({ message: e.message, status: e.status }));
+  ws.addEventListener("reconnecting", () => {
+    events.push("reconnecting");
+    ws.close();
+    resolve({ events, errors, readyState: ws.readyState });
+  }, { once: true });
+  ws.addEventListener("close", (e) => {
+    events.push("close:" + e.code);
+    resolve({
+      events, errors, readyState: ws.readyState,
+      close: { code: e.code, reason: e.reason, status: e.status, willReconnect: e.willReconnect },
+    });
+  }, { once: true });
+});
+
+// attempts creates a client with args and resolves with the events it
+// fires until it closes for good.
+window.attempts = (args) => new Promise((resolve) => {
+  const ws = new AnyWS(...args);
+  const events = [];
+  ws.addEventListener("error", (e) => events.push("error:" + e.status));
+  ws.addEventListener("reconnecting", (e) => events.push("reconnecting:" + e.attempt));
+  ws.addEventListener("close", (e) => {
+    events.push("close:" + e.code);
+    if (!e.willReconnect) resolve({ events, readyState: ws.readyState });
+  });
+});
+
+// firstMessage creates a client with args, waits for its open and first
+// message, closes it, and returns what the connection looked like.
+window.firstMessage = async (args) => {
+  const ws = new AnyWS(...args);
+  const first = new Promise((resolve) => ws.addEventListener("message", (e) => resolve(e.data), { once: true }));
+  await new Promise((resolve) => ws.addEventListener("open", resolve, { once: true }));
+  const res = { transport: ws.transport, protocol: ws.protocol, fallback: ws.fallback, first: await first };
+  const closed = new Promise((resolve) => ws.addEventListener("close", resolve, { once: true }));
+  ws.close(1000, "done");
+  await closed;
+  return res;
+};
+
+// namedEvents opens an SSE client and collects the named events types
+// until a message "end" arrives.
+window.namedEvents = (url, types) => new Promise((resolve) => {
+  const ws = new AnyWS(url, { transport: "sse", reconnect: false });
+  const got = [];
+  for (const t of types) ws.addEventListener(t, (e) => got.push({ type: e.type, data: e.data, id: e.lastEventId }));
+  ws.onmessage = (e) => {
+    if (e.data !== "end") {
+      got.push({ type: e.type, data: e.data, id: e.lastEventId });
+      return;
+    }
+    ws.onclose = () => resolve(got);
+    ws.close();
+  };
+});

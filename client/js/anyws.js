@@ -1,45 +1,82 @@
-// anyws.js: the browser client of anyws (github.com/anyws/anyws).
+// anyws.js: the browser client of anyws (github.com/anyws/anyws), the npm
+// package @anyws/client. The Go server serves this same file as /anyws.js
+// (adapters/auto embeds it from client/js), so both ways load one code:
+//
+//   import { AnyWS } from "@anyws/client";   // npm install @anyws/client
+//   import { AnyWS } from "/anyws.js";       // served by auto.Client()
 //
 // AnyWS is a WebSocket-like object that connects over WebSocket and falls
-// back by itself to bidirectional Server-Sent Events (an EventSource
+// back by itself to bidirectional Server-Sent Events (an event-stream GET
 // downlink plus HTTP POSTs uplink) when the upgrade fails or is blocked.
-// It reconnects with backoff and jitter and reports every message it could
-// not deliver as an "error" event. No dependencies, no build step:
+// It reconnects with backoff and jitter, stops for good when the server
+// refuses the connection (401, 403, 404, ...), and reports every message it
+// could not deliver as an "error" event. No dependencies, no build step:
 //
-//   import { AnyWS } from "/anyws.js";
-//   const ws = new AnyWS("/_ws");              // or { transport: "sse" }
-//   ws.onopen = () => ws.send("hello");
+//   const ws = new AnyWS("/_ws");              // or new AnyWS(url, "proto")
+//   ws.onopen = () => ws.send("hello");        // or { transport: "sse" }
 //   ws.onmessage = (e) => console.log(e.data, "via", ws.transport);
 //
-// The server side is adapters/auto (which also serves this file). The SSE
-// mode speaks crossws's wire format, so it also works against crossws's SSE
-// adapter with uplink "post" (crossws reads a streaming POST as raw chunks).
+// anyws.d.ts documents every member and option; README.md has a typed
+// example. The SSE mode speaks crossws's wire format, so it also works
+// against crossws's SSE adapter with uplink "post" (crossws reads a
+// streaming POST as raw chunks).
 //
-// Options (all optional):
+// Constructor: new AnyWS(url, protocols?, options?) as WebSocket's
+// (url, protocols) form, or new AnyWS(url, options) with protocols among
+// the options. Options (all optional):
 //   transport       "auto" (default): WebSocket, then SSE if it fails;
 //                   "websocket" or "sse" force one.
 //   uplink          how SSE sends: "auto" (default) streams one long framed
 //                   POST when the browser can stream request bodies and the
 //                   server is reached over HTTP/2 or HTTP/3, else one POST
 //                   per message; "stream" or "post" force one.
-//   protocols       WebSocket sub-protocols (ignored over SSE).
-//   reconnect       true (default), false, or a function (code, reason) =>
-//                   boolean deciding whether to reconnect after a close.
-//   minDelay        first reconnection delay in ms (default 500); it doubles
-//                   per failed attempt up to maxDelay (default 10000), with
-//                   jitter (each delay is 50-100% of the nominal one).
+//   protocols       WebSocket sub-protocols (a string or an array; SSE
+//                   carries none, so ws.protocol is "" over SSE).
+//   reconnect       true (default), false, or a function (code, reason,
+//                   status) => boolean deciding whether to reconnect after
+//                   a close or a refused connection.
+//   minDelay        first reconnection delay in ms (default 500); each
+//                   failed attempt multiplies it by factor (default 2) up
+//                   to maxDelay (default 10000); jitter (0 to 1, default
+//                   0.5) takes up to that share off each delay at random.
+//   maxAttempts     reconnection attempts in a row without an open before
+//                   the client gives up (default Infinity).
 //   timeout         ms to wait for a connection to open (default 8000).
 //   maxQueue        messages send() may hold while (re)connecting (default
 //                   1000); beyond that send() throws.
-//   withCredentials EventSource's option, for cross-origin cookies.
+//   withCredentials send cookies cross-origin with the event stream, as
+//                   EventSource's option does.
 //
 // Lifetime: unlike a WebSocket, one AnyWS lives across connections. Each
 // "open" is followed by one "close" (a CloseEvent with code, reason and
-// wasClean, plus willReconnect); if the client reconnects, a
+// wasClean, plus willReconnect and status); if the client reconnects, a
 // "reconnecting" event (attempt, delay) follows and later a new "open".
 // Every reconnection is a new peer on the server. It stops for good after
 // close(), after a close the reconnect rule refuses (1000 normal closure,
-// 1008 policy, application codes 4000-4999, ...), or with reconnect: false.
+// 1008 policy, application codes 4000-4999, ...), after maxAttempts, or
+// with reconnect: false.
+//
+// Refused connections: browsers hide the HTTP status of a refused
+// WebSocket upgrade, but the event-stream GET that follows shows it. A
+// 4xx answer (but 408, 425 and 429, which are retried) ends the client:
+// "close" fires with code 4000 + status (4401, 4403, 4404, ...), the
+// server's text as reason, and event.status set to the HTTP status. Other
+// failures (5xx, network errors) fire "error" (with event.status when
+// there was an answer) and are retried. With transport "websocket" the
+// status cannot be known: maxAttempts bounds the retries.
+//
+// Fallback: ws.fallback says why the connection is over SSE: null over
+// WebSocket, else { reason, message } with reason "forced" (transport
+// "sse"), "unavailable" (no WebSocket in this environment), "failed" (the
+// upgrade failed or was refused: browsers do not say which) or "timeout".
+// Once SSE worked where WebSocket failed, reconnections go straight to
+// SSE and ws.fallback keeps the first reason.
+//
+// Named events: over SSE, an event with a type other than message is
+// dispatched under that type as a MessageEvent (listen with
+// addEventListener("name", ...)). anyws's Go server sends only message
+// events today; the names open, close, error, reconnecting and
+// crossws-id are reserved and never dispatched this way.
 //
 // Sending: send() accepts a string, Blob, ArrayBuffer or typed array. While
 // connecting, messages are queued and sent in order once open. Over SSE a
@@ -62,6 +99,12 @@ const TOKEN_HEADER = "x-crossws-id";
 // server or the client meant it, or reconnecting would fail the same way.
 const FINAL_CODES = new Set([1000, 1002, 1003, 1007, 1008, 1009, 1010]);
 
+// A refused connection closes with REFUSED_BASE + its HTTP status.
+const REFUSED_BASE = 4000;
+
+// Event types of the client itself: a named SSE event never uses them.
+const RESERVED_EVENTS = new Set(["open", "message", "close", "error", "reconnecting", "crossws-id"]);
+
 const defaults = Object.freeze({
   transport: "auto",
   uplink: "auto",
@@ -69,6 +112,9 @@ const defaults = Object.freeze({
   reconnect: true,
   minDelay: 500,
   maxDelay: 10000,
+  factor: 2,
+  jitter: 0.5,
+  maxAttempts: Infinity,
   timeout: 8000,
   maxQueue: 1000,
   withCredentials: false,
@@ -103,16 +149,27 @@ export class AnyWS extends EventTarget {
   #timer = 0;
   #stopped = false; // close() was called or the client gave up
   #wsBroken = false; // WebSocket failed where SSE worked: skip it from now on
+  #fallback = null; // why the current or last connection is over SSE
 
-  constructor(url, options = {}) {
+  constructor(url, protocols, options) {
     super();
-    this.#opts = { ...defaults, ...options };
-    if (!["auto", "websocket", "sse"].includes(this.#opts.transport)) {
-      throw new TypeError(`anyws: transport must be "auto", "websocket" or "sse", not ${JSON.stringify(this.#opts.transport)}`);
+    let opts = protocols;
+    if (typeof protocols === "string" || Array.isArray(protocols)) {
+      opts = { ...options, protocols };
+    } else if (protocols === undefined || protocols === null) {
+      opts = options;
     }
-    if (!["auto", "stream", "post"].includes(this.#opts.uplink)) {
-      throw new TypeError(`anyws: uplink must be "auto", "stream" or "post", not ${JSON.stringify(this.#opts.uplink)}`);
+    this.#opts = { ...defaults, ...opts };
+    const o = this.#opts;
+    if (!["auto", "websocket", "sse"].includes(o.transport)) {
+      throw new TypeError(`anyws: transport must be "auto", "websocket" or "sse", not ${JSON.stringify(o.transport)}`);
     }
+    if (!["auto", "stream", "post"].includes(o.uplink)) {
+      throw new TypeError(`anyws: uplink must be "auto", "stream" or "post", not ${JSON.stringify(o.uplink)}`);
+    }
+    if (!(o.jitter >= 0 && o.jitter <= 1)) throw new RangeError(`anyws: jitter must be between 0 and 1, not ${o.jitter}`);
+    if (!(o.factor >= 1)) throw new RangeError(`anyws: factor must be 1 or more, not ${o.factor}`);
+    if (!(o.maxAttempts >= 0)) throw new RangeError(`anyws: maxAttempts must be 0 or more, not ${o.maxAttempts}`);
     const u = new URL(url, globalThis.location?.href);
     u.protocol = u.protocol.replace(/^ws/, "http");
     this.url = u.href;
@@ -124,6 +181,8 @@ export class AnyWS extends EventTarget {
   get transport() { return this.#conn?.transport ?? ""; }
   /** Over SSE, "stream" or "post"; "" over WebSocket or before open. */
   get uplink() { return this.#conn?.uplink ?? ""; }
+  /** Why the connection is over SSE ({ reason, message }), or null. */
+  get fallback() { return this.#fallback; }
   get binaryType() { return this.#binaryType; }
   set binaryType(t) {
     if (t === "blob" || t === "arraybuffer") this.#binaryType = t;
@@ -150,8 +209,18 @@ export class AnyWS extends EventTarget {
     this.#conn.send(data);
   }
 
-  /** Closes for good: flushes what was sent, then fires "close". */
+  /**
+   * Closes for good: flushes what was sent, then fires "close". As with
+   * WebSocket, code must be 1000 or 3000-4999 and reason at most 123
+   * bytes of UTF-8.
+   */
   close(code, reason = "") {
+    if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
+      throw new DOMException(`anyws: close code ${code} is neither 1000 nor in 3000-4999`, "InvalidAccessError");
+    }
+    if (new TextEncoder().encode(reason).length > 123) {
+      throw new DOMException("anyws: close reason longer than 123 bytes", "SyntaxError");
+    }
     if (this.#stopped) return;
     this.#stopped = true;
     clearTimeout(this.#timer);
@@ -159,7 +228,7 @@ export class AnyWS extends EventTarget {
       this.#pending?.abort();
       this.#state = CLOSED;
       this.#reportUnsent(this.#queue.splice(0), new Error("anyws: closed before the connection opened"));
-      this.#fire(closeEvent(code ?? 1005, reason, false, false));
+      this.#fire(closeEvent(code ?? 1005, reason, false, false, 0));
       return;
     }
     if (this.#state === OPEN) {
@@ -172,9 +241,20 @@ export class AnyWS extends EventTarget {
 
   async #connect() {
     this.#state = CONNECTING;
-    const order = this.#opts.transport === "auto"
-      ? (this.#wsBroken ? ["sse"] : ["websocket", "sse"])
-      : [this.#opts.transport];
+    let order = [this.#opts.transport];
+    let fallback = this.#fallback;
+    if (this.#opts.transport === "sse") {
+      fallback = { reason: "forced", message: 'anyws: the transport option is "sse"' };
+    } else if (this.#opts.transport === "auto") {
+      if (this.#wsBroken) {
+        order = ["sse"];
+      } else if (typeof WebSocket !== "function") {
+        order = ["sse"];
+        fallback = { reason: "unavailable", message: "anyws: this environment has no WebSocket" };
+      } else {
+        order = ["websocket", "sse"];
+      }
+    }
     let lastErr;
     for (const kind of order) {
       if (this.#stopped) return;
@@ -186,7 +266,11 @@ export class AnyWS extends EventTarget {
           conn.close(1000, "");
           return;
         }
-        if (kind === "sse" && order.length > 1) this.#wsBroken = true;
+        if (kind === "sse" && order.length > 1) {
+          this.#wsBroken = true;
+          fallback = { reason: lastErr.reason ?? "failed", message: lastErr.message };
+        }
+        this.#fallback = kind === "sse" ? fallback : null;
         this.#adopt(conn);
         return;
       } catch (err) {
@@ -196,8 +280,13 @@ export class AnyWS extends EventTarget {
       }
     }
     if (this.#stopped) return;
-    this.#fire(errorEvent(lastErr));
-    this.#retry(1006, "connection failed", false);
+    const status = lastErr?.status ?? 0;
+    this.#fire(errorEvent(lastErr, undefined, status));
+    if (isRefusal(status)) {
+      this.#retry(REFUSED_BASE + status, lastErr.body || lastErr.message, false, status);
+      return;
+    }
+    this.#retry(1006, "connection failed", false, status);
   }
 
   // adopt makes conn the current connection: open, then what arrived
@@ -207,11 +296,11 @@ export class AnyWS extends EventTarget {
     this.#attempt = 0;
     this.#state = OPEN;
     this.protocol = conn.protocol;
-    conn.onmessage = (data) => this.#receive(data);
-    conn.onerror = (err, unsent) => this.#fire(errorEvent(err, unsent));
+    conn.onmessage = (type, data, id) => this.#receive(type, data, id);
+    conn.onerror = (err, unsent) => this.#fire(errorEvent(err, unsent, 0));
     conn.onend = (code, reason, wasClean) => this.#ended(conn, code, reason, wasClean);
     this.#fire(new Event("open"));
-    for (const data of conn.early.splice(0)) this.#receive(data);
+    for (const [type, data, id] of conn.early.splice(0)) this.#receive(type, data, id);
     for (const data of this.#queue.splice(0)) {
       if (this.#state !== OPEN) {
         this.#queue.unshift(data);
@@ -222,42 +311,42 @@ export class AnyWS extends EventTarget {
     conn.early = null;
   }
 
-  #receive(data) {
+  #receive(type, data, lastEventId = "") {
     if (typeof data !== "string" && this.#binaryType === "blob") data = new Blob([data]);
-    this.#fire(new MessageEvent("message", { data, origin: new URL(this.url).origin }));
+    this.#fire(new MessageEvent(type, { data, origin: new URL(this.url).origin, lastEventId }));
   }
 
   #ended(conn, code, reason, wasClean) {
     if (this.#conn !== conn) return;
     this.#conn = null;
     this.protocol = "";
-    const again = !this.#stopped && this.#wantsReconnect(code, reason);
+    const again = !this.#stopped && this.#opts.maxAttempts > 0 && this.#wantsReconnect(code, reason, 0);
     this.#state = again ? CONNECTING : CLOSED;
     if (!again) this.#stopped = true;
-    this.#fire(closeEvent(code, reason, wasClean, again));
-    if (again) this.#retry(code, reason, true);
+    this.#fire(closeEvent(code, reason, wasClean, again, 0));
+    if (again) this.#retry(code, reason, true, 0);
   }
 
-  #wantsReconnect(code, reason) {
+  #wantsReconnect(code, reason, status) {
     const r = this.#opts.reconnect;
-    if (typeof r === "function") return !!r(code, reason);
+    if (typeof r === "function") return !!r(code, reason, status);
     return !!r && !FINAL_CODES.has(code) && !(code >= 4000 && code < 5000);
   }
 
   // retry schedules the next attempt with exponential backoff and jitter,
-  // or gives up when reconnecting is off.
-  #retry(code, reason, closeFired) {
+  // or gives up when reconnecting is off or maxAttempts is reached.
+  #retry(code, reason, closeFired, status) {
     if (this.#stopped) return;
-    if (!closeFired && !this.#wantsReconnect(code, reason)) {
+    if (!closeFired && (this.#attempt >= this.#opts.maxAttempts || !this.#wantsReconnect(code, reason, status))) {
       this.#stopped = true;
       this.#state = CLOSED;
       this.#reportUnsent(this.#queue.splice(0), new Error("anyws: could not connect"));
-      this.#fire(closeEvent(code, reason, false, false));
+      this.#fire(closeEvent(code, reason, false, false, status));
       return;
     }
-    const { minDelay, maxDelay } = this.#opts;
-    const nominal = Math.min(maxDelay, minDelay * 2 ** this.#attempt);
-    const delay = Math.round(nominal / 2 + Math.random() * nominal / 2);
+    const { minDelay, maxDelay, factor, jitter } = this.#opts;
+    const nominal = Math.min(maxDelay, minDelay * factor ** this.#attempt);
+    const delay = Math.round(nominal * (1 - jitter * Math.random()));
     this.#attempt++;
     const ev = new Event("reconnecting");
     ev.attempt = this.#attempt;
@@ -267,50 +356,60 @@ export class AnyWS extends EventTarget {
   }
 
   #reportUnsent(list, err) {
-    for (const data of list) this.#fire(errorEvent(err, data));
+    for (const data of list) this.#fire(errorEvent(err, data, 0));
   }
 
   #fire(ev) {
-    const handler = this["on" + ev.type];
-    if (typeof handler === "function") {
-      try {
-        handler.call(this, ev);
-      } catch (err) {
-        setTimeout(() => { throw err; });
+    if (RESERVED_EVENTS.has(ev.type)) {
+      const handler = this["on" + ev.type];
+      if (typeof handler === "function") {
+        try {
+          handler.call(this, ev);
+        } catch (err) {
+          setTimeout(() => { throw err; });
+        }
       }
     }
     this.dispatchEvent(ev);
   }
 
   // openWebSocket resolves with an open WebSocket connection, or rejects
-  // when the upgrade fails, is refused or times out.
+  // when the upgrade fails, is refused or times out. The rejection's
+  // reason ("failed" or "timeout") becomes ws.fallback.reason.
   #openWebSocket(signal) {
     return new Promise((resolve, reject) => {
       const u = new URL(this.url);
       u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
-      const ws = new WebSocket(u, this.#opts.protocols);
+      let ws;
+      try {
+        ws = new WebSocket(u, this.#opts.protocols);
+      } catch (err) {
+        // A malformed or repeated sub-protocol: the caller's mistake.
+        reject(failure(err.message, { reason: "failed" }));
+        return;
+      }
       ws.binaryType = "arraybuffer";
       const conn = newConn("websocket", "");
       let opened = false;
-      const fail = (msg) => {
+      const fail = (msg, reason) => {
         clearTimeout(timer);
         ws.onopen = ws.onclose = ws.onmessage = null;
         ws.close();
-        reject(new Error(msg));
+        reject(failure(msg, { reason }));
       };
-      const timer = setTimeout(() => fail(`anyws: WebSocket did not open within ${this.#opts.timeout} ms`), this.#opts.timeout);
-      signal.addEventListener("abort", () => fail("anyws: aborted"));
+      const timer = setTimeout(() => fail(`anyws: WebSocket did not open within ${this.#opts.timeout} ms`, "timeout"), this.#opts.timeout);
+      signal.addEventListener("abort", () => fail("anyws: aborted", "failed"));
       ws.onopen = () => {
         clearTimeout(timer);
         opened = true;
         conn.protocol = ws.protocol;
         resolve(conn);
       };
-      ws.onmessage = (e) => conn.emit(e.data);
+      ws.onmessage = (e) => conn.emit("message", e.data);
       ws.onclose = (e) => {
         if (!opened) {
           clearTimeout(timer);
-          reject(new Error(`anyws: WebSocket upgrade failed (close code ${e.code})`));
+          reject(failure(`anyws: WebSocket upgrade failed (close code ${e.code})`, { reason: "failed" }));
           return;
         }
         if (ws.bufferedAmount > 0) {
@@ -332,54 +431,76 @@ export class AnyWS extends EventTarget {
   }
 
   // openSSE resolves once the stream has delivered its uplink token (the
-  // crossws-id event), or rejects when it fails or times out.
+  // crossws-id event), or rejects when it fails or times out. It reads
+  // the stream with fetch rather than EventSource, which hides the HTTP
+  // status of a refused stream and reconnects by itself as a new peer.
   #openSSE(signal) {
     return new Promise((resolve, reject) => {
-      const es = new EventSource(this.url, { withCredentials: this.#opts.withCredentials });
+      const abort = new AbortController();
       const conn = newConn("sse", "");
       let token = "";
       let uplink = null;
-      const fail = (msg) => {
+      const fail = (err) => {
         clearTimeout(timer);
-        es.close();
-        reject(new Error(msg));
+        abort.abort();
+        reject(err);
       };
-      const timer = setTimeout(() => fail(`anyws: event stream did not open within ${this.#opts.timeout} ms`), this.#opts.timeout);
-      signal.addEventListener("abort", () => fail("anyws: aborted"));
+      const timer = setTimeout(() => fail(failure(`anyws: event stream did not open within ${this.#opts.timeout} ms`)), this.#opts.timeout);
+      signal.addEventListener("abort", () => fail(failure("anyws: aborted")));
       const end = (code, reason, wasClean) => {
-        es.close();
+        abort.abort();
         uplink?.stop();
         conn.end(code, reason, wasClean);
       };
-      es.addEventListener("message", (e) => conn.emit(decodeData(e.data)));
-      es.addEventListener("crossws-id", (e) => {
-        if (token) return;
-        clearTimeout(timer);
-        token = e.data;
-        const mode = this.#opts.uplink === "auto" ? (canStream(this.url) ? "stream" : "post") : this.#opts.uplink;
-        uplink = mode === "stream" ? streamUplink(this.url, token, conn) : postUplink(this.url, token, conn);
-        conn.uplink = uplink.mode;
-        resolve(conn);
-      });
-      es.addEventListener("close", (e) => {
-        let code = 1005;
-        let reason = "";
-        try {
-          ({ code = 1005, reason = "" } = JSON.parse(e.data));
-        } catch {
-          // crossws sends no data: a plain close.
+      const onEvent = (type, data, id) => {
+        switch (type) {
+          case "crossws-id": {
+            if (token) return;
+            clearTimeout(timer);
+            token = data;
+            const mode = this.#opts.uplink === "auto" ? (canStream(this.url) ? "stream" : "post") : this.#opts.uplink;
+            uplink = mode === "stream" ? streamUplink(this.url, token, conn) : postUplink(this.url, token, conn);
+            conn.uplink = uplink.mode;
+            resolve(conn);
+            return;
+          }
+          case "close": {
+            let code = 1005;
+            let reason = "";
+            try {
+              ({ code = 1005, reason = "" } = JSON.parse(data));
+            } catch {
+              // crossws sends no data: a plain close.
+            }
+            end(code, reason, true);
+            return;
+          }
+          default:
+            if (type === "message" || !RESERVED_EVENTS.has(type)) conn.emit(type, decodeData(data), id);
         }
-        end(code, reason, true);
-      });
-      es.onerror = () => {
-        if (!token) {
-          fail("anyws: the event stream failed to open");
-          return;
-        }
-        // EventSource would reconnect by itself, as a new peer with a new
-        // token: the client decides instead.
-        end(1006, "event stream lost", false);
       };
+      fetch(this.url, {
+        headers: { accept: "text/event-stream" },
+        credentials: this.#opts.withCredentials ? "include" : "same-origin",
+        cache: "no-store",
+        signal: abort.signal,
+      }).then(async (res) => {
+        const type = res.headers.get("content-type") ?? "";
+        if (!res.ok || !/^text\/event-stream\b/i.test(type)) {
+          const body = (await res.text().catch(() => "")).trim().slice(0, 200);
+          throw failure(
+            res.ok
+              ? `anyws: the server answered the event stream with ${JSON.stringify(type)}, not text/event-stream`
+              : `anyws: the server refused the event stream with ${res.status}${body ? ": " + body : ""}`,
+            { status: res.ok ? 0 : res.status, body },
+          );
+        }
+        await readEvents(res.body, onEvent);
+        throw failure("anyws: the event stream ended");
+      }).catch((err) => {
+        if (!token) fail(err);
+        else end(1006, "event stream lost", false);
+      });
       conn.send = (data) => uplink.send(data);
       conn.buffered = () => uplink?.buffered() ?? 0;
       conn.close = async (code, reason) => {
@@ -387,6 +508,72 @@ export class AnyWS extends EventTarget {
         end(code ?? 1005, reason ?? "", true);
       };
     });
+  }
+}
+
+// isRefusal reports whether an HTTP status means the server refused the
+// connection for good: a 4xx but those that ask to come back later.
+function isRefusal(status) {
+  return status >= 400 && status < 500 && status !== 408 && status !== 425 && status !== 429;
+}
+
+// failure returns an Error carrying why a connection attempt failed:
+// status (the HTTP status, 0 if none), body (the server's text) and
+// reason (for ws.fallback).
+function failure(message, { status = 0, body = "", reason } = {}) {
+  return Object.assign(new Error(message), { status, body, reason });
+}
+
+// readEvents parses an event stream as the HTML standard's EventSource
+// does (UTF-8, CR, LF or CRLF line ends, data lines joined with LF,
+// comments and retry ignored) and calls onEvent(type, data, lastEventId)
+// for each event. It returns when the stream ends.
+async function readEvents(body, onEvent) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  let first = true;
+  let type = "";
+  let data = null; // lines of the event being read
+  let lastId = "";
+  const line = (l) => {
+    if (l === "") {
+      if (data !== null) onEvent(type || "message", data.join("\n"), lastId);
+      type = "";
+      data = null;
+      return;
+    }
+    if (l[0] === ":") return;
+    const i = l.indexOf(":");
+    const field = i < 0 ? l : l.slice(0, i);
+    let value = i < 0 ? "" : l.slice(i + 1);
+    if (value[0] === " ") value = value.slice(1);
+    if (field === "event") type = value;
+    else if (field === "data") (data ??= []).push(value);
+    else if (field === "id" && !value.includes("\0")) lastId = value;
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buf += value;
+    if (first && buf.length > 0) {
+      if (buf[0] === "\uFEFF") buf = buf.slice(1);
+      first = false;
+    }
+    let start = 0;
+    for (;;) {
+      const cr = buf.indexOf("\r", start);
+      const lf = buf.indexOf("\n", start);
+      let end = cr < 0 ? lf : lf < 0 ? cr : Math.min(cr, lf);
+      if (end < 0) break;
+      let next = end + 1;
+      if (buf[end] === "\r") {
+        if (end + 1 === buf.length) break; // a CRLF may be split across reads
+        if (buf[end + 1] === "\n") next++;
+      }
+      line(buf.slice(start, end));
+      start = next;
+    }
+    buf = buf.slice(start);
   }
 }
 
@@ -402,10 +589,10 @@ function newConn(transport, uplink) {
     onmessage: null,
     onerror: null,
     onend: null,
-    emit(data) {
+    emit(type, data, id = "") {
       if (conn.ended) return;
-      if (conn.onmessage) conn.onmessage(data);
-      else conn.early?.push(data);
+      if (conn.onmessage) conn.onmessage(type, data, id);
+      else conn.early?.push([type, data, id]);
     },
     end(code, reason, wasClean) {
       if (conn.ended) return;
@@ -603,19 +790,22 @@ function sizeOf(data) {
   return data.byteLength ?? 0;
 }
 
-function closeEvent(code, reason, wasClean, willReconnect) {
+
+function closeEvent(code, reason, wasClean, willReconnect, status) {
   const ev = typeof CloseEvent === "function"
     ? new CloseEvent("close", { code, reason, wasClean })
     : Object.assign(new Event("close"), { code, reason, wasClean });
   ev.willReconnect = willReconnect;
+  ev.status = status;
   return ev;
 }
 
-function errorEvent(err, unsent) {
+function errorEvent(err, unsent, status) {
   const message = err?.message ?? String(err);
   const ev = typeof ErrorEvent === "function"
     ? new ErrorEvent("error", { error: err, message })
     : Object.assign(new Event("error"), { error: err, message });
+  ev.status = status;
   if (unsent !== undefined) ev.unsent = unsent;
   return ev;
 }

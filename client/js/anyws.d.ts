@@ -1,0 +1,222 @@
+// Types of @anyws/client (anyws.js), written by hand. They need the DOM
+// library ("lib": ["dom", ...] in tsconfig.json), as WebSocket's do.
+
+/** A message as received: text, or binary as binaryType says. */
+export type AnyWSData = string | ArrayBuffer | Blob;
+
+/** What send() accepts, as WebSocket.send does. */
+export type AnyWSSendData = string | ArrayBufferLike | ArrayBufferView | Blob;
+
+/** The transport of an open connection. */
+export type AnyWSTransport = "websocket" | "sse";
+
+/** How an SSE connection sends: one long framed POST, or one POST per message. */
+export type AnyWSUplink = "stream" | "post";
+
+/**
+ * Why a connection is over SSE rather than WebSocket:
+ * - "forced": the transport option is "sse";
+ * - "unavailable": this environment has no WebSocket;
+ * - "failed": the WebSocket upgrade failed or was refused (a proxy that
+ *   blocks upgrades, a server that turned them off, 401 or 403: browsers
+ *   hide the HTTP status of a refused upgrade, so the client cannot say
+ *   which);
+ * - "timeout": the WebSocket did not open within the timeout option.
+ */
+export type AnyWSFallbackReason = "forced" | "unavailable" | "failed" | "timeout";
+
+/** Why the client fell back to SSE: see {@link AnyWS.fallback}. */
+export interface AnyWSFallback {
+  readonly reason: AnyWSFallbackReason;
+  /** The error text of the failed WebSocket attempt, for logs. */
+  readonly message: string;
+}
+
+/**
+ * Decides whether to reconnect after a close or a refused connection.
+ * code and reason are those of the close event that follows; status is the
+ * HTTP status of a refused connection (code is then 4000 + status), else 0.
+ */
+export type AnyWSReconnectRule = (code: number, reason: string, status: number) => boolean;
+
+/** Options of the AnyWS constructor; every one is optional. */
+export interface AnyWSOptions {
+  /** "auto" (default): WebSocket, then SSE if it fails; "websocket" or "sse" force one. */
+  transport?: "auto" | AnyWSTransport;
+  /**
+   * How SSE sends. "auto" (default) streams one long framed POST when the
+   * browser can stream request bodies and the server is reached over
+   * HTTP/2 or HTTP/3, else one POST per message; "stream" or "post" force
+   * one ("post" is what crossws's SSE adapter understands).
+   */
+  uplink?: "auto" | AnyWSUplink;
+  /** WebSocket sub-protocols. SSE carries none: protocol is "" over SSE. */
+  protocols?: string | string[];
+  /**
+   * Whether to reconnect after a close the client did not ask for: true
+   * (default: not after 1000, 1002, 1003, 1007-1010 nor 4000-4999, which
+   * includes refused connections), false, or a rule.
+   */
+  reconnect?: boolean | AnyWSReconnectRule;
+  /** First reconnection delay in ms (default 500). */
+  minDelay?: number;
+  /** Largest reconnection delay in ms (default 10000). */
+  maxDelay?: number;
+  /** Backoff: each failed attempt multiplies the delay by factor (default 2, at least 1). */
+  factor?: number;
+  /** Share of each delay taken off at random, 0 to 1 (default 0.5: each delay is 50-100% of the nominal one). */
+  jitter?: number;
+  /** Reconnection attempts in a row without an open before giving up (default Infinity; 0 never reconnects). */
+  maxAttempts?: number;
+  /** ms to wait for a connection to open before trying the next transport or retrying (default 8000). */
+  timeout?: number;
+  /** Messages send() may hold while (re)connecting (default 1000); beyond that send() throws. */
+  maxQueue?: number;
+  /** Send cookies cross-origin with the event stream, as EventSource's option does. */
+  withCredentials?: boolean;
+}
+
+/** The options of the (url, protocols, options) form, which takes protocols apart. */
+export type AnyWSOptionsWithoutProtocols = Omit<AnyWSOptions, "protocols">;
+
+/**
+ * The "open" event.
+ *
+ * resumed and lost are RESERVED, NOT YET PROVIDED BY THE SERVER: they are
+ * always undefined today. They are the recovery state that a coming server
+ * feature will give a reconnection: resumed true when the server took the
+ * client back as the same peer (subscriptions kept), lost true when
+ * messages sent to the client while it was away may have been lost. Until
+ * then every reconnection is a new peer and anything sent meanwhile is
+ * lost.
+ */
+export interface AnyWSOpenEvent extends Event {
+  /** Reserved, not yet provided by the server (always undefined today). */
+  readonly resumed?: boolean;
+  /** Reserved, not yet provided by the server (always undefined today). */
+  readonly lost?: boolean;
+}
+
+/**
+ * The "close" event: a CloseEvent (code, reason, wasClean) that also says
+ * whether the client will reconnect and, for a refused connection, the
+ * HTTP status.
+ */
+export interface AnyWSCloseEvent extends Event {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+  /** True if a "reconnecting" event and a new connection follow. */
+  readonly willReconnect: boolean;
+  /**
+   * The HTTP status of a refused connection, else 0. A 4xx (but 408, 425
+   * and 429) ends the client with code 4000 + status: 4401, 4403, 4404...
+   * and the server's text as reason. Seen over SSE only: browsers hide the
+   * status of a refused WebSocket upgrade, so with transport "auto" the
+   * client learns it from the event-stream attempt that follows, and with
+   * transport "websocket" it never does (maxAttempts bounds the retries).
+   */
+  readonly status: number;
+}
+
+/** The "error" event: an ErrorEvent, with what could not be delivered. */
+export interface AnyWSErrorEvent extends Event {
+  readonly message: string;
+  readonly error: unknown;
+  /** The message send() took and could not deliver, if the error is about one. */
+  readonly unsent?: AnyWSSendData;
+  /** The HTTP status of a failed connection attempt, else 0. */
+  readonly status: number;
+}
+
+/** The "reconnecting" event: the next attempt and how long until it. */
+export interface AnyWSReconnectingEvent extends Event {
+  /** 1 for the first attempt after a close or a failure, then 2, 3... */
+  readonly attempt: number;
+  /** ms until the attempt. */
+  readonly delay: number;
+}
+
+/** The client's own events. Any other type is a named SSE event (a MessageEvent). */
+export interface AnyWSEventMap {
+  open: AnyWSOpenEvent;
+  message: MessageEvent<AnyWSData>;
+  close: AnyWSCloseEvent;
+  error: AnyWSErrorEvent;
+  reconnecting: AnyWSReconnectingEvent;
+}
+
+/**
+ * AnyWS is a WebSocket-like client that connects over WebSocket and falls
+ * back by itself to bidirectional Server-Sent Events when the upgrade
+ * fails. Unlike a WebSocket it lives across connections: it reconnects
+ * with backoff and jitter and fires open, close (willReconnect), and
+ * reconnecting for each connection. See README.md.
+ */
+export declare class AnyWS extends EventTarget {
+  /** WebSocket's (url, protocols) form; options may follow. */
+  constructor(url: string | URL, protocols?: string | string[], options?: AnyWSOptionsWithoutProtocols);
+  /** The options form. */
+  constructor(url: string | URL, options?: AnyWSOptions);
+
+  static readonly CONNECTING: 0;
+  static readonly OPEN: 1;
+  static readonly CLOSING: 2;
+  static readonly CLOSED: 3;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSING: 2;
+  readonly CLOSED: 3;
+
+  /** The endpoint as an absolute http(s) URL (ws: and wss: are turned into those). */
+  readonly url: string;
+  /** CONNECTING while (re)connecting, OPEN, CLOSING after close(), CLOSED for good. */
+  readonly readyState: 0 | 1 | 2 | 3;
+  /** The sub-protocol the server chose over WebSocket, else "". */
+  readonly protocol: string;
+  /** Always "". */
+  readonly extensions: string;
+  /** How binary messages are delivered: "blob" (default) or "arraybuffer". */
+  binaryType: "blob" | "arraybuffer";
+  /** Bytes send() took and the network has not yet. */
+  readonly bufferedAmount: number;
+
+  /** The transport of the open connection, "" while none is open. */
+  readonly transport: AnyWSTransport | "";
+  /** Over SSE the uplink in use, else "". */
+  readonly uplink: AnyWSUplink | "";
+  /** Why the connection is over SSE; null over WebSocket and before the first open. */
+  readonly fallback: AnyWSFallback | null;
+
+  onopen: ((this: AnyWS, ev: AnyWSOpenEvent) => any) | null;
+  onmessage: ((this: AnyWS, ev: MessageEvent<AnyWSData>) => any) | null;
+  onclose: ((this: AnyWS, ev: AnyWSCloseEvent) => any) | null;
+  onerror: ((this: AnyWS, ev: AnyWSErrorEvent) => any) | null;
+
+  /** Sends a message, or queues it while (re)connecting. Throws after close(). */
+  send(data: AnyWSSendData): void;
+  /**
+   * Closes for good: delivers what was sent, then fires "close". code must
+   * be 1000 or 3000-4999 and reason at most 123 bytes of UTF-8.
+   */
+  close(code?: number, reason?: string): void;
+
+  addEventListener<K extends keyof AnyWSEventMap>(type: K, listener: (this: AnyWS, ev: AnyWSEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
+  /**
+   * A named SSE event: over SSE, an event whose type is not message is
+   * dispatched under its type. Needs a server that sends named events
+   * (anyws's Go server sends only message events today).
+   */
+  addEventListener(type: string, listener: (this: AnyWS, ev: MessageEvent<AnyWSData>) => any, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof AnyWSEventMap>(type: K, listener: (this: AnyWS, ev: AnyWSEventMap[K]) => any, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: (this: AnyWS, ev: MessageEvent<AnyWSData>) => any, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+}
+
+/**
+ * Reports whether a streaming request body to url will work: the browser
+ * can stream request bodies and the server is known to be reached over
+ * HTTP/2 or HTTP/3. uplink "auto" uses it.
+ */
+export declare function canStream(url: string | URL): boolean;

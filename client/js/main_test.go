@@ -1,0 +1,9 @@
+package js_test
+
+import (
+	"testing"
+
+	"github.com/anyws/anyws/internal/browsertest"
+)
+
+func TestMain(m *testing.M) { browsertest.Main(m) }

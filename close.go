@@ -20,6 +20,9 @@ const (
 	StatusMessageTooBig   StatusCode = 1009
 	StatusInternalError   StatusCode = 1011 // a hook panicked
 	StatusTryAgainLater   StatusCode = 1013 // the peer's send queue overflowed
+	// StatusResumeFailed closes a peer whose client came back too late:
+	// messages it missed were no longer kept. The client got a new peer.
+	StatusResumeFailed StatusCode = 3001
 )
 
 // CloseInfo tells the Close hook why a peer closed.

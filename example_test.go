@@ -67,7 +67,7 @@ func ExampleNew() {
 // values; a Rejection becomes a plain HTTP response.
 func ExampleHooks_upgrade() {
 	hub := anyws.New(anyws.Hooks{
-		Upgrade: func(u *anyws.Upgrade) error {
+		Upgrade: func(u *anyws.Handshake) error {
 			user := u.Request.URL.Query().Get("user")
 			if user == "" {
 				return &anyws.Rejection{

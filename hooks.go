@@ -21,14 +21,23 @@ type Hooks struct {
 	// accepted. It may reject the request by returning a *Rejection (any
 	// other error is answered 500), add response headers, choose the
 	// namespace, pick a sub-protocol and set per-peer values.
-	Upgrade func(u *Upgrade) error
+	Upgrade func(h *Handshake) error
 	// Open runs when the peer is registered and may send: what it sends is
 	// the first thing the client receives.
 	Open func(p *Peer)
 	// Message runs for each message the peer sends.
 	Message func(p *Peer, m Message)
-	// Close runs once when the peer is gone, whoever closed it.
+	// Close runs once when the peer is gone, whoever closed it. With
+	// recovery on (Options.ResumeWindow), a peer whose connection dropped
+	// is gone when its client has not resumed it within the window.
 	Close func(p *Peer, c CloseInfo)
+	// Disconnect runs when the peer's connection dropped and the peer
+	// waits for its client to resume it (recovery on): messages sent
+	// meanwhile are kept for it. Close follows if it does not come back.
+	Disconnect func(p *Peer, c CloseInfo)
+	// Resume runs when a client got its peer back after a dropped
+	// connection; what it missed is written to it next.
+	Resume func(p *Peer)
 	// Error reports problems that do not belong to one call: a panic in a
 	// hook, an overflowed queue, a failed write. p is nil for errors that
 	// concern no peer (a broker failure, for example).
@@ -53,12 +62,18 @@ func (h *Hooks) or(def *Hooks) Hooks {
 	if out.Error == nil {
 		out.Error = def.Error
 	}
+	if out.Disconnect == nil {
+		out.Disconnect = def.Disconnect
+	}
+	if out.Resume == nil {
+		out.Resume = def.Resume
+	}
 	return out
 }
 
-// Upgrade is what the Upgrade hook sees and shapes: the request, and the
-// response and peer about to be created.
-type Upgrade struct {
+// Handshake is what the Upgrade hook sees and shapes: the request, and
+// the response and peer about to be created.
+type Handshake struct {
 	// Request is the HTTP request: the WebSocket handshake or the SSE GET.
 	Request *http.Request
 	// Header holds response headers to add to the 101 or the SSE response.
@@ -80,7 +95,7 @@ type Upgrade struct {
 
 // Set stores a per-peer value, readable later with Peer.Get or [Value]; it
 // is crossws's peer context.
-func (u *Upgrade) Set(key string, v any) {
+func (u *Handshake) Set(key string, v any) {
 	if u.values == nil {
 		u.values = make(map[string]any)
 	}
@@ -88,4 +103,4 @@ func (u *Upgrade) Set(key string, v any) {
 }
 
 // Transport names the transport the request is for: "websocket" or "sse".
-func (u *Upgrade) Transport() string { return u.transport }
+func (u *Handshake) Transport() string { return u.transport }

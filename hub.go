@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/anyws/anyws/pubsub"
 	"github.com/google/uuid"
@@ -19,13 +20,29 @@ type Options struct {
 	Broker pubsub.Broker
 	// NodeID names this node on the broker. Default: a random UUID.
 	NodeID string
-	// QueueMessages bounds each peer's outbound queue by count.
-	// Default 4096.
-	QueueMessages int
-	// QueueBytes bounds each peer's outbound queue by payload bytes
-	// (queued plus being written). Default 4 MiB. A single message larger
-	// than this is still accepted into an empty queue.
+	// QueueBytes bounds each peer's outbound queue (messages queued or
+	// being written): their bytes plus 64 per message for what holding
+	// one costs. Default 4 MiB: a burst of 20,000 short chat messages
+	// fits, a client that stopped reading does not fill the server's
+	// memory. A single message larger than this is still accepted into
+	// an empty queue.
 	QueueBytes int
+	// QueueMessages also bounds each queue by count. Default 0: bytes only.
+	QueueMessages int
+	// ResumeWindow is how long a peer whose connection dropped waits for
+	// its client to resume it (same peer, same subscriptions, every
+	// missed message once), for instance 2 * time.Minute. 0 (the default
+	// for now) turns recovery off: a dropped connection ends its peer at
+	// once, as in crossws.
+	ResumeWindow time.Duration
+	// ReplayBytes bounds, per peer, what is kept of the messages already
+	// written to its connection, counted as QueueBytes counts, for a
+	// client that resumes after a drop (the connection may have lost what
+	// was written last). Default 1 MiB; kept messages are shared with
+	// other subscribers, so it costs a pointer per message. A client that
+	// missed more than was kept is not resumed: its peer closes with
+	// StatusResumeFailed and it gets a new one.
+	ReplayBytes int
 	// Overflow is what happens when a queue is full. Default OverflowClose.
 	Overflow OverflowPolicy
 }
@@ -51,20 +68,24 @@ type Hub struct {
 	nsOrder  []string              // namespaces in creation order
 	ns       map[string]*list.List // peers of a namespace in connect order
 	byID     map[string]*Peer
+	bySecret map[string]*Peer
 	sessions sync.WaitGroup // one per connected peer, done after its Close hook
 }
 
 // New returns a Hub whose hooks are the defaults of every route.
 func New(hooks Hooks, opts *Options) *Hub {
-	h := &Hub{hooks: hooks, ns: make(map[string]*list.List), byID: make(map[string]*Peer)}
+	h := &Hub{hooks: hooks, ns: make(map[string]*list.List), byID: make(map[string]*Peer), bySecret: make(map[string]*Peer)}
 	if opts != nil {
 		h.opts = *opts
 	}
-	if h.opts.QueueMessages <= 0 {
-		h.opts.QueueMessages = 4096
+	if h.opts.QueueMessages < 0 {
+		h.opts.QueueMessages = 0
 	}
 	if h.opts.QueueBytes <= 0 {
 		h.opts.QueueBytes = 4 << 20
+	}
+	if h.opts.ReplayBytes <= 0 {
+		h.opts.ReplayBytes = 1 << 20
 	}
 	if h.opts.NodeID == "" {
 		h.opts.NodeID = uuid.NewString()
@@ -136,7 +157,7 @@ func (h *Hub) publish(ns, topic string, m Message, exclude *Peer) error {
 }
 
 func (h *Hub) fanOut(ns, topic string, m Message, exclude *Peer) {
-	f := NewFrame(m)
+	f := NewPayload(m)
 	h.index.Each(ns, topic, func(p *Peer) {
 		if p != exclude {
 			_ = p.enqueue(f)
@@ -213,6 +234,7 @@ func (h *Hub) register(p *Peer) error {
 	}
 	p.elem = l.PushBack(p)
 	h.byID[p.id] = p
+	h.bySecret[p.secret] = p
 	h.sessions.Add(1)
 	return nil
 }
@@ -227,6 +249,7 @@ func (h *Hub) unregister(p *Peer) {
 	l.Remove(p.elem)
 	p.elem = nil
 	delete(h.byID, p.id)
+	delete(h.bySecret, p.secret)
 	if l.Len() == 0 {
 		delete(h.ns, p.ns)
 		for i, ns := range h.nsOrder {

@@ -15,36 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// fakeConn drives a peer through the adapter seam without a network, so
-// the core's rules are tested on their own. Real transports are tested
-// through real clients in the adapters' suites.
-type fakeConn struct {
-	s *anyws.Session
-}
-
-func connect(t *testing.T, hub *anyws.Hub, path string) *fakeConn {
-	t.Helper()
-	r := httptest.NewRequest(http.MethodGet, "http://example.com"+path, nil)
-	u, err := hub.Upgrade(r, nil, "fake", nil)
-	require.NoError(t, err)
-	s, err := hub.Connect(u)
-	require.NoError(t, err)
-	return &fakeConn{s: s}
-}
-
-// written takes and acknowledges everything queued, as an adapter does.
-func (c *fakeConn) written() []string {
-	var out []string
-	batch := c.s.Take()
-	for _, f := range batch {
-		out = append(out, f.Message().Text())
-	}
-	c.s.Written(batch)
-	return out
-}
-
-func (c *fakeConn) finish() { c.s.Finish(anyws.CloseInfo{Code: anyws.StatusNormalClosure}) }
-
 func TestSendConversions(t *testing.T) {
 	t.Parallel()
 	hub := anyws.New(anyws.Hooks{}, nil)
@@ -58,18 +28,17 @@ func TestSendConversions(t *testing.T) {
 	require.NoError(t, p.Send(map[string]any{"a": 1}))
 	require.Error(t, p.Send(nil))
 	require.ErrorContains(t, p.Send(make(chan int)), "anyws: encode chan int as JSON")
-	batch := c.s.Take()
+	batch := c.writtenPayloads()
 	require.Len(t, batch, 4)
 	require.False(t, batch[0].Message().IsBinary())
 	require.True(t, batch[1].Message().IsBinary())
 	require.Equal(t, `{"a":1}`, batch[3].Message().Text())
-	c.s.Written(batch)
 }
 
 func TestPeerBasics(t *testing.T) {
 	t.Parallel()
 	hub := anyws.New(anyws.Hooks{
-		Upgrade: func(u *anyws.Upgrade) error {
+		Upgrade: func(u *anyws.Handshake) error {
 			u.Set("user", "ann")
 			u.Set("n", 7)
 			return nil
@@ -111,7 +80,7 @@ func TestUpgradeHook(t *testing.T) {
 	var errs []error
 	var mu sync.Mutex
 	hub := anyws.New(anyws.Hooks{
-		Upgrade: func(u *anyws.Upgrade) error {
+		Upgrade: func(u *anyws.Handshake) error {
 			switch u.Request.URL.Query().Get("case") {
 			case "reject":
 				return &anyws.Rejection{Status: 401, Header: http.Header{"X-Error": {"no"}}, Body: "unauthorized"}
@@ -133,9 +102,9 @@ func TestUpgradeHook(t *testing.T) {
 		},
 	}, nil)
 	defer hub.Close()
-	up := func(q string) (*anyws.Upgrade, error) {
+	up := func(q string) (*anyws.Handshake, error) {
 		r := httptest.NewRequest(http.MethodGet, "http://example.com/x?case="+q, nil)
-		return hub.Upgrade(r, nil, "websocket", []string{"chat"})
+		return hub.Accept(r, nil, "websocket", []string{"chat"})
 	}
 
 	_, err := up("reject")
@@ -182,13 +151,16 @@ func TestRouteHooksFallBack(t *testing.T) {
 	defer hub.Close()
 	route := &anyws.Hooks{Message: func(p *anyws.Peer, m anyws.Message) { note("route message " + m.Text()) }}
 	r := httptest.NewRequest(http.MethodGet, "http://example.com/r", nil)
-	u, err := hub.Upgrade(r, route, "fake", nil)
+	u, err := hub.Accept(r, route, "fake", nil)
 	require.NoError(t, err)
-	s, err := hub.Connect(u)
+	c := &memConn{t: t, ended: make(chan struct{}), done: make(chan struct{})}
+	s, err := hub.Attach(u, c, nil)
 	require.NoError(t, err)
-	require.NoError(t, s.Deliver(anyws.Text("hi")))
-	s.Finish(anyws.CloseInfo{})
-	require.ErrorIs(t, s.Deliver(anyws.Text("late")), anyws.ErrClosed)
+	c.s = s
+	go c.read()
+	require.NoError(t, s.Deliver(anyws.Text("hi"), 0))
+	c.leave()
+	require.ErrorIs(t, s.Deliver(anyws.Text("late"), 0), anyws.ErrClosed)
 	require.Equal(t, []string{"hub open /r", "route message hi"}, got)
 }
 
@@ -201,11 +173,21 @@ func TestOverflowDrop(t *testing.T) {
 	defer hub.Close()
 	c := connect(t, hub, "/")
 	defer c.finish()
+	gate := make(chan struct{})
+	c.mu.Lock()
+	c.gate = gate
+	c.mu.Unlock()
 	p := c.s.Peer()
 	require.NoError(t, p.Send("1"))
 	require.NoError(t, p.Send("2"))
 	require.ErrorIs(t, p.Send("3"), anyws.ErrQueueFull)
+	c.mu.Lock()
+	c.gate = nil
+	c.mu.Unlock()
+	close(gate)
 	require.Equal(t, []string{"1", "2"}, c.written())
+	require.NoError(t, p.Send("report"), "a later write reports the drops")
+	require.Equal(t, []string{"report"}, c.written())
 	require.Len(t, dropErrs, 1)
 	require.ErrorContains(t, dropErrs[0], "dropped 1 messages")
 	require.NoError(t, p.Send("4"), "the peer stays open under OverflowDrop")
@@ -213,26 +195,28 @@ func TestOverflowDrop(t *testing.T) {
 
 func TestOverflowCloseAndBytes(t *testing.T) {
 	t.Parallel()
-	hub := anyws.New(anyws.Hooks{}, &anyws.Options{QueueBytes: 10})
+	var closed anyws.CloseInfo
+	hub := anyws.New(anyws.Hooks{
+		Close: func(p *anyws.Peer, c anyws.CloseInfo) { closed = c },
+	}, &anyws.Options{QueueBytes: 150})
 	defer hub.Close()
 	c := connect(t, hub, "/")
+	gate := make(chan struct{})
+	c.mu.Lock()
+	c.gate = gate // the client stopped reading
+	c.mu.Unlock()
 	p := c.s.Peer()
 	require.NoError(t, p.Send("123456"))
 	require.Equal(t, 6, p.Buffered())
+	require.NoError(t, p.Send("123456"), "6 bytes + 64 per message: two fit in 150")
 	require.ErrorIs(t, p.Send("123456"), anyws.ErrQueueFull)
-	select {
-	case <-c.s.Closing():
-	default:
-		t.Fatal("overflow did not ask the adapter to close")
-	}
-	code, reason, abrupt, discard := c.s.CloseRequest()
-	require.Equal(t, anyws.StatusTryAgainLater, code)
-	require.Equal(t, "send queue full", reason)
-	require.False(t, abrupt)
-	require.True(t, discard)
-	require.Error(t, c.s.WriteContext().Err(), "a blocked write is aborted")
-	require.ErrorIs(t, p.Send("x"), anyws.ErrClosed, "the queue is released at once")
-	c.finish()
+	require.Error(t, p.Context().Err(), "the peer is closing")
+	require.ErrorIs(t, p.Send("x"), anyws.ErrClosed, "nothing is queued once closing")
+	close(gate)
+	c.waitEnded()
+	require.Equal(t, []anyws.CloseInfo{{Code: anyws.StatusTryAgainLater, Reason: "send queue full"}}, c.closes,
+		"the client is told why")
+	require.Equal(t, anyws.StatusTryAgainLater, closed.Code)
 }
 
 func TestBigMessageIntoEmptyQueue(t *testing.T) {
@@ -251,15 +235,24 @@ func TestDrain(t *testing.T) {
 	c := connect(t, hub, "/")
 	p := c.s.Peer()
 	require.NoError(t, p.Drain(context.Background()), "empty queue drains at once")
+	gate := func() chan struct{} {
+		g := make(chan struct{})
+		c.mu.Lock()
+		c.gate = g
+		c.mu.Unlock()
+		return g
+	}
+	g := gate()
 	require.NoError(t, p.Send("abc"))
 	done := make(chan error, 1)
 	go func() { done <- p.Drain(context.Background()) }()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	require.ErrorIs(t, p.Drain(ctx), context.Canceled)
-	c.written()
+	close(g)
 	require.NoError(t, <-done)
 	require.Equal(t, 0, p.Buffered())
+	gate()
 	require.NoError(t, p.Send("abc"))
 	go func() { done <- p.Drain(context.Background()) }()
 	c.finish()
@@ -275,7 +268,7 @@ func TestPublishRouting(t *testing.T) {
 	defer a.finish()
 	defer b.finish()
 	defer other.finish()
-	for _, c := range []*fakeConn{a, b, other} {
+	for _, c := range []*memConn{a, b, other} {
 		c.s.Peer().Subscribe("t")
 	}
 	require.NoError(t, a.s.Peer().Publish("t", "from a"))
@@ -291,7 +284,7 @@ func TestPublishRouting(t *testing.T) {
 
 	// One publish is one frame shared by every subscriber.
 	require.NoError(t, hub.Publish("t", "shared"))
-	fa, fb := a.s.Take(), b.s.Take()
+	fa, fb := a.writtenPayloads(), b.writtenPayloads()
 	require.Same(t, fa[0], fb[0])
 }
 
@@ -304,16 +297,10 @@ func TestShutdownWaitsForSessions(t *testing.T) {
 		closes = append(closes, c)
 		mu.Unlock()
 	}}, nil)
-	c := connect(t, hub, "/")
-	// An adapter finishes its session when asked to close.
-	go func() {
-		<-c.s.Closing()
-		code, reason, _, _ := c.s.CloseRequest()
-		c.s.Finish(anyws.CloseInfo{Code: code, Reason: reason})
-	}()
+	connect(t, hub, "/")
 	require.NoError(t, hub.Shutdown(context.Background()))
 	require.Equal(t, []anyws.CloseInfo{{Code: anyws.StatusGoingAway, Reason: "server shutting down"}}, closes)
-	_, err := hub.Upgrade(httptest.NewRequest(http.MethodGet, "/", nil), nil, "fake", nil)
+	_, err := hub.Accept(httptest.NewRequest(http.MethodGet, "/", nil), nil, "fake", nil)
 	require.ErrorIs(t, err, anyws.ErrHubClosed)
 }
 
@@ -321,16 +308,18 @@ func TestShutdownDeadline(t *testing.T) {
 	t.Parallel()
 	hub := anyws.New(anyws.Hooks{}, nil)
 	c := connect(t, hub, "/")
-	// This adapter ignores graceful closes: only an abort (CloseNow, which
-	// Shutdown escalates to when its ctx ends) stops it.
-	go func() {
-		<-c.s.WriteContext().Done()
-		c.finish()
-	}()
+	// A client that does not read: the graceful close cannot be written;
+	// only an abort (CloseNow, which Shutdown escalates to when its ctx
+	// ends) stops it.
+	c.mu.Lock()
+	c.gate = make(chan struct{})
+	c.mu.Unlock()
+	require.NoError(t, c.peer().Send("stuck"))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	require.ErrorIs(t, hub.Shutdown(ctx), context.Canceled)
-	require.Empty(t, hub.Peers())
+	c.waitEnded()
+	require.Eventually(t, func() bool { return len(hub.Peers()) == 0 }, 10*time.Second, time.Millisecond)
 }
 
 // TestShutdownReturnsAtDeadline: Shutdown returns when its context ends,
@@ -348,7 +337,7 @@ func TestShutdownReturnsAtDeadline(t *testing.T) {
 	}, nil)
 	c := connect(t, hub, "/")
 	delivered := make(chan error, 1)
-	go func() { delivered <- c.s.Deliver(anyws.Text("block")) }()
+	go func() { delivered <- c.s.Deliver(anyws.Text("block"), 0) }()
 	<-entered
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()

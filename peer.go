@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Peer is one connected client, whatever its transport: the one handle an
@@ -18,6 +19,7 @@ type Peer struct {
 	hub       *Hub
 	hooks     Hooks
 	id        string
+	secret    string // resume and uplink token (Session.Secret)
 	req       *http.Request
 	remote    string
 	ns        string
@@ -35,20 +37,21 @@ type Peer struct {
 	dropped atomic.Int64 // messages dropped under OverflowDrop, not yet reported
 
 	closeOnce sync.Once
-	closing   closeRequest       // written before closeSet is set
-	closeSet  atomic.Bool        // Close or CloseNow was called
-	closeMu   sync.Mutex         // guards closeReq
-	closeReq  chan struct{}      // made by Session.Closing on first use
-	writeCtx  context.Context    // cancelled by a close that discards the queue
-	abort     context.CancelFunc // cancels writeCtx
+	closing   closeRequest // written before closeSet is set
+	closeSet  atomic.Bool  // Close or CloseNow was called
 
-	// notify is the adapter's callback (Session.Notify); without one,
-	// signal uses wake, made by Session.Wake on first use.
-	notify atomic.Pointer[func()]
-	wake   atomic.Pointer[chan struct{}]
+	// cur is the connection serving the peer, nil while it waits to be
+	// resumed (or once it finished). linkMu orders attaching, detaching
+	// and finishing.
+	cur      atomic.Pointer[link]
+	linkMu   sync.Mutex
+	grace    *time.Timer // under linkMu: the resume window of a detached peer
+	lastDrop CloseInfo   // under linkMu: why the connection dropped
 
-	hookMu sync.Mutex // serializes Open, Message and Close hooks
-	closed bool       // under hookMu: the Close hook has run
+	hookMu   sync.Mutex // serializes the hooks
+	closed   bool       // under hookMu: the Close hook has run
+	upSeq    uint64     // under hookMu: the client's last delivered message number
+	finished sync.Once
 
 	elem *list.Element // position in the hub's namespace list, under hub.mu
 }
@@ -135,10 +138,13 @@ func (p *Peer) Send(data any) error {
 	if err != nil {
 		return err
 	}
-	return p.enqueue(NewFrame(m))
+	return p.enqueue(NewPayload(m))
 }
 
-func (p *Peer) enqueue(f *Frame) error {
+func (p *Peer) enqueue(f *Payload) error {
+	if p.closeSet.Load() {
+		return ErrClosed
+	}
 	switch p.q.push(f) {
 	case pushedFirst:
 		p.signal()
@@ -157,9 +163,6 @@ func (p *Peer) enqueue(f *Frame) error {
 		code: StatusTryAgainLater, reason: "send queue full",
 		discard: true, err: fmt.Errorf("%w: peer %s is too slow, closing it", ErrQueueFull, p.id),
 	})
-	// Release the queue now: the close handshake with a client that does
-	// not read may take until the write deadline.
-	p.q.close()
 	return ErrQueueFull
 }
 
@@ -212,7 +215,9 @@ func (p *Peer) Peers() []*Peer { return p.hub.namespacePeers(p.ns) }
 
 // Close closes the peer with a code and reason after what is already queued
 // has been written. The Close hook then runs with that code. It returns at
-// once; calling it again, or after the peer closed, does nothing.
+// once; calling it again, or after the peer closed, does nothing. A
+// WebSocket client receives the code and reason in its close frame, an
+// SSE client in a "close" event.
 func (p *Peer) Close(code StatusCode, reason string) error {
 	p.requestClose(closeRequest{code: code, reason: reason})
 	return nil
@@ -228,38 +233,48 @@ func (p *Peer) CloseNow() error {
 }
 
 func (p *Peer) requestClose(c closeRequest) {
+	first := false
 	p.closeOnce.Do(func() {
+		first = true
 		p.closing = c
-		p.closeMu.Lock()
 		p.closeSet.Store(true)
-		if p.closeReq != nil {
-			close(p.closeReq)
-		}
-		p.closeMu.Unlock()
 		// Hooks that wait on the context must return before the peer
 		// can finish (the Close hook runs after them).
 		p.cancel(fmt.Errorf("anyws: peer closing: %d %q", c.code, c.reason))
 	})
 	if c.discard {
-		// Also after a graceful close was requested: CloseNow escalates it.
-		p.abort()
+		// Release the queue now: the close of a client that does not
+		// read may take until the write deadline. Also after a graceful
+		// close was requested: CloseNow escalates it.
+		p.q.discard()
 	}
-	p.signal()
-}
-
-// signal tells the adapter that there is work: frames queued into an
-// empty queue, dropped messages to report, or a close to do. It holds no
-// lock while it calls the adapter's callback.
-func (p *Peer) signal() {
-	if fn := p.notify.Load(); fn != nil {
-		(*fn)()
+	l := p.cur.Load()
+	if l == nil {
+		if first {
+			p.closeDetached()
+		}
 		return
 	}
-	if w := p.wake.Load(); w != nil {
-		select {
-		case *w <- struct{}{}:
-		default:
-		}
+	switch {
+	case c.abrupt:
+		l.end(CloseInfo{Code: c.code, Reason: c.reason}, false)
+		l.c.Abort()
+	case c.discard:
+		// A write blocked on a client that stopped reading (an
+		// overflow's usual cause) would hold the peer until its
+		// deadline: end it. A writer that is not writing sends the
+		// close, so the client learns why.
+		l.abortIfWriting()
+	}
+	l.notify()
+}
+
+// signal tells the peer's connection that there is work: messages queued
+// into an empty queue, dropped messages to report. A peer waiting to be
+// resumed keeps its messages for the next connection.
+func (p *Peer) signal() {
+	if l := p.cur.Load(); l != nil {
+		l.notify()
 	}
 }
 

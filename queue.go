@@ -17,48 +17,71 @@ const (
 	OverflowDrop
 )
 
-// queue is a peer's bounded outbound queue. Producers (Send, Publish, from
-// any goroutine) append under a short lock and never block; the peer's
-// writer takes everything queued in one swap and writes it as one batch.
+// queue is a peer's outbound log. Every message queued for the peer gets
+// the next sequence number (1, 2, 3, …) and sits in one slice, in three
+// regions:
+//
+//	items[0:written)       written to a connection, kept for replay
+//	items[written:taken)   taken by the writer, being written
+//	items[taken:)          pending
+//
+// Producers (Send, Publish, from any goroutine) append under a short lock
+// and never block; the writer takes the pending region as one batch.
+// When the peer can be resumed, written messages stay until the replay
+// bound pushes them out, so a client that reconnects gets everything
+// after the last message it saw (rewind); otherwise they are dropped as
+// soon as they are written.
+//
+// The writer reads its batch outside the lock, so the slice's memory is
+// never rewritten under it: the front is only trimmed by re-slicing, and
+// only within the written region.
 type queue struct {
-	mu       sync.Mutex
-	frames   []*Frame
-	spare    []*Frame // the writer's last batch, reused to avoid allocation
-	buffered int      // bytes queued or being written (bufferedAmount)
-	closed   bool
-	waiters  []chan struct{} // Drain callers, woken when buffered drops to 0
+	mu      sync.Mutex
+	items   []*Payload
+	base    uint64 // sequence number of items[0]
+	written int
+	taken   int
+	pending int // cost of items[written:): queued or being written
+	kept    int // cost of items[0:written)
+	bytes   int // payload bytes of items[written:) (Peer.Buffered)
+	closed  bool
+	waiters []chan struct{} // Drain callers, woken when nothing is left to write
 
-	maxCount int
-	maxBytes int
+	maxCount  int // pending messages; 0: no count bound
+	maxBytes  int // cost of pending messages
+	maxReplay int // cost of kept messages; 0: keep none
 }
 
-func (q *queue) init(maxCount, maxBytes int) {
-	q.maxCount, q.maxBytes = maxCount, maxBytes
+func (q *queue) init(maxCount, maxBytes, maxReplay int) {
+	q.maxCount, q.maxBytes, q.maxReplay = maxCount, maxBytes, maxReplay
+	q.base = 1
 }
 
 type pushResult int
 
 const (
 	pushed      pushResult = iota
-	pushedFirst            // into an empty queue: the writer must be woken
+	pushedFirst            // into an empty pending region: the writer must be woken
 	pushClosed
 	pushFull
 )
 
-func (q *queue) push(f *Frame) pushResult {
-	n := f.msg.Len()
+func (q *queue) push(f *Payload) pushResult {
+	c := f.cost()
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
 		return pushClosed
 	}
-	if len(q.frames) >= q.maxCount || (q.buffered > 0 && q.buffered+n > q.maxBytes) {
+	n := len(q.items) - q.written
+	if (q.maxCount > 0 && n >= q.maxCount) || (n > 0 && q.pending+c > q.maxBytes) {
 		q.mu.Unlock()
 		return pushFull
 	}
-	first := len(q.frames) == 0
-	q.frames = append(q.frames, f)
-	q.buffered += n
+	first := len(q.items) == q.taken
+	q.items = append(q.items, f)
+	q.pending += c
+	q.bytes += f.msg.Len()
 	q.mu.Unlock()
 	if first {
 		return pushedFirst
@@ -66,24 +89,31 @@ func (q *queue) push(f *Frame) pushResult {
 	return pushed
 }
 
-// take moves every queued frame into a batch the caller owns until its
-// next take. Calling it again hands the previous batch's memory back.
-func (q *queue) take() []*Frame {
+// take returns the pending messages, oldest first, and the sequence
+// number of the first. The batch stays valid until the next take.
+func (q *queue) take() ([]*Payload, uint64) {
 	q.mu.Lock()
-	batch := q.frames
-	clear(q.spare)
-	q.frames = q.spare[:0]
-	q.spare = batch
-	q.mu.Unlock()
-	return batch
+	defer q.mu.Unlock()
+	batch := q.items[q.taken:len(q.items):len(q.items)]
+	seq := q.base + uint64(q.taken)
+	q.taken = len(q.items)
+	return batch, seq
 }
 
-// written records that frames totalling n bytes reached the connection.
-func (q *queue) written(n int) {
+// wrote records that everything taken reached the connection: it moves
+// to the replay region (trimmed to its bound) or is dropped.
+func (q *queue) wrote() {
 	q.mu.Lock()
-	q.buffered -= n
+	for _, f := range q.items[q.written:q.taken] {
+		c := f.cost()
+		q.pending -= c
+		q.bytes -= f.msg.Len()
+		q.kept += c
+	}
+	q.written = q.taken
+	q.trim(q.maxReplay)
 	var ws []chan struct{}
-	if q.buffered == 0 && len(q.frames) == 0 {
+	if q.written == len(q.items) {
 		ws, q.waiters = q.waiters, nil
 	}
 	q.mu.Unlock()
@@ -92,16 +122,82 @@ func (q *queue) written(n int) {
 	}
 }
 
+// trim drops the oldest written messages until they cost at most max.
+func (q *queue) trim(max int) {
+	k := 0
+	for k < q.written && q.kept > max {
+		q.kept -= q.items[k].cost()
+		q.items[k] = nil
+		k++
+	}
+	if k == 0 {
+		return
+	}
+	q.items = q.items[k:]
+	q.base += uint64(k)
+	q.written -= k
+	q.taken -= k
+	if len(q.items) == 0 {
+		// Release a burst's slice: an idle peer holds none.
+		q.items = nil
+	}
+}
+
+// rewind makes everything after sequence number last pending again, for
+// a client that reconnects having seen messages up to last. It reports
+// false when that is impossible: messages after last were trimmed away,
+// or last was never sent.
+func (q *queue) rewind(last uint64) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed || last+1 < q.base || last+1 > q.base+uint64(len(q.items)) {
+		return false
+	}
+	k := int(last + 1 - q.base)
+	clear(q.items[:k])
+	q.items = q.items[k:]
+	q.base = last + 1
+	q.written, q.taken = 0, 0
+	q.pending, q.kept, q.bytes = 0, 0, 0
+	for _, f := range q.items {
+		q.pending += f.cost()
+		q.bytes += f.msg.Len()
+	}
+	return true
+}
+
+// unsend makes what was taken but not written pending again: the
+// connection failed under it.
+func (q *queue) unsend() {
+	q.mu.Lock()
+	q.taken = q.written
+	q.mu.Unlock()
+}
+
+// last is the sequence number of the newest message queued, 0 if none.
+func (q *queue) last() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.base + uint64(len(q.items)) - 1
+}
+
+// hasPending reports whether there is something to take.
+func (q *queue) hasPending() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.taken < len(q.items)
+}
+
 func (q *queue) bufferedBytes() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.buffered
+	return q.bytes
 }
 
 // drain waits until nothing is queued or being written.
 func (q *queue) drain(ctx context.Context) error {
 	q.mu.Lock()
-	if q.closed || (q.buffered == 0 && len(q.frames) == 0) {
+	if q.closed || q.written == len(q.items) {
 		closed := q.closed
 		q.mu.Unlock()
 		if closed {
@@ -126,13 +222,27 @@ func (q *queue) drain(ctx context.Context) error {
 	}
 }
 
-// close refuses further pushes, drops what is queued and wakes waiters.
+// discard drops what is pending (a close that does not flush) and keeps
+// the queue open.
+func (q *queue) discard() {
+	q.mu.Lock()
+	clear(q.items[q.taken:])
+	q.items = q.items[:q.taken]
+	q.pending, q.bytes = 0, 0
+	for _, f := range q.items[q.written:] {
+		q.pending += f.cost()
+		q.bytes += f.msg.Len()
+	}
+	q.mu.Unlock()
+}
+
+// close refuses further pushes, drops everything and wakes waiters.
 func (q *queue) close() {
 	q.mu.Lock()
 	q.closed = true
-	clear(q.frames)
-	q.frames = q.frames[:0]
-	q.buffered = 0
+	q.items = nil
+	q.written, q.taken = 0, 0
+	q.pending, q.kept, q.bytes = 0, 0, 0
 	ws := q.waiters
 	q.waiters = nil
 	q.mu.Unlock()

@@ -245,7 +245,7 @@ func TestDialSchemes(t *testing.T) {
 func TestDialRejected(t *testing.T) {
 	t.Parallel()
 	s := serveEcho(t, modes[0], &sse.Options{Hooks: anyws.Hooks{
-		Upgrade: func(*anyws.Upgrade) error { return anyws.Reject(http.StatusUnauthorized, "anyws: log in first") },
+		Upgrade: func(*anyws.Handshake) error { return anyws.Reject(http.StatusUnauthorized, "anyws: log in first") },
 	}}, nil)
 	_, resp, err := websocketsse.Dial(ctxT(t), s.url, &websocketsse.DialOptions{HTTPClient: s.client})
 	requireStatus(t, err, http.StatusUnauthorized)

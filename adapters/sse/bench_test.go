@@ -20,9 +20,9 @@ func BenchmarkBroadcastEncode(b *testing.B) {
 			bufs := make([][]byte, n)
 			b.ReportAllocs()
 			for b.Loop() {
-				f := anyws.NewFrame(anyws.NewMessage(payload, false))
+				f := anyws.NewPayload(anyws.NewMessage(payload, false))
 				for i := range bufs {
-					bufs[i] = append(bufs[i][:0], adapter.EncodeFrame(f)...)
+					bufs[i] = append(bufs[i][:0], adapter.EncodePayload(f)...)
 				}
 			}
 		})

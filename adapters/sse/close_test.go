@@ -69,7 +69,7 @@ func TestCloseNow(t *testing.T) {
 	c := open(t, e.client, e.url)
 	p := e.rec.peer(t)
 	require.NoError(t, p.CloseNow())
-	c.ended(t) // no close event
+	c.cut(t) // at once: no close event, not even the end of the response
 	require.Equal(t, anyws.StatusAbnormalClosure, e.rec.close(t).info.Code)
 	require.Empty(t, c.rawString())
 }

@@ -3,6 +3,7 @@ package sse
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/internal/sse"
@@ -13,8 +14,8 @@ import (
 // subscriber, one-way or bidirectional (both write the same bytes).
 var encodingKey = new(int)
 
-// encodeFrame returns f's event bytes, computed once per frame.
-func encodeFrame(f *anyws.Frame) []byte { return f.Encoded(encodingKey, encodeMessage) }
+// encodePayload returns f's event bytes, computed once per payload.
+func encodePayload(f *anyws.Payload) []byte { return f.Encoded(encodingKey, encodeMessage) }
 
 // encodeMessage writes m as an "event: message" event: one data line per
 // payload line for text, crossws's base64 data URL for binary.
@@ -49,4 +50,30 @@ func appendClose(dst []byte, code anyws.StatusCode, reason string) []byte {
 func appendToken(dst []byte, token string) []byte {
 	dst, _ = sse.AppendEvent(dst, sse.Event{Type: "crossws-id", Data: []byte(token)})
 	return dst
+}
+
+// appendHello appends the event that opens a resumable stream: its id is
+// the peer's secret and the number of the last message the client has
+// (so even a client that got no message yet can resume), its data says
+// whether this connection resumed an earlier peer.
+func appendHello(dst []byte, secret string, last uint64, rs anyws.ResumeStatus) []byte {
+	data, _ := json.Marshal(struct {
+		Resumed bool   `json:"resumed"`
+		Reason  string `json:"reason,omitempty"`
+	}{rs.Resumed, rs.Reason})
+	dst, _ = sse.AppendEvent(dst, sse.Event{Type: sse.HelloEvent, ID: resumeID(secret, last), Data: data})
+	return dst
+}
+
+// appendID appends the id field of a resumable stream's message.
+func appendID(dst []byte, secret string, seq uint64) []byte {
+	dst = append(dst, "id: "...)
+	dst = append(dst, secret...)
+	dst = append(dst, ':')
+	dst = strconv.AppendUint(dst, seq, 10)
+	return append(dst, '\n')
+}
+
+func resumeID(secret string, seq uint64) string {
+	return secret + ":" + strconv.FormatUint(seq, 10)
 }

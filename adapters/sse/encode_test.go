@@ -11,11 +11,11 @@ import (
 // TestEncodeOnce: every subscriber of a publish gets the very same bytes.
 func TestEncodeOnce(t *testing.T) {
 	t.Parallel()
-	f := anyws.NewFrame(anyws.Text("a\nb"))
-	first := adapter.EncodeFrame(f)
+	f := anyws.NewPayload(anyws.Text("a\nb"))
+	first := adapter.EncodePayload(f)
 	require.Equal(t, "event: message\ndata: a\ndata: b\n\n", string(first))
-	again := adapter.EncodeFrame(f)
+	again := adapter.EncodePayload(f)
 	require.Same(t, &first[0], &again[0])
 	require.Equal(t, "event: message\ndata: data:application/octet-stream;base64,AP8=\n\n",
-		string(adapter.EncodeFrame(anyws.NewFrame(anyws.Binary([]byte{0, 0xff})))))
+		string(adapter.EncodePayload(anyws.NewPayload(anyws.Binary([]byte{0, 0xff})))))
 }

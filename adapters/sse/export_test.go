@@ -2,7 +2,7 @@ package sse
 
 // Hooks into unexported code for the external tests and benchmarks.
 var (
-	EncodeFrame    = encodeFrame
+	EncodePayload  = encodePayload
 	DecodeFramed   = decodeFramed
 	CutUTF8        = cutUTF8
 	ErrInvalidUTF8 = errInvalidUTF8

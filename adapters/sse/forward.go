@@ -135,9 +135,7 @@ func (h *Handler) answerForwarded(ctx context.Context, payload []byte) []byte {
 	if !ok {
 		return appendVerdict(nil, http.StatusBadRequest, "anyws: malformed forwarded uplink message")
 	}
-	ctx, cancel := context.WithTimeout(ctx, forwardTimeout)
-	defer cancel()
-	s := h.tokens.session(ctx, tok)
+	s := h.session(tok)
 	var err error
 	switch {
 	case s == nil:
@@ -147,7 +145,7 @@ func (h *Handler) answerForwarded(ctx context.Context, payload []byte) []byte {
 	case !m.IsBinary() && !utf8.Valid(m.Bytes()):
 		err = errInvalidText
 	default:
-		err = s.Deliver(m)
+		err = s.Deliver(m, 0)
 	}
 	var ue *uplinkError
 	switch {

@@ -7,11 +7,12 @@ import (
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/internal/origin"
+	"github.com/anyws/anyws/internal/sse"
 )
 
 // TokenHeader carries the uplink token: in the stream's response headers
 // and in every uplink POST. The name is crossws's, so its clients work.
-const TokenHeader = "X-Crossws-Id"
+const TokenHeader = sse.TokenHeader
 
 // Handler serves a Hub's peers over Server-Sent Events: a GET opens a
 // stream (one peer), and in bidirectional mode a POST carrying the
@@ -27,7 +28,7 @@ type Handler struct {
 // (406 otherwise); a browser from another origin gets 403 unless
 // Options.OriginPatterns allows it; the Upgrade hook then decides.
 func New(hub *anyws.Hub, opts *Options) *Handler {
-	h := &Handler{hub: hub, opts: opts.withDefaults(), tokens: tokens{m: make(map[string]*entry)}}
+	h := &Handler{hub: hub, opts: opts.withDefaults(), }
 	h.startForwarding()
 	return h
 }

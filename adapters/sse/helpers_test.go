@@ -283,6 +283,22 @@ func (c *client) token(t *testing.T) string {
 	return string(ev.Data)
 }
 
+// cut waits for the stream to end, cleanly or not, with no event left.
+func (c *client) cut(t *testing.T) {
+	t.Helper()
+	select {
+	case <-c.done:
+	case <-time.After(wait):
+		require.FailNow(t, "timed out waiting for the stream to end")
+	}
+	require.Error(t, c.err)
+	select {
+	case ev := <-c.events:
+		t.Fatalf("unexpected event %+v", ev)
+	default:
+	}
+}
+
 // ended waits for the stream to end cleanly (EOF) with no event left.
 func (c *client) ended(t *testing.T) {
 	t.Helper()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/anyws/anyws"
@@ -22,15 +21,14 @@ const maxKeptBuffer = 256 << 10
 var streamBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // serveStream serves one peer. An HTTP/1.1 stream is taken over from
-// net/http (serveH1); any other is served on the request's goroutine,
-// which is the only writer of the response: it writes everything queued for the peer
-// in batches, keep-alives, and the close event, until the peer closes or
-// the client goes away.
+// net/http (stream_h1.go); any other (HTTP/2) is served through the
+// ResponseWriter, and the request's goroutine waits until the stream
+// ends: the core writes through it from its writer goroutine.
 func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	if !h.checkOrigin(w, r) {
 		return
 	}
-	u, err := h.hub.Upgrade(r, &h.opts.Hooks, "sse", nil)
+	u, err := h.hub.Accept(r, &h.opts.Hooks, "sse", nil)
 	if err != nil {
 		writeUpgradeError(w, r, err)
 		return
@@ -43,43 +41,42 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var token string
-	var e *entry
-	if h.opts.Bidirectional {
-		token, e = h.tokens.add()
-		defer h.tokens.remove(token)
-	}
 	rc := http.NewResponseController(w)
 	// A stream outlives any server-wide timeout; each write gets its own
 	// deadline instead.
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
-	writeHeaders(w.Header(), u.Header, r, token)
-	w.WriteHeader(http.StatusOK)
-	if err := rc.Flush(); err != nil {
-		if e != nil {
-			close(e.ready)
-		}
-		return // the client is gone, or w cannot stream: no peer is made
-	}
-	s, err := h.hub.Connect(u)
-	if e != nil {
-		e.s = s
-		close(e.ready)
-	}
+	st := &stream{events: events{h: h, hdr: u.Header, r: r}, w: w, rc: rc, ended: make(chan struct{})}
+	s, err := h.hub.Attach(u, st, h.attachOptions(r))
 	if err != nil {
-		// The Hub shut down between Upgrade and Connect: say so the way
-		// any close is said.
-		st := stream{h: h, rc: rc, w: w}
-		_ = st.write(appendClose(nil, anyws.StatusGoingAway, "server shutting down"))
+		// The Hub shut down between Accept and Attach: say so the way any
+		// close is said.
+		st.events.s = nil
+		_ = st.WriteClose(anyws.StatusGoingAway, "server shutting down")
 		return
 	}
-	st := stream{h: h, rc: rc, w: w, s: s}
-	info := st.run(r.Context(), token)
-	if e != nil {
-		h.tokens.remove(token) // before Close runs: the token is dead
+	select {
+	case <-r.Context().Done():
+		// The client closed the EventSource or the connection dropped.
+		// SSE has no close handshake, so this is the normal way for a
+		// client to leave: 1001, like a browser tab closing.
+		s.Dropped(anyws.CloseInfo{Code: anyws.StatusGoingAway, Reason: "client went away", Err: context.Cause(r.Context())})
+	case <-st.ended:
+		s.Dropped(anyws.CloseInfo{Code: anyws.StatusAbnormalClosure, Reason: "connection ended"})
 	}
-	s.Finish(info)
+	st.mu.Lock()
+	st.over = true
+	st.mu.Unlock()
+}
+
+// attachOptions: SSE clients can always resume (browsers' EventSource
+// send the last id they got when they reconnect).
+func (h *Handler) attachOptions(r *http.Request) *anyws.AttachOptions {
+	return &anyws.AttachOptions{
+		KeepAlive: h.opts.KeepAlive,
+		Resumable: true,
+		Resume:    r.Header.Get(sse.LastEventIDHeader),
+	}
 }
 
 // writeHeaders sets the stream's response headers: the Upgrade hook's
@@ -118,148 +115,129 @@ func writeUpgradeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// stream is the writer side of one SSE response.
-type stream struct {
-	h  *Handler
-	w  http.ResponseWriter
-	rc *http.ResponseController
-	s  *anyws.Session
-	wb writeBuf
+// events builds what a stream writes, whatever carries it: the first
+// write's retry field, hello and token events, each message with its id
+// when the peer is resumable, and the close event.
+type events struct {
+	h   *Handler
+	hdr http.Header // the Upgrade hook's response headers
+	r   *http.Request
+	s   *anyws.Session
+	wb  writeBuf
+	// token is the uplink token (the secret and, with forwarding, the
+	// route), "" for one-way streams. Set on the first write.
+	token   string
+	started bool
 }
 
-// buffer returns an empty buffer from streamBufs to append a batch to;
-// write gives it back.
-func (st *stream) buffer() []byte { return st.wb.get("") }
+// Bind is called by the core before its first call.
+func (e *events) Bind(s *anyws.Session) { e.s = s }
 
-// run writes until the peer must end and returns why. The request's
-// goroutine waits on two channels only, sig and the request's end: the
-// Session signals sig through Notify and the keep-alive timer signals it
-// too, because each channel an idle goroutine waits on costs memory for
-// as long as it waits (10,000 quiet streams are the common case).
-func (st *stream) run(ctx context.Context, token string) anyws.CloseInfo {
-	s := st.s
-	buf := st.buffer()
-	if st.h.opts.Retry > 0 {
-		buf = sse.AppendRetry(buf, st.h.opts.Retry)
+// headers returns the response headers of the stream.
+func (e *events) headers(dst http.Header) {
+	if e.s != nil && e.h.opts.Bidirectional {
+		e.token = e.s.Secret() + e.h.tokens.route
+	}
+	writeHeaders(dst, e.hdr, e.r, e.token)
+}
+
+// append appends the events of one Write to buf.
+func (e *events) append(buf []byte, b anyws.Batch) []byte {
+	first := !e.started
+	e.started = true
+	resumable := e.s.Resumable()
+	if first {
+		if e.h.opts.Retry > 0 {
+			buf = sse.AppendRetry(buf, e.h.opts.Retry)
+		}
+		if resumable {
+			buf = appendHello(buf, e.s.Secret(), b.Seq-1, e.s.Resume())
+		}
+	}
+	for i, f := range b.Payloads {
+		if resumable {
+			buf = appendID(buf, e.s.Secret(), b.Seq+uint64(i))
+		}
+		buf = append(buf, encodePayload(f)...)
 	}
 	// What Open sent comes first, then the token: crossws's demo sends
 	// its welcome message before the client may talk.
-	var batch []*anyws.Frame
-	discard := false
-	if s.CloseRequested() { // Open closed the peer
-		_, _, _, discard = s.CloseRequest()
+	if first && e.token != "" {
+		buf = appendToken(buf, e.token)
 	}
-	if !discard {
-		batch = s.Take()
-		buf = appendFrames(buf, batch)
-	}
-	if token != "" {
-		buf = appendToken(buf, token)
-	}
-	if err := st.write(buf); err != nil {
-		return st.writeFailed(err)
-	}
-	s.Written(batch)
-
-	sig := make(chan struct{}, 1)
-	notify := func() {
-		select {
-		case sig <- struct{}{}:
-		default:
-		}
-	}
-	s.Notify(notify)
-	ka := st.h.opts.KeepAlive
-	var keepAlive *time.Timer
-	var due atomic.Bool // the keep-alive timer fired
-	if ka > 0 {
-		keepAlive = time.AfterFunc(ka, func() {
-			due.Store(true)
-			notify()
-		})
-		defer keepAlive.Stop()
-	}
-	for {
-		select {
-		case <-sig:
-		case <-ctx.Done():
-			// The client closed the EventSource or the connection
-			// dropped. SSE has no close handshake, so this is the normal
-			// way for a client to leave: 1001, like a browser tab closing.
-			return anyws.CloseInfo{Code: anyws.StatusGoingAway, Reason: "client went away", Err: context.Cause(ctx)}
-		}
-		if s.CloseRequested() {
-			return st.close()
-		}
-		batch := s.Take()
-		var buf []byte
-		switch {
-		case len(batch) > 0:
-			buf = appendFrames(st.buffer(), batch)
-		case due.Load():
-			buf = sse.AppendComment(st.buffer(), "keep-alive")
-		default:
-			continue // a signal with nothing left to do
-		}
-		due.Store(false) // any write resets the keep-alive
-		if err := st.write(buf); err != nil {
-			return st.writeFailed(err)
-		}
-		if len(batch) > 0 {
-			s.Written(batch)
-		}
-		if keepAlive != nil {
-			keepAlive.Reset(ka)
-		}
-	}
+	return buf
 }
 
-// close writes what is queued (unless the close discards it) and the
-// close event (unless it is abrupt).
-func (st *stream) close() anyws.CloseInfo {
-	code, reason, abrupt, discard := st.s.CloseRequest()
-	buf := st.buffer()
-	if !discard {
-		buf = appendFrames(buf, st.s.Take())
-	}
-	if !abrupt {
-		buf = appendClose(buf, code, reason)
-	}
-	if len(buf) > 0 {
-		_ = st.write(buf)
-	}
-	return anyws.CloseInfo{Code: code, Reason: reason}
+// stream is one SSE response served through net/http (HTTP/2): the
+// anyws.Conn the core writes through.
+type stream struct {
+	events
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	ended   chan struct{} // closed by WriteClose or Abort: the handler returns
+	endOnce sync.Once
+	mu      sync.Mutex
+	over    bool // under mu: the handler returned, w is dead
 }
 
-// writeFailed reports a failed write. If the server had already asked
-// the peer to close (a queue overflow behind a stalled client, say), that
-// close is what the Close hook sees.
-func (st *stream) writeFailed(err error) anyws.CloseInfo {
-	if st.s.CloseRequested() {
-		code, reason, _, _ := st.s.CloseRequest()
-		return anyws.CloseInfo{Code: code, Reason: reason, Err: err}
+var _ anyws.Conn = (*stream)(nil)
+
+// Write sends the batch as one write and one flush (after the response
+// headers, the first time).
+func (st *stream) Write(b anyws.Batch) error {
+	if !st.started {
+		st.headers(st.w.Header())
+		st.w.WriteHeader(http.StatusOK)
 	}
-	st.s.ReportError(err)
-	return anyws.CloseInfo{Code: anyws.StatusAbnormalClosure, Reason: "write failed", Err: err}
+	return st.write(st.append(st.wb.get(""), b))
 }
+
+// WriteClose sends the close event and ends the response.
+func (st *stream) WriteClose(code anyws.StatusCode, reason string) error {
+	buf := st.wb.get("")
+	if !st.started {
+		st.started = true
+		st.headers(st.w.Header())
+		st.w.WriteHeader(http.StatusOK)
+	}
+	err := st.write(appendClose(buf, code, reason))
+	st.end()
+	return err
+}
+
+// KeepAlive sends a comment line.
+func (st *stream) KeepAlive() error {
+	return st.write(sse.AppendComment(st.wb.get(""), "keep-alive"))
+}
+
+// Abort unblocks a write in progress and ends the response. It may come
+// after the handler returned (a resume takes the peer over), when w must
+// not be touched.
+func (st *stream) Abort() {
+	st.mu.Lock()
+	if !st.over {
+		_ = st.rc.SetWriteDeadline(time.Now())
+	}
+	st.mu.Unlock()
+	st.end()
+}
+
+func (st *stream) end() { st.endOnce.Do(func() { close(st.ended) }) }
 
 // write sends buf as one write and one flush under Options.WriteTimeout,
 // then returns the buffer to streamBufs.
 func (st *stream) write(buf []byte) error {
-	defer st.release(buf)
+	defer st.wb.put(buf)
 	_ = st.rc.SetWriteDeadline(time.Now().Add(st.h.opts.WriteTimeout))
 	_, err := st.w.Write(buf)
 	if err == nil {
 		err = st.rc.Flush()
 	}
-	// No deadline while idle, so that the end of the response (the last
-	// chunk) can still be written after a long quiet period.
+	// No deadline while idle, so that the end of the response can still
+	// be written after a long quiet period.
 	_ = st.rc.SetWriteDeadline(time.Time{})
 	return err
 }
-
-// release gives buf (grown from buffer) back to streamBufs.
-func (st *stream) release(buf []byte) { st.wb.put(buf) }
 
 // writeBuf is a stream's write buffer, borrowed from streamBufs while a
 // batch is built and written: an idle stream holds none.
@@ -284,11 +262,4 @@ func (w *writeBuf) put(buf []byte) {
 		*bp = buf[:0]
 		streamBufs.Put(bp)
 	}
-}
-
-func appendFrames(dst []byte, batch []*anyws.Frame) []byte {
-	for _, f := range batch {
-		dst = append(dst, encodeFrame(f)...)
-	}
-	return dst
 }

@@ -7,12 +7,10 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/internal/connwrite"
-	"github.com/anyws/anyws/internal/peerrun"
 	"github.com/anyws/anyws/internal/sse"
 )
 
@@ -69,53 +67,19 @@ func hijack(w http.ResponseWriter) (net.Conn, bool) {
 }
 
 // serveH1 serves one peer on conn, taken over from r, and returns once
-// the reader and the Notify callback own it.
-func (h *Handler) serveH1(conn net.Conn, u *anyws.Upgrade, r *http.Request) {
-	var token string
-	var e *entry
-	if h.opts.Bidirectional {
-		token, e = h.tokens.add()
-	}
-	hdr := make(http.Header, 8)
-	writeHeaders(hdr, u.Header, r, token)
-	hdr.Set("Connection", "close")
-	hdr.Set("Transfer-Encoding", "chunked")
-	hdr.Set("Date", time.Now().UTC().Format(http.TimeFormat))
-	head := []byte("HTTP/1.1 200 OK\r\n")
-	head = appendHeader(head, hdr)
-	if err := connwrite.Write(context.Background(), conn, h.opts.WriteTimeout, head); err != nil {
-		if e != nil {
-			h.tokens.remove(token)
-			close(e.ready)
-		}
-		_ = conn.Close()
-		return // the client is gone: no peer is made
-	}
-	s, err := h.hub.Connect(u)
-	if e != nil {
-		e.s = s
-		close(e.ready)
-	}
+// its reader and the core own it.
+func (h *Handler) serveH1(conn net.Conn, u *anyws.Handshake, r *http.Request) {
+	c := &h1Stream{events: events{h: h, hdr: u.Header, r: r}, conn: conn}
+	s, err := h.hub.Attach(u, c, h.attachOptions(r))
 	if err != nil {
-		// The Hub shut down between Upgrade and Connect: say so the way
-		// any close is said.
-		if e != nil {
-			h.tokens.remove(token)
-		}
-		c := &h1Stream{h: h, conn: conn}
-		buf := appendClose(c.buffer(), anyws.StatusGoingAway, "server shutting down")
-		_ = c.write(context.Background(), buf, true)
+		// The Hub shut down between Accept and Attach: say so the way any
+		// close is said.
+		c.events.s = nil
+		_ = c.WriteClose(anyws.StatusGoingAway, "server shutting down")
 		_ = conn.Close()
 		return
 	}
-	c := &h1Stream{h: h, conn: conn, s: s, token: token, first: true}
-	c.run.Flush = c.flush
-	c.run.Finish = c.finish
-	go c.read()
-	if ka := h.opts.KeepAlive; ka > 0 {
-		c.run.Arm(ka, c.keepAliveDue)
-	}
-	s.Notify(c.run.Notify) // starts the writer for the first batch
+	go c.read(s)
 }
 
 // appendHeader appends hdr and the blank line that ends the head.
@@ -131,93 +95,59 @@ func appendHeader(dst []byte, hdr http.Header) []byte {
 	return append(dst, "\r\n"...)
 }
 
-// h1Stream is one peer's hijacked HTTP/1.1 stream. internal/peerrun
-// coordinates its reader, its on-demand writer and its keep-alive timer.
+// h1Stream is one peer's hijacked HTTP/1.1 stream: the anyws.Conn the
+// core writes through, and a reader that sees the client leave.
 type h1Stream struct {
-	h     *Handler
-	conn  net.Conn
-	s     *anyws.Session
-	token string
-	wb    writeBuf
-	first bool // the next batch is the first: retry and token go with it (writer only)
-	run   peerrun.Runner
-	due   atomic.Bool // the keep-alive timer fired since the last write
+	events
+	conn net.Conn
 }
 
-// keepAliveDue runs on the keep-alive timer's goroutine.
-func (c *h1Stream) keepAliveDue() {
-	c.due.Store(true)
-	c.run.Notify()
+var _ anyws.Conn = (*h1Stream)(nil)
+
+// Write sends the batch as one chunk (after the response head, the first
+// time).
+func (c *h1Stream) Write(b anyws.Batch) error {
+	var head []byte
+	if !c.started {
+		head = c.head()
+	}
+	return c.write(head, c.append(c.buffer(), b), false)
 }
 
-// flush writes what is queued (with the retry block and the token before
-// the first batch), a keep-alive when one is due, or the close the
-// server asked for. It reports false when the stream is done for.
-func (c *h1Stream) flush() bool {
-	s := c.s
-	buf := c.buffer()
-	first := c.first
-	c.first = false
-	if first && c.h.opts.Retry > 0 {
-		buf = sse.AppendRetry(buf, c.h.opts.Retry)
+// WriteClose sends the close event and the last chunk, and half-closes
+// the connection (see closeWrite).
+func (c *h1Stream) WriteClose(code anyws.StatusCode, reason string) error {
+	var head []byte
+	if !c.started {
+		c.started = true
+		head = c.head()
 	}
-	closing := s.CloseRequested()
-	var code anyws.StatusCode
-	var reason string
-	var abrupt, discard bool
-	if closing {
-		code, reason, abrupt, discard = s.CloseRequest()
+	if err := c.write(head, appendClose(c.buffer(), code, reason), true); err != nil {
+		return err
 	}
-	var batch []*anyws.Frame
-	if !discard {
-		batch = s.Take()
-		buf = appendFrames(buf, batch)
-	}
-	// What Open sent comes first, then the token: crossws's demo sends
-	// its welcome message before the client may talk.
-	if first && c.token != "" {
-		buf = appendToken(buf, c.token)
-	}
-	if closing {
-		c.run.End(anyws.CloseInfo{Code: code, Reason: reason})
-		if !abrupt {
-			buf = appendClose(buf, code, reason)
-		}
-		// Not aborted by the write context: a close that drops the queue
-		// still ends the response cleanly, within WriteTimeout.
-		if c.write(context.Background(), buf, true) != nil || !c.closeWrite() {
-			_ = c.conn.Close()
-		}
-		return false
-	}
-	if len(buf) == chunkHeadRoom {
-		if !c.due.Load() {
-			c.release(buf)
-			return true // a signal with nothing left to do
-		}
-		buf = sse.AppendComment(buf, "keep-alive")
-	}
-	err := c.write(s.WriteContext(), buf, false)
-	if err != nil {
-		if s.CloseRequested() {
-			// The write was aborted by a close that drops the queue, or
-			// failed behind a stalled client the server was closing.
-			code, reason, _, _ := s.CloseRequest()
-			c.run.End(anyws.CloseInfo{Code: code, Reason: reason, Err: err})
-		} else if c.run.End(anyws.CloseInfo{Code: anyws.StatusAbnormalClosure, Reason: "write failed", Err: err}) {
-			s.ReportError(err)
-		}
+	if !c.closeWrite() {
 		_ = c.conn.Close()
-		return false
 	}
-	if len(batch) > 0 {
-		s.Written(batch)
-	}
-	c.due.Store(false) // any write resets the keep-alive
-	if ka := c.h.opts.KeepAlive; ka > 0 {
-		c.run.Arm(ka, c.keepAliveDue)
-	}
-	return true
+	return nil
+}
+
+// KeepAlive sends a comment line.
+func (c *h1Stream) KeepAlive() error {
+	return c.write(nil, sse.AppendComment(c.buffer(), "keep-alive"), false)
+}
+
+// Abort closes the connection.
+func (c *h1Stream) Abort() { _ = c.conn.Close() }
+
+// head is the response head net/http would write, plus chunked framing
+// and Connection: close.
+func (c *h1Stream) head() []byte {
+	hdr := make(http.Header, 8)
+	c.headers(hdr)
+	hdr.Set("Connection", "close")
+	hdr.Set("Transfer-Encoding", "chunked")
+	hdr.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	return appendHeader([]byte("HTTP/1.1 200 OK\r\n"), hdr)
 }
 
 // closeWrite ends the stream after the last chunk as net/http ends a
@@ -240,10 +170,10 @@ func (c *h1Stream) closeWrite() bool {
 // header; write gives it back.
 func (c *h1Stream) buffer() []byte { return c.wb.get("0000000000"[:chunkHeadRoom]) }
 
-// write frames buf (from buffer) as one chunk, with the last chunk after
-// it when final, and sends it with one write under Options.WriteTimeout;
-// cancelling ctx aborts a write blocked on a client that stopped reading.
-func (c *h1Stream) write(ctx context.Context, buf []byte, final bool) error {
+// write frames buf (from buffer) as one chunk, after head if any and
+// with the last chunk after it when final, and sends it with one write
+// under Options.WriteTimeout.
+func (c *h1Stream) write(head, buf []byte, final bool) error {
 	defer c.release(buf)
 	start := chunkHeadRoom
 	if n := len(buf) - chunkHeadRoom; n > 0 {
@@ -257,28 +187,23 @@ func (c *h1Stream) write(ctx context.Context, buf []byte, final bool) error {
 	if final {
 		buf = append(buf, lastChunk...)
 	}
-	return connwrite.Write(ctx, c.conn, c.h.opts.WriteTimeout, buf[start:])
+	out := buf[start:]
+	if head != nil {
+		out = append(head, out...)
+	}
+	return connwrite.Write(context.Background(), c.conn, c.h.opts.WriteTimeout, out)
 }
 
 // release gives buf (grown from buffer) back to streamBufs.
 func (c *h1Stream) release(buf []byte) { c.wb.put(buf) }
 
 // read is the reader goroutine: it waits for the client to leave, which
-// ends the peer. SSE has no close handshake, so that is the normal way
-// for a client to leave: 1001, like a browser tab closing.
-func (c *h1Stream) read() {
+// ends the connection. SSE has no close handshake, so that is the normal
+// way for a client to leave: 1001, like a browser tab closing.
+func (c *h1Stream) read(s *anyws.Session) {
 	br := bufio.NewReaderSize(c.conn, 16) // bufio's minimum; only to discard
 	_, err := br.Discard(math.MaxInt)
-	c.run.End(anyws.CloseInfo{Code: anyws.StatusGoingAway, Reason: "client went away", Err: err})
 	// Unblock a writer stuck on a client that is gone.
 	_ = c.conn.Close()
-	c.run.ReaderDone()
-}
-
-// finish kills the token (before Close runs) and finishes the peer.
-func (c *h1Stream) finish(info anyws.CloseInfo) {
-	if c.token != "" {
-		c.h.tokens.remove(c.token)
-	}
-	c.s.Finish(info)
+	s.Dropped(anyws.CloseInfo{Code: anyws.StatusGoingAway, Reason: "client went away", Err: err})
 }

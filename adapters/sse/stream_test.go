@@ -19,7 +19,7 @@ func TestStreamHeaders(t *testing.T) {
 		t.Run(string(m), func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, envConfig{mode: m, opts: &adapter.Options{Bidirectional: true, Hooks: anyws.Hooks{
-				Upgrade: func(u *anyws.Upgrade) error {
+				Upgrade: func(u *anyws.Handshake) error {
 					u.Header.Set("X-Powered-By", "cross-ws")
 					u.Header.Add("Set-Cookie", "cross-ws=1; SameSite=None; Secure")
 					return nil
@@ -179,7 +179,7 @@ func TestStreamPublishShared(t *testing.T) {
 func TestStreamUpgradeRejected(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{opts: &adapter.Options{Hooks: anyws.Hooks{
-		Upgrade: func(u *anyws.Upgrade) error {
+		Upgrade: func(u *anyws.Handshake) error {
 			if strings.HasSuffix(u.Request.URL.RawQuery, "unauthorized") {
 				return &anyws.Rejection{Status: http.StatusUnauthorized, Body: "unauthorized",
 					Header: http.Header{"X-Error": {"unauthorized"}}}

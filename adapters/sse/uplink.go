@@ -37,7 +37,7 @@ func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
 	// POST (say, an expired session cookie) and adds its headers to the
 	// answer. What it sets for a new peer (namespace, values) is ignored:
 	// the peer exists already.
-	u, err := h.hub.Upgrade(r, &h.opts.Hooks, "sse", nil)
+	u, err := h.hub.Accept(r, &h.opts.Hooks, "sse", nil)
 	if err != nil {
 		writeUpgradeError(w, r, err)
 		return
@@ -46,7 +46,7 @@ func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
 		w.Header()[k] = append(w.Header()[k], v...)
 	}
 	var s target
-	if ls := h.tokens.session(r.Context(), tok); ls != nil {
+	if ls := h.session(tok); ls != nil {
 		s = local{ls}
 	} else if rs := h.remote(r.Context(), tok); rs != nil {
 		s = rs // the stream is on another node: forward there
@@ -141,6 +141,8 @@ type target interface {
 
 // local is a stream served by this node.
 type local struct{ *anyws.Session }
+
+func (l local) Deliver(m anyws.Message) error { return l.Session.Deliver(m, 0) }
 
 func (l local) Context() context.Context { return l.Peer().Context() }
 

@@ -19,7 +19,7 @@ func TestUplinkRunsUpgradeHook(t *testing.T) {
 		opts: &adapter.Options{Bidirectional: true},
 		hooks: func(r *recorder) anyws.Hooks {
 			h := r.hooks()
-			h.Upgrade = func(u *anyws.Upgrade) error {
+			h.Upgrade = func(u *anyws.Handshake) error {
 				if strings.HasSuffix(u.Request.URL.RawQuery, "deny") {
 					return &anyws.Rejection{Status: http.StatusUnauthorized, Body: "session expired"}
 				}

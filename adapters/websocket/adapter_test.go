@@ -78,7 +78,7 @@ func TestInvalidUTF8(t *testing.T) {
 	t.Parallel()
 	var got []string
 	url, _, closes := serveWS(t, anyws.Hooks{
-		Message: func(p *anyws.Peer, m anyws.Message) { got = append(got, m.Text()) },
+		Message: func(p *anyws.Peer, m anyws.Message) { got = append(got, string(m.Bytes())) },
 	}, nil)
 	c, _ := dial(t, url, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
@@ -95,7 +95,7 @@ func TestInvalidUTF8(t *testing.T) {
 func TestSubprotocols(t *testing.T) {
 	t.Parallel()
 	url, _, _ := serveWS(t, anyws.Hooks{
-		Upgrade: func(u *anyws.Upgrade) error {
+		Upgrade: func(u *anyws.Handshake) error {
 			for _, p := range u.Protocols {
 				if p == "v2" {
 					u.Protocol = "v2"
@@ -150,7 +150,7 @@ func TestSameOriginAllowed(t *testing.T) {
 func TestRejectionAndNotUpgrade(t *testing.T) {
 	t.Parallel()
 	url, _, _ := serveWS(t, anyws.Hooks{
-		Upgrade: func(u *anyws.Upgrade) error {
+		Upgrade: func(u *anyws.Handshake) error {
 			return &anyws.Rejection{Status: 401, Header: http.Header{"X-Error": {"unauthorized"}}, Body: "unauthorized"}
 		},
 	}, nil)

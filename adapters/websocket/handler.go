@@ -40,7 +40,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "anyws: "+err.Error(), http.StatusForbidden)
 		return
 	}
-	u, err := h.hub.Upgrade(r, &h.opts.Hooks, "websocket", headerTokens(r.Header, "Sec-WebSocket-Protocol"))
+	u, err := h.hub.Accept(r, &h.opts.Hooks, "websocket", headerTokens(r.Header, "Sec-WebSocket-Protocol"))
 	if err != nil {
 		writeUpgradeError(w, r, err)
 		return
@@ -68,12 +68,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // Accept has written the error response
 	}
-	s, err := h.hub.Connect(u)
-	if err != nil {
-		_ = conn.Close(ws.StatusGoingAway, "server shutting down")
-		return
-	}
-	h.serve(conn, bw.conn, s)
+	h.serve(u, conn, bw.conn)
 }
 
 // writeUpgradeError answers a refused upgrade with a plain HTTP response

@@ -145,7 +145,7 @@ func TestPackageApp(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			hub := anyws.New(anyws.Hooks{
-				Upgrade: func(u *anyws.Upgrade) error {
+				Upgrade: func(u *anyws.Handshake) error {
 					if tc.refuse != 0 {
 						return anyws.Reject(tc.refuse, "log in first")
 					}

@@ -41,7 +41,7 @@ type event struct {
 func newHub() *anyws.Hub {
 	var hub *anyws.Hub
 	hub = anyws.New(anyws.Hooks{
-		Upgrade: func(u *anyws.Upgrade) error {
+		Upgrade: func(u *anyws.Handshake) error {
 			u.Set("name", cleanName(u.Request.URL.Query().Get("name")))
 			return nil
 		},

@@ -30,7 +30,7 @@ func newHub() *anyws.Hub {
 
 // upgrade is crossws's demo upgrade hook: "?unauthorized" is refused with
 // a Bearer challenge, everything else gets the demo's headers and context.
-func upgrade(u *anyws.Upgrade) error {
+func upgrade(u *anyws.Handshake) error {
 	if strings.HasSuffix(requestURI(u.Request), "?unauthorized") {
 		return &anyws.Rejection{
 			Status: http.StatusUnauthorized,

@@ -38,7 +38,7 @@ func TestClientProtocols(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			hub := anyws.New(anyws.Hooks{
-				Upgrade: func(u *anyws.Upgrade) error {
+				Upgrade: func(u *anyws.Handshake) error {
 					if len(u.Protocols) > 0 {
 						u.Protocol = u.Protocols[0]
 					}

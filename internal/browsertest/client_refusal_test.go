@@ -33,7 +33,7 @@ type settled struct {
 func refusingHub(t *testing.T, status int) (*anyws.Hub, *[2]atomic.Int32) {
 	var tries [2]atomic.Int32 // websocket, sse
 	hub := anyws.New(anyws.Hooks{
-		Upgrade: func(u *anyws.Upgrade) error {
+		Upgrade: func(u *anyws.Handshake) error {
 			if u.Transport() == "websocket" {
 				tries[0].Add(1)
 			} else {

@@ -1,0 +1,243 @@
+package anyws
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// link is one connection of a peer: the core's side of a transport's
+// Conn. It owns the writer goroutine, which runs only while there is
+// something to do (an idle peer costs its transport's reader and nothing
+// here), the keep-alive timer, and the decision of how the connection
+// ends. A peer has at most one link at a time; a resumed peer gets a new
+// one.
+type link struct {
+	p      *Peer
+	c      Conn // nil for the handles Hub.Lookup returns
+	ka     time.Duration
+	resume ResumeStatus
+	// resumable: the client can resume the peer (AttachOptions.Resumable)
+	resumable bool
+
+	mu       sync.Mutex
+	writing  bool          // a writer goroutine runs
+	again    bool          // notified while writing: look again before leaving
+	started  bool          // the first Write was made (writer only)
+	quit     bool          // the writer is done with the connection
+	readDone bool          // the transport called Closed or Dropped
+	due      bool          // the keep-alive timer fired since the last write
+	timer    *time.Timer   // keep-alive
+	idle     chan struct{} // closed when the writer leaves, if Closed waits for it
+	ended    bool          // info says how the connection ended
+	info     CloseInfo
+	drop     bool          // the connection was lost rather than closed
+	done     chan struct{} // closed once the peer has been handed on
+}
+
+func newLink(p *Peer, c Conn, o *AttachOptions, rs ResumeStatus) *link {
+	return &link{p: p, c: c, ka: o.KeepAlive, resumable: o.Resumable, resume: rs, done: make(chan struct{})}
+}
+
+// notify starts the writer unless one runs (which then looks again) or
+// the connection is over. It never blocks and holds no lock of the
+// caller's: Send, Publish and Close call it.
+func (l *link) notify() {
+	l.mu.Lock()
+	switch {
+	case l.readDone || l.quit:
+	case l.writing:
+		l.again = true
+	default:
+		l.writing = true
+		l.mu.Unlock()
+		go l.write()
+		return
+	}
+	l.mu.Unlock()
+}
+
+func (l *link) write() {
+	for {
+		l.mu.Lock()
+		l.again = false
+		l.mu.Unlock()
+		ok := l.flush()
+		l.mu.Lock()
+		if ok && l.again && !l.readDone {
+			l.mu.Unlock()
+			continue
+		}
+		l.writing = false
+		if !ok {
+			l.quit = true
+			l.stopTimer()
+		}
+		if l.idle != nil {
+			close(l.idle)
+			l.idle = nil
+		}
+		l.mu.Unlock()
+		return
+	}
+}
+
+// flush does one pass of the writer: the close the server asked for, or
+// what is queued, or a keep-alive that is due. It reports false when the
+// writer is done with the connection.
+func (l *link) flush() bool {
+	p := l.p
+	if p.closeSet.Load() {
+		c := p.closing
+		l.end(CloseInfo{Code: c.code, Reason: c.reason}, false)
+		if c.abrupt {
+			l.c.Abort()
+			return false
+		}
+		if _, err := l.writeQueued(); err != nil {
+			l.c.Abort()
+			return false
+		}
+		if err := l.c.WriteClose(c.code, c.reason); err != nil {
+			l.c.Abort()
+		}
+		return false
+	}
+	wrote, err := l.writeQueued()
+	if err == nil && !wrote {
+		l.mu.Lock()
+		due := l.due
+		l.mu.Unlock()
+		if !due {
+			return true // a signal with nothing left to do
+		}
+		err = l.c.KeepAlive()
+	}
+	if err != nil {
+		l.failed(err)
+		return false
+	}
+	l.mu.Lock()
+	l.due = false // any write resets the keep-alive
+	l.mu.Unlock()
+	l.arm()
+	return true
+}
+
+// writeQueued writes what is queued, and on a connection's first pass
+// writes even nothing (see Conn.Write). It reports whether it wrote.
+func (l *link) writeQueued() (bool, error) {
+	p := l.p
+	if n := p.dropped.Swap(0); n > 0 {
+		p.reportErrorOpen(fmt.Errorf("%w: dropped %d messages for peer %s", ErrQueueFull, n, p.id))
+	}
+	batch, seq := p.q.take()
+	if len(batch) == 0 && l.started {
+		return false, nil
+	}
+	l.started = true
+	if err := l.c.Write(Batch{Payloads: batch, Seq: seq}); err != nil {
+		p.q.unsend()
+		return false, err
+	}
+	p.q.wrote()
+	return true, nil
+}
+
+// failed ends the connection after a failed write: a lost connection,
+// unless the server was closing it anyway.
+func (l *link) failed(err error) {
+	p := l.p
+	if p.closeSet.Load() {
+		c := p.closing
+		l.end(CloseInfo{Code: c.code, Reason: c.reason, Err: err}, false)
+	} else if l.end(CloseInfo{Code: StatusAbnormalClosure, Reason: "write failed", Err: err}, true) {
+		p.reportErrorOpen(err)
+	}
+	l.c.Abort()
+}
+
+// end records how the connection ended unless that is known already:
+// the first to see the end says why. It reports whether info was kept.
+func (l *link) end(info CloseInfo, drop bool) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return false
+	}
+	l.ended, l.info, l.drop = true, info, drop
+	return true
+}
+
+// abortIfWriting aborts the connection if a write is in progress.
+func (l *link) abortIfWriting() {
+	l.mu.Lock()
+	busy := l.writing
+	l.mu.Unlock()
+	if busy {
+		c := l.p.closing
+		l.end(CloseInfo{Code: c.code, Reason: c.reason}, false)
+		l.c.Abort()
+	}
+}
+
+// arm (re)starts the keep-alive timer, unless the connection is over.
+func (l *link) arm() {
+	if l.ka <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.readDone || l.quit:
+	case l.timer == nil:
+		l.timer = time.AfterFunc(l.ka, l.keepAliveDue)
+	default:
+		l.timer.Reset(l.ka)
+	}
+}
+
+func (l *link) keepAliveDue() {
+	l.mu.Lock()
+	l.due = true
+	l.mu.Unlock()
+	l.notify()
+}
+
+func (l *link) stopTimer() {
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+}
+
+// closed is the transport reader's last call (Session.Closed, Dropped).
+// It waits for the writer to leave the connection (aborting it first
+// when the connection is lost: a clean close lets the writer flush what
+// it is writing, which may hold the reply to the client's close), then
+// hands the peer on: detached to wait for a resume, or finished.
+func (l *link) closed(info CloseInfo, drop bool) {
+	if l.c == nil {
+		return // a Lookup handle owns no connection
+	}
+	l.mu.Lock()
+	l.readDone = true
+	l.stopTimer()
+	if !l.ended {
+		l.ended, l.info, l.drop = true, info, drop
+	}
+	var idle chan struct{}
+	if l.writing {
+		idle = make(chan struct{})
+		l.idle = idle
+	}
+	info, drop = l.info, l.drop
+	l.mu.Unlock()
+	if idle != nil {
+		if drop {
+			l.c.Abort()
+		}
+		<-idle
+	}
+	l.p.connectionEnded(l, info, drop)
+	close(l.done)
+}

@@ -1,0 +1,46 @@
+package anyws
+
+import "sync/atomic"
+
+// Payload is one outbound message as it sits in peers' queues (adapter
+// seam; applications use Message). A published message becomes one
+// Payload shared by every subscriber, so fan-out costs a pointer per
+// subscriber, and a transport's wire encoding of it is made once and
+// reused (see Encoded).
+type Payload struct {
+	msg   Message
+	cache atomic.Pointer[encoding]
+}
+
+type encoding struct {
+	key any
+	b   []byte
+}
+
+// NewPayload wraps m. Adapters use it for messages they write themselves.
+func NewPayload(m Message) *Payload { return &Payload{msg: m} }
+
+// Message returns the message the payload carries.
+func (f *Payload) Message() Message { return f.msg }
+
+// Encoded returns enc(f.Message()), computed once per key and shared by
+// every peer whose transport uses the same key. key identifies an encoding
+// (an adapter uses a pointer of its own); the payload caches one key, which
+// is what one publish to a mix of transports needs. enc must be pure.
+func (f *Payload) Encoded(key any, enc func(Message) []byte) []byte {
+	if c := f.cache.Load(); c != nil && c.key == key {
+		return c.b
+	}
+	b := enc(f.msg)
+	f.cache.CompareAndSwap(nil, &encoding{key: key, b: b})
+	return b
+}
+
+// cost is what a payload counts against a queue's byte bounds: its bytes
+// plus what holding it costs (the queue slot, the Payload), so a burst of
+// tiny messages is bounded by the memory it really takes.
+func (f *Payload) cost() int { return f.msg.Len() + payloadOverhead }
+
+// payloadOverhead is the per-message memory a queue holds beside the
+// payload bytes: the slot's pointer, the Payload and its Message header.
+const payloadOverhead = 64

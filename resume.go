@@ -1,0 +1,265 @@
+package anyws
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// A peer outlives its connection: when the connection drops (not when
+// either side closes it on purpose) the peer is detached and waits
+// Options.ResumeWindow for its client to come back with its secret and
+// the number of the last message it received. Messages published or sent
+// meanwhile are queued as usual; a resumed peer gets what it missed (what
+// the dropped connection may not have delivered, then what was queued),
+// in order, once. The Close hook runs when the window ends without a
+// resume.
+
+// resumeWindow is how long a dropped peer waits; 0 or less: recovery off.
+func (h *Hub) resumeWindow() time.Duration { return h.opts.ResumeWindow }
+
+// newSecret returns 128 random bits, hex encoded.
+func newSecret() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// parseClaim splits "<secret>:<seq>".
+func parseClaim(s string) (secret string, seq uint64, ok bool) {
+	i := strings.LastIndexByte(s, ':')
+	if i <= 0 {
+		return "", 0, false
+	}
+	seq, err := strconv.ParseUint(s[i+1:], 10, 64)
+	if err != nil {
+		return "", 0, false
+	}
+	return s[:i], seq, true
+}
+
+// attachNew makes a new peer for hs, registers it, runs its Open hook and
+// starts its writer.
+func (h *Hub) attachNew(hs *Handshake, c Conn, o *AttachOptions, rs ResumeStatus) (*Session, error) {
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(hs.Request.Context()))
+	p := &Peer{
+		hub:       h,
+		hooks:     hs.hooks,
+		id:        uuid.NewString(),
+		secret:    newSecret(),
+		req:       hs.Request,
+		remote:    remoteIP(hs.Request.RemoteAddr),
+		ns:        hs.Namespace,
+		transport: hs.transport,
+		protocol:  hs.Protocol,
+		ctx:       ctx,
+		cancel:    cancel,
+		values:    hs.values,
+	}
+	replay := 0
+	if h.resumeWindow() > 0 {
+		replay = h.opts.ReplayBytes
+	}
+	p.q.init(h.opts.QueueMessages, h.opts.QueueBytes, replay)
+	if err := h.register(p); err != nil {
+		cancel(err)
+		return nil, err
+	}
+	l := newLink(p, c, o, rs)
+	if b, ok := c.(Binder); ok {
+		b.Bind(&Session{l: l})
+	}
+	p.cur.Store(l)
+	p.hookMu.Lock()
+	if p.hooks.Open != nil {
+		p.recoverHook("Open", func() { p.hooks.Open(p) })
+	}
+	p.hookMu.Unlock()
+	l.arm()
+	l.notify() // the first Write, even of nothing
+	return &Session{l: l}, nil
+}
+
+// resume gives the peer a claim names back to its client over c, or
+// returns nil and why not.
+func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeStatus) {
+	rs := ResumeStatus{Attempted: true}
+	secret, seq, ok := parseClaim(o.Resume)
+	if !ok {
+		rs.Reason = "refused"
+		return nil, rs
+	}
+	h.mu.Lock()
+	p := h.bySecret[secret]
+	h.mu.Unlock()
+	if p == nil {
+		rs.Reason = "unknown"
+		return nil, rs
+	}
+	if old := p.cur.Load(); old != nil {
+		// The client is back before the server saw its old connection
+		// go: end that one first.
+		old.c.Abort()
+		select {
+		case <-old.done:
+		case <-time.After(h.resumeWindow()):
+			rs.Reason = "unknown"
+			return nil, rs
+		}
+	}
+	p.linkMu.Lock()
+	if p.grace == nil || !p.grace.Stop() || p.cur.Load() != nil {
+		// Finished, expiring right now, or taken by another connection.
+		p.linkMu.Unlock()
+		rs.Reason = "unknown"
+		return nil, rs
+	}
+	p.grace = nil
+	if !p.q.rewind(seq) {
+		p.linkMu.Unlock()
+		rs.Reason = "gap"
+		p.finish(CloseInfo{Code: StatusResumeFailed, Reason: "resume failed: missed messages are no longer kept"})
+		return nil, rs
+	}
+	rs.Resumed = true
+	l := newLink(p, c, o, rs)
+	if b, ok := c.(Binder); ok {
+		b.Bind(&Session{l: l})
+	}
+	p.cur.Store(l)
+	p.linkMu.Unlock()
+	p.hookMu.Lock()
+	if !p.closed && p.hooks.Resume != nil {
+		p.recoverHook("Resume", func() { p.hooks.Resume(p) })
+	}
+	p.hookMu.Unlock()
+	l.arm()
+	l.notify()
+	return &Session{l: l}, rs
+}
+
+// connectionEnded hands the peer on once its connection l is over: it
+// waits to be resumed if the connection dropped and recovery is on,
+// else it finishes.
+func (p *Peer) connectionEnded(l *link, info CloseInfo, drop bool) {
+	h := p.hub
+	p.linkMu.Lock()
+	if p.cur.Load() != l {
+		p.linkMu.Unlock()
+		return
+	}
+	p.cur.Store(nil)
+	if drop && l.resumable && h.resumeWindow() > 0 && !p.closeSet.Load() && !h.closed.Load() {
+		p.q.unsend()
+		p.lastDrop = info
+		p.grace = time.AfterFunc(h.resumeWindow(), p.expire)
+		p.linkMu.Unlock()
+		p.hookMu.Lock()
+		if !p.closed && p.hooks.Disconnect != nil {
+			p.recoverHook("Disconnect", func() { p.hooks.Disconnect(p, info) })
+		}
+		p.hookMu.Unlock()
+		return
+	}
+	p.linkMu.Unlock()
+	p.finish(info)
+}
+
+// expire ends a detached peer whose client did not come back in time.
+func (p *Peer) expire() {
+	p.linkMu.Lock()
+	if p.grace == nil || p.cur.Load() != nil {
+		p.linkMu.Unlock()
+		return
+	}
+	p.grace = nil
+	info := p.lastDrop
+	p.linkMu.Unlock()
+	if info.Reason == "" {
+		info.Reason = "not resumed"
+	}
+	p.finish(info)
+}
+
+// closeDetached finishes a peer the server closes while it waits to be
+// resumed: there is no connection to close.
+func (p *Peer) closeDetached() {
+	p.linkMu.Lock()
+	if p.cur.Load() != nil || p.grace == nil {
+		p.linkMu.Unlock()
+		return
+	}
+	p.grace.Stop()
+	p.grace = nil
+	p.linkMu.Unlock()
+	c := p.closing
+	p.finish(CloseInfo{Code: c.code, Reason: c.reason})
+}
+
+// finish ends the peer, once: it unregisters it, leaves its topics, drops
+// its queue, cancels its context and runs the Close hook with info.
+func (p *Peer) finish(info CloseInfo) {
+	p.finished.Do(func() {
+		h := p.hub
+		p.requestClose(closeRequest{code: info.Code, reason: info.Reason})
+		p.hookMu.Lock()
+		p.closed = true
+		p.hookMu.Unlock()
+
+		h.unregister(p)
+		p.mu.Lock()
+		p.gone = true
+		topics := p.topics
+		p.topics = nil
+		p.mu.Unlock()
+		for t := range topics {
+			h.unsubscribe(p, t)
+		}
+		p.q.close()
+		p.cancel(fmt.Errorf("anyws: peer closed: %s", info))
+
+		if err := p.closing.err; err != nil {
+			p.reportError(err)
+		}
+		if p.hooks.Close != nil {
+			p.recoverHookNoClose("Close", func() { p.hooks.Close(p, info) })
+		}
+		h.sessions.Done()
+	})
+}
+
+// deliver runs the Message hook for m, in order, unless the client's
+// number seq says it was delivered already.
+func (p *Peer) deliver(m Message, seq uint64) error {
+	p.hookMu.Lock()
+	defer p.hookMu.Unlock()
+	if p.closed {
+		return ErrClosed
+	}
+	if seq != 0 {
+		if seq <= p.upSeq {
+			return nil // a resend of what was delivered
+		}
+		p.upSeq = seq
+	}
+	if p.hooks.Message != nil {
+		p.recoverHook("Message", func() { p.hooks.Message(p, m) })
+	}
+	return nil
+}
+
+// reportErrorOpen passes err to the Error hook unless the peer finished.
+func (p *Peer) reportErrorOpen(err error) {
+	p.hookMu.Lock()
+	closed := p.closed
+	p.hookMu.Unlock()
+	if !closed {
+		p.reportError(err)
+	}
+}

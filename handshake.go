@@ -67,4 +67,3 @@ func remoteIP(addr string) string {
 	}
 	return host
 }
-

@@ -28,7 +28,7 @@ type Handler struct {
 // (406 otherwise); a browser from another origin gets 403 unless
 // Options.OriginPatterns allows it; the Upgrade hook then decides.
 func New(hub *anyws.Hub, opts *Options) *Handler {
-	h := &Handler{hub: hub, opts: opts.withDefaults(), }
+	h := &Handler{hub: hub, opts: opts.withDefaults()}
 	h.startForwarding()
 	return h
 }

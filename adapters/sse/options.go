@@ -48,6 +48,9 @@ const (
 	// rawReadSize caps the read buffer of a raw streaming uplink: each
 	// read is one message, so the buffer need not hold a whole one.
 	rawReadSize = 64 << 10
+	// rawIdleReadSize is the buffer a raw streaming uplink waits with
+	// (see decodeRaw): what an idle one holds.
+	rawIdleReadSize = 2 << 10
 )
 
 func (o *Options) withDefaults() Options {

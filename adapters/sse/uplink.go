@@ -65,7 +65,7 @@ func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
 		}
 	case r.ContentLength < 0 && mt == "application/octet-stream":
 		err = h.uplinkStream(w, r, s, func(body io.Reader, deliver func(anyws.Message) error) error {
-			return decodeRaw(body, min(h.opts.MaxMessageBytes, rawReadSize), deliver)
+			return decodeRaw(body, min(h.opts.MaxMessageBytes, rawReadSize), 0, deliver)
 		})
 		if err == nil {
 			w.WriteHeader(http.StatusOK)

@@ -18,9 +18,10 @@ const TokenHeader = "X-Crossws-Id"
 // stream's token delivers messages from that peer. It is safe for
 // concurrent use.
 type Handler struct {
-	hub    *anyws.Hub
-	opts   Options
-	tokens tokens
+	hub     *anyws.Hub
+	opts    Options
+	tokens  tokens
+	streams streamCount // streaming uplinks open
 }
 
 // New returns a Handler for hub. A GET must accept text/event-stream
@@ -62,6 +63,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if h.opts.Bidirectional {
 			allow = "GET, POST"
 		}
+		refuse(w, r, nil)
 		w.Header().Set("Allow", allow)
 		msg := "anyws: method " + r.Method + " not allowed: open the stream with GET"
 		if h.opts.Bidirectional {
@@ -77,6 +79,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // on another origin that Options.OriginPatterns does not allow.
 func (h *Handler) checkOrigin(w http.ResponseWriter, r *http.Request) bool {
 	if err := origin.Check(r, h.opts.OriginPatterns); err != nil {
+		refuse(w, r, nil)
 		httpError(w, http.StatusForbidden, "anyws: "+err.Error())
 		return false
 	}

@@ -68,7 +68,7 @@ func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
 		}
 	case r.ContentLength < 0 && mt == "application/octet-stream":
 		err = h.uplinkStream(w, r, tok, body, s, func(body io.Reader, deliver func(anyws.Message) error) error {
-			return decodeRaw(body, min(h.opts.MaxMessageBytes, rawReadSize), 0, deliver)
+			return decodeRaw(body, min(h.opts.MaxMessageBytes, rawIdleReadSize), min(h.opts.MaxMessageBytes, rawReadSize), deliver)
 		})
 		if err == nil {
 			w.WriteHeader(http.StatusOK)

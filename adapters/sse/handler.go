@@ -52,6 +52,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet:
 		if !acceptsEventStream(r.Header) {
+			refuse(w, r, nil)
 			httpError(w, http.StatusNotAcceptable, "anyws: this URL serves Server-Sent Events: send a GET with Accept: text/event-stream")
 			return
 		}

@@ -26,6 +26,11 @@ func TestUplinkRefusalDoesNotWaitForBody(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{opts: &adapter.Options{Bidirectional: true}})
 	oneWay := httptestServe(t, adapter.New(e.hub, nil))
+	rejecting := httptestServe(t, adapter.New(e.hub, &adapter.Options{Bidirectional: true, Hooks: anyws.Hooks{
+		Upgrade: func(*anyws.Upgrade) error {
+			return &anyws.Rejection{Status: http.StatusUnauthorized, Body: "anyws: test: session expired"}
+		},
+	}}))
 	u, err := url.Parse(e.url)
 	require.NoError(t, err)
 	for _, tc := range []struct {
@@ -37,6 +42,7 @@ func TestUplinkRefusalDoesNotWaitForBody(t *testing.T) {
 		{"foreign origin", u.Host, "POST", "X-Crossws-Id: 00112233445566778899aabbccddeeff\r\nOrigin: http://evil.example\r\n", 403},
 		{"wrong method", u.Host, "PUT", "", 405},
 		{"one-way route", oneWay, "POST", "X-Crossws-Id: 00112233445566778899aabbccddeeff\r\n", 405},
+		{"Upgrade hook rejects", rejecting, "POST", "X-Crossws-Id: 00112233445566778899aabbccddeeff\r\n", 401},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

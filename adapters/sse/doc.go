@@ -116,7 +116,9 @@
 //     (default 10 s, or the server's ReadTimeout if shorter): 408
 //     otherwise;
 //   - a one-message or streaming POST still reading when its peer closes
-//     is ended at once (404): no uplink outlives its stream;
+//     is ended at once (404): no uplink outlives its stream. A streaming
+//     POST forwarded from another node (see below) learns it by asking
+//     the node that holds the stream, every 15 s;
 //   - a POST refused before its body was read to its end (no token,
 //     unknown token, foreign origin, wrong method, one-way route, the
 //     Upgrade hook's rejection, any uplink error) is answered at once

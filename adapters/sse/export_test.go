@@ -2,6 +2,7 @@ package sse
 
 import (
 	"errors"
+	"time"
 
 	"github.com/anyws/anyws"
 )
@@ -32,4 +33,12 @@ func UplinkStatus(err error) int {
 		return ue.status
 	}
 	return 0
+}
+
+// SetForwardProbeEvery makes forwarded streaming uplinks ask their owner
+// node more often, for tests; it returns the previous value.
+func SetForwardProbeEvery(d time.Duration) time.Duration {
+	old := forwardProbeEvery
+	forwardProbeEvery = d
+	return old
 }

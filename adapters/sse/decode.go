@@ -1,11 +1,14 @@
 package sse
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/internal/sse"
@@ -15,7 +18,11 @@ import (
 // order. "message" (the default type) is a text message with the event's
 // data; "binary" is a binary message whose data is standard base64. It
 // returns nil at the end of the body and an *uplinkError for a malformed
-// stream; what came before the error has been delivered.
+// stream; every event complete before the error has been delivered,
+// wherever the network split the stream. A body that ends inside an
+// event (no blank line after its last line) is malformed: the SSE rules
+// would drop that event silently, and the client would take the 204 for
+// "delivered".
 func decodeFramed(body io.Reader, maxMessage int, deliver func(anyws.Message) error) error {
 	// The whole stream must be UTF-8 (base64 is ASCII): checking it before
 	// the parser, which would replace bad bytes with U+FFFD, refuses
@@ -24,6 +31,8 @@ func decodeFramed(body io.Reader, maxMessage int, deliver func(anyws.Message) er
 	for {
 		ev, err := p.Next()
 		switch {
+		case err == io.EOF && p.Unterminated():
+			return errUnterminated
 		case err == io.EOF:
 			return nil
 		case errors.Is(err, sse.ErrTooLarge):
@@ -55,39 +64,76 @@ func decodeFramed(body io.Reader, maxMessage int, deliver func(anyws.Message) er
 	}
 }
 
+var errUnterminated = &uplinkError{
+	status: http.StatusBadRequest,
+	msg:    "anyws: framed uplink: the body ended inside an event: end every event, the last one too, with a blank line (\\n\\n)",
+}
+
+// rawBufs holds the big read buffers of raw streaming uplinks between
+// bursts, so an idle uplink does not keep one.
+var rawBufs = sync.Pool{New: func() any { b := make([]byte, rawReadSize); return &b }}
+
 // decodeRaw reads crossws's raw stream: each read of the body is one text
 // message. There is no framing, so message boundaries are whatever the
 // transport's reads return: a sender's writes may arrive merged or split.
 // A rune split between reads is carried over to the next message rather
-// than refused.
-func decodeRaw(body io.Reader, bufSize int, deliver func(anyws.Message) error) error {
-	buf := make([]byte, bufSize)
-	var carry []byte
+// than refused; the valid text before an invalid byte is delivered before
+// the error.
+//
+// An idle uplink waits in Read with a buffer of small bytes, which is
+// what it holds while blocked. A read that fills it means more is
+// arriving: the next read goes to a pooled buffer of big bytes (at most
+// rawReadSize), given back as soon as a read leaves it part empty. So a
+// message longer than small is split once more than the network split
+// it: its first small bytes, then the rest.
+func decodeRaw(body io.Reader, small, big int, deliver func(anyws.Message) error) error {
+	small = max(small, utf8.UTFMax) // room for a carried rune and more
+	idle := make([]byte, small)
+	var pooled *[]byte
+	defer func() {
+		if pooled != nil {
+			rawBufs.Put(pooled)
+		}
+	}()
+	buf := idle
+	var carry [utf8.UTFMax]byte
+	k := 0 // carry holds an incomplete rune that ended the last read
 	for {
-		n, err := body.Read(buf)
+		copy(buf, carry[:k])
+		n, err := body.Read(buf[k:])
+		full := n == len(buf)-k
+		data := buf[:k+n]
 		if n > 0 {
-			msg := make([]byte, len(carry)+n)
-			copy(msg, carry)
-			copy(msg[len(carry):], buf[:n])
-			cut, ok := cutUTF8(msg)
+			cut, ok := cutUTF8(data)
 			if !ok {
+				if v := validLen(data); v > 0 {
+					if err := deliver(anyws.NewMessage(bytes.Clone(data[:v]), false)); err != nil {
+						return err
+					}
+				}
 				return errInvalidText
 			}
-			carry = append(carry[:0], msg[cut:]...)
+			k = copy(carry[:], data[cut:])
 			if cut > 0 {
-				if err := deliver(anyws.NewMessage(msg[:cut:cut], false)); err != nil {
+				if err := deliver(anyws.NewMessage(bytes.Clone(data[:cut]), false)); err != nil {
 					return err
 				}
 			}
 		}
 		switch {
 		case err == io.EOF:
-			if len(carry) > 0 {
+			if k > 0 {
 				return errInvalidText
 			}
 			return nil
 		case err != nil:
 			return &uplinkError{status: http.StatusBadRequest, msg: "anyws: reading the uplink stream failed", err: err}
+		case full && pooled == nil && big > small:
+			pooled = rawBufs.Get().(*[]byte)
+			buf = (*pooled)[:big]
+		case !full && pooled != nil:
+			rawBufs.Put(pooled)
+			pooled, buf = nil, idle
 		}
 	}
 }

@@ -78,15 +78,25 @@
 //     data. Answered 204 at the end of the body. It works over HTTP/1.1
 //     chunked, HTTP/2 and h2c; over HTTP/2 the stream and a long framed
 //     POST share one connection. A malformed event (unknown type, bad
-//     base64, invalid UTF-8, too large) is answered 400 or 413 after the
-//     events before it were delivered; the peer and its stream stay open.
+//     base64, invalid UTF-8, too large) is answered 400 or 413 after
+//     every event complete before it was delivered, however the network
+//     split the body; the peer and its stream stay open. Every event, the
+//     last one too, must end with a blank line: a body that ends inside
+//     an event is answered 400 ("the body ended inside an event") after
+//     the events before it were delivered. The SSE rules would drop such
+//     an event silently, and the client would take the answer for
+//     "delivered".
 //   - A body of unknown length (chunked, or HTTP/2 without Content-Length)
 //     with Content-Type application/octet-stream: crossws's raw stream
 //     mode. Each read of the body is one text message, answered 200 with
 //     an empty body at the end. There is no framing: message boundaries
 //     are whatever the network's reads return, so a sender's writes may be
-//     merged or split (a rune split between reads is carried over). Use
-//     the framed uplink when boundaries matter.
+//     merged or split (a rune split between reads is carried over), and
+//     a chunk longer than 2 KiB may arrive as its first 2 KiB and the
+//     rest: an idle stream waits with a 2 KiB buffer, and a bigger pooled
+//     one is used only while data keeps coming. Invalid UTF-8 is
+//     answered 400 after the valid text before it was delivered. Use the
+//     framed uplink when boundaries matter.
 //   - Any other body is one message: binary if its Content-Type is
 //     application/octet-stream, text otherwise. Answered 204 once the
 //     Message hook returned.
@@ -96,8 +106,31 @@
 // are added to the answer; what it sets for a new peer (namespace,
 // values, sub-protocol) is ignored, since the peer exists already.
 //
+// # Uplink deadlines and limits
+//
 // Streams and streaming uplinks clear the server's ReadTimeout and
-// WriteTimeout for their request; every stream write has its own deadline.
+// WriteTimeout for their request; every stream write has its own
+// deadline. Every uplink read has an end:
+//
+//   - a one-message body must arrive within Options.UplinkTimeout
+//     (default 10 s, or the server's ReadTimeout if shorter): 408
+//     otherwise;
+//   - a one-message or streaming POST still reading when its peer closes
+//     is ended at once (404): no uplink outlives its stream. A streaming
+//     POST forwarded from another node (see below) learns it by asking
+//     the node that holds the stream, every 15 s;
+//   - a POST refused before its body was read to its end (no token,
+//     unknown token, foreign origin, wrong method, one-way route, the
+//     Upgrade hook's rejection, any uplink error) is answered at once
+//     over HTTP/1.x with Connection: close and the connection closed:
+//     net/http would otherwise read the body before answering, and after,
+//     so a client that never ends its body could hold a connection and a
+//     goroutine without a token. HTTP/2 resets the request's stream.
+//
+// Streaming uplinks (raw or framed) are counted: at most
+// Options.MaxStreamingUplinksPerPeer per peer (default 1; one more gets
+// 409) and Options.MaxStreamingUplinks per Handler (default 10,000; one
+// more gets 429). One-message POSTs are not counted.
 //
 // # Errors and limits
 //
@@ -107,6 +140,10 @@
 //   - 400: a POST without x-crossws-id, invalid UTF-8 in a text message, a
 //     malformed framed uplink;
 //   - 413: a message over Options.MaxMessageBytes (default 1 MiB);
+//   - 408: a one-message body slower than Options.UplinkTimeout;
+//   - 409: a second streaming uplink for one peer
+//     (Options.MaxStreamingUplinksPerPeer); 429: too many streaming
+//     uplinks on the Handler (Options.MaxStreamingUplinks);
 //   - 403: a request with an Origin header from another origin, unless
 //     Options.OriginPatterns allows it (streams and POSTs alike, so a
 //     foreign page can neither open peers nor post as one);

@@ -30,6 +30,9 @@ import (
 // node id, unpadded base64url>. Only the first part is secret; the rest
 // says where to go, and a forged route reaches a node that does not know
 // the secret, which answers 404.
+//
+// A forwarded streaming uplink asks the owner every 15 s whether its
+// stream is still open, and ends when it is not (forward_alive.go).
 
 // forwardTimeout bounds the wait for the owner's verdict on one message,
 // Message hook included: past it the POST is answered 504.
@@ -56,6 +59,7 @@ func (h *Handler) startForwarding() {
 	h.tokens.route = "." + hid + "." + base64.RawURLEncoding.EncodeToString([]byte(node))
 	h.tokens.fwd = &forwarder{rq: rq, node: node}
 	rq.Handle(service(hid), h.answerForwarded)
+	rq.Handle(aliveService(service(hid)), h.answerAlive)
 }
 
 func service(handlerID string) string { return "anyws.sse." + handlerID }
@@ -99,9 +103,9 @@ type remoteTarget struct {
 	node string
 	svc  string
 	tok  string
-}
 
-func (rt *remoteTarget) Context() context.Context { return context.Background() }
+	alive aliveContext // see forward_alive.go
+}
 
 func (rt *remoteTarget) Deliver(m anyws.Message) error {
 	ctx, cancel := context.WithTimeout(rt.ctx, forwardTimeout)

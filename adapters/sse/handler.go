@@ -19,9 +19,10 @@ const TokenHeader = sse.TokenHeader
 // stream's token delivers messages from that peer. It is safe for
 // concurrent use.
 type Handler struct {
-	hub    *anyws.Hub
-	opts   Options
-	tokens tokens
+	hub     *anyws.Hub
+	opts    Options
+	tokens  tokens
+	streams streamCount // streaming uplinks open
 }
 
 // New returns a Handler for hub. A GET must accept text/event-stream
@@ -52,6 +53,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet:
 		if !acceptsEventStream(r.Header) {
+			refuse(w, r, nil)
 			httpError(w, http.StatusNotAcceptable, "anyws: this URL serves Server-Sent Events: send a GET with Accept: text/event-stream")
 			return
 		}
@@ -63,6 +65,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if h.opts.Bidirectional {
 			allow = "GET, POST"
 		}
+		refuse(w, r, nil)
 		w.Header().Set("Allow", allow)
 		msg := "anyws: method " + r.Method + " not allowed: open the stream with GET"
 		if h.opts.Bidirectional {
@@ -78,6 +81,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // on another origin that Options.OriginPatterns does not allow.
 func (h *Handler) checkOrigin(w http.ResponseWriter, r *http.Request) bool {
 	if err := origin.Check(r, h.opts.OriginPatterns); err != nil {
+		refuse(w, r, nil)
 		httpError(w, http.StatusForbidden, "anyws: "+err.Error())
 		return false
 	}

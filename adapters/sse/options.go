@@ -32,6 +32,23 @@ type Options struct {
 	// buffer of raw streaming uplinks, which split longer chunks. Default
 	// 1 MiB.
 	MaxMessageBytes int
+	// UplinkTimeout bounds how long the body of a one-message POST may
+	// take to arrive: a client that stalls mid-body is answered 408, so
+	// it cannot hold a connection and a goroutine for free. (A server
+	// ReadTimeout shorter than this still applies.) Streaming uplinks
+	// have no such deadline; they end with their peer. Default 10 s.
+	UplinkTimeout time.Duration
+	// MaxStreamingUplinksPerPeer bounds the streaming uplinks (raw or
+	// framed POSTs) one peer may have open at a time; one more is
+	// answered 409. Default 1, which is what crossws's and anyws's
+	// clients use; negative means no limit.
+	MaxStreamingUplinksPerPeer int
+	// MaxStreamingUplinks bounds the streaming uplinks open at a time on
+	// this Handler, all peers together; one more is answered 429. Each
+	// idle one holds a connection (HTTP/1.1) or a stream (HTTP/2), a
+	// goroutine and a small read buffer. Default 10,000; negative means
+	// no limit.
+	MaxStreamingUplinks int
 	// OriginPatterns allow cross-origin browsers. Requests without an
 	// Origin header or from the same origin are always allowed; others
 	// get 403 unless their origin matches one of these patterns (a
@@ -45,9 +62,15 @@ const (
 	defaultKeepAlive       = 15 * time.Second
 	defaultWriteTimeout    = 10 * time.Second
 	defaultMaxMessageBytes = 1 << 20
+	defaultUplinkTimeout   = 10 * time.Second
+	defaultStreamsPerPeer  = 1
+	defaultMaxStreams      = 10000
 	// rawReadSize caps the read buffer of a raw streaming uplink: each
 	// read is one message, so the buffer need not hold a whole one.
 	rawReadSize = 64 << 10
+	// rawIdleReadSize is the buffer a raw streaming uplink waits with
+	// (see decodeRaw): what an idle one holds.
+	rawIdleReadSize = 2 << 10
 )
 
 func (o *Options) withDefaults() Options {
@@ -66,6 +89,15 @@ func (o *Options) withDefaults() Options {
 	}
 	if out.MaxMessageBytes <= 0 {
 		out.MaxMessageBytes = defaultMaxMessageBytes
+	}
+	if out.UplinkTimeout <= 0 {
+		out.UplinkTimeout = defaultUplinkTimeout
+	}
+	if out.MaxStreamingUplinksPerPeer == 0 {
+		out.MaxStreamingUplinksPerPeer = defaultStreamsPerPeer
+	}
+	if out.MaxStreamingUplinks == 0 {
+		out.MaxStreamingUplinks = defaultMaxStreams
 	}
 	return out
 }

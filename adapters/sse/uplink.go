@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -25,8 +24,10 @@ import (
 //   - anything else: the whole body is one message, binary if its
 //     Content-Type is application/octet-stream, answered 204.
 func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
+	body := &uplinkBody{r: r.Body}
 	tok := r.Header.Get(TokenHeader)
 	if tok == "" {
+		refuse(w, r, body)
 		httpError(w, http.StatusBadRequest, "anyws: a POST must carry the x-crossws-id header: the token of the crossws-id event of your event stream")
 		return
 	}
@@ -39,6 +40,7 @@ func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
 	// the peer exists already.
 	u, err := h.hub.Accept(r, &h.opts.Hooks, "sse", nil)
 	if err != nil {
+		refuse(w, r, body)
 		writeUpgradeError(w, r, err)
 		return
 	}
@@ -51,12 +53,13 @@ func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
 	} else if rs := h.remote(r.Context(), tok); rs != nil {
 		s = rs // the stream is on another node: forward there
 	} else {
+		refuse(w, r, body)
 		notFound(w)
 		return
 	}
 	switch mt := mediaType(r); {
 	case mt == "text/event-stream":
-		err = h.uplinkStream(w, r, s, func(body io.Reader, deliver func(anyws.Message) error) error {
+		err = h.uplinkStream(w, r, tok, body, s, func(body io.Reader, deliver func(anyws.Message) error) error {
 			return decodeFramed(body, h.opts.MaxMessageBytes, deliver)
 		})
 		if err == nil {
@@ -64,37 +67,41 @@ func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case r.ContentLength < 0 && mt == "application/octet-stream":
-		err = h.uplinkStream(w, r, s, func(body io.Reader, deliver func(anyws.Message) error) error {
-			return decodeRaw(body, min(h.opts.MaxMessageBytes, rawReadSize), deliver)
+		err = h.uplinkStream(w, r, tok, body, s, func(body io.Reader, deliver func(anyws.Message) error) error {
+			return decodeRaw(body, min(h.opts.MaxMessageBytes, rawIdleReadSize), min(h.opts.MaxMessageBytes, rawReadSize), deliver)
 		})
 		if err == nil {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
 	default:
-		err = h.uplinkOne(r, s, mt == "application/octet-stream")
+		err = h.uplinkOne(w, r, body, s, mt == "application/octet-stream")
 		if err == nil {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
 	}
-	if r.ProtoMajor == 1 {
-		// The body may not have been read to its end. Without this the
-		// server would try to drain it before answering, which never
-		// ends for a streaming body the client keeps open.
-		w.Header().Set("Connection", "close")
-	}
+	refuse(w, r, body) // the body may not have been read to its end
 	writeUplinkError(w, err)
 }
 
-// uplinkOne delivers a whole body as one message.
-func (h *Handler) uplinkOne(r *http.Request, s target, binary bool) error {
+// uplinkOne delivers a whole body as one message. The body must arrive
+// within Options.UplinkTimeout, and its reading ends when the peer does.
+func (h *Handler) uplinkOne(w http.ResponseWriter, r *http.Request, body io.Reader, s target, binary bool) error {
 	limit := int64(h.opts.MaxMessageBytes)
 	if r.ContentLength > limit {
 		return tooLarge(r.ContentLength, h.opts.MaxMessageBytes)
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	rc := http.NewResponseController(w)
+	h.setBodyDeadline(rc, r)
+	stop := endWithPeer(s.Context(), rc)
+	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+	gone := stop()
 	switch {
+	case err != nil && gone:
+		return anyws.ErrClosed
+	case isTimeout(err):
+		return h.errBodyTimeout(err)
 	case err != nil:
 		return &uplinkError{status: http.StatusBadRequest, msg: "anyws: reading the message body failed", err: err}
 	case int64(len(data)) > limit:
@@ -102,28 +109,28 @@ func (h *Handler) uplinkOne(r *http.Request, s target, binary bool) error {
 	case !binary && !utf8.Valid(data):
 		return errInvalidText
 	}
+	// Read in time: the Message hook is not under the body's deadline,
+	// which would also fail net/http's wait for the next request.
+	_ = rc.SetReadDeadline(time.Time{})
 	return s.Deliver(anyws.NewMessage(data, binary))
 }
 
 // uplinkStream runs decode over a long-lived streaming body. The body
 // has no deadline (the server's ReadTimeout is cleared), and reading stops
-// when the peer finishes, so an uplink never outlives its stream.
-func (h *Handler) uplinkStream(w http.ResponseWriter, r *http.Request, s target, decode func(io.Reader, func(anyws.Message) error) error) error {
+// when the peer finishes, so an uplink never outlives its stream. Their
+// number is bounded per peer and per Handler (see acquireStream).
+func (h *Handler) uplinkStream(w http.ResponseWriter, r *http.Request, tok string, body io.Reader, s target, decode func(io.Reader, func(anyws.Message) error) error) error {
+	release, err := h.acquireStream(tok)
+	if err != nil {
+		return err
+	}
+	defer release()
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
-	var gone atomic.Bool
-	done := make(chan struct{})
-	stop := context.AfterFunc(s.Context(), func() {
-		defer close(done)
-		gone.Store(true)
-		_ = rc.SetReadDeadline(time.Now()) // unblocks the body's Read
-	})
-	err := decode(r.Body, s.Deliver)
-	if !stop() {
-		<-done // w must outlive the callback
-	}
-	if err != nil && gone.Load() {
+	stop := endWithPeer(s.Context(), rc)
+	err = decode(body, s.Deliver)
+	if gone := stop(); err != nil && gone {
 		return anyws.ErrClosed
 	}
 	return err

@@ -2,13 +2,11 @@ package sse_test
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"testing"
 	"testing/iotest"
 	"unicode/utf8"
 
-	"github.com/anyws/anyws"
 	adapter "github.com/anyws/anyws/adapters/sse"
 	"github.com/stretchr/testify/require"
 )
@@ -62,34 +60,6 @@ func TestUTF8Reader(t *testing.T) {
 			}
 		}
 	}
-}
-
-func FuzzDecodeFramed(f *testing.F) {
-	f.Add([]byte("data: hi\n\nevent: binary\ndata: AAE=\n\n"), 3)
-	f.Add([]byte("data: \xc3\n\n"), 1)
-	f.Add([]byte("event: x\ndata\n\n"), 2)
-	f.Fuzz(func(t *testing.T, body []byte, chunk int) {
-		chunk = max(1, chunk%64)
-		var got []anyws.Message
-		err := adapter.DecodeFramed(chunked(body, chunk), 1024, func(m anyws.Message) error {
-			got = append(got, m)
-			return nil
-		})
-		for _, m := range got {
-			if !m.IsBinary() && !utf8.Valid(m.Bytes()) {
-				t.Fatalf("invalid UTF-8 text delivered: %q", m.Bytes())
-			}
-			if m.Len() > 1024 {
-				t.Fatalf("message over the limit: %d bytes", m.Len())
-			}
-		}
-		if !utf8.Valid(body) && err == nil {
-			t.Fatalf("invalid UTF-8 body accepted")
-		}
-		if errors.Is(err, io.EOF) {
-			t.Fatalf("EOF leaked as an error")
-		}
-	})
 }
 
 // chunked reads b at most n bytes at a time.

@@ -45,6 +45,8 @@ type Parser struct {
 	bomDone    bool
 	skipLF     bool   // last line ended with CR: an LF right after it is part of that line end
 	line       []byte // a line that spans several reads
+	partial    bool   // the stream ended inside a line
+	inEvent    bool   // a data or event line was read since the last blank line
 
 	data     []byte // data buffer
 	typ      []byte // event type buffer
@@ -122,6 +124,13 @@ func (p *Parser) Next() (Event, error) {
 	}
 }
 
+// Unterminated reports whether the stream ended inside an event: in the
+// middle of a line, or after a data or event line that no blank line
+// followed. Such an event is dropped, as the spec says a browser does;
+// a reader for which every byte counts (an uplink decoder) calls this
+// after io.EOF to refuse the stream instead of losing its end silently.
+func (p *Parser) Unterminated() bool { return p.partial || p.inEvent }
+
 // LastEventID returns the event source's last event ID string: the value a
 // reconnecting client sends as the Last-Event-ID header. Per spec it is
 // taken from the id buffer at each blank line, so an id read in an event
@@ -149,8 +158,10 @@ func (p *Parser) processLine(line []byte) error {
 	}
 	switch string(name) {
 	case "event":
+		p.inEvent = true
 		p.typ = utf8fix.Append(p.typ[:0], value)
 	case "data":
+		p.inEvent = true
 		if len(p.data)+len(value) > p.maxData {
 			return p.tooLarge("event data", len(p.data)+len(value))
 		}
@@ -180,6 +191,7 @@ func (p *Parser) processLine(line []byte) error {
 
 func (p *Parser) dispatch() (Event, bool) {
 	p.lastID = p.idBuf
+	p.inEvent = false
 	if len(p.data) == 0 {
 		p.typ = p.typ[:0]
 		return Event{}, false

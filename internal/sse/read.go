@@ -33,32 +33,36 @@ func (p *Parser) readLine() ([]byte, error) {
 			p.start = i + 1
 			if spanning {
 				if len(p.line)+len(line) > p.maxLine {
-					return nil, p.lineTooLarge(len(p.line) + len(line))
+					return nil, p.lineTooLarge()
 				}
 				p.line = append(p.line, line...)
 				return p.line, nil
 			}
 			if len(line) > p.maxLine {
-				return nil, p.lineTooLarge(len(line))
+				return nil, p.lineTooLarge()
 			}
 			return line, nil
 		}
 		chunk := p.buf[p.start:p.end]
 		if len(p.line)+len(chunk) > p.maxLine {
-			return nil, p.lineTooLarge(len(p.line) + len(chunk))
+			return nil, p.lineTooLarge()
 		}
 		p.line = append(p.line, chunk...)
 		spanning = true
 		p.start = p.end
 		if p.rerr != nil {
+			p.partial = len(p.line) > 0
 			return nil, p.rerr // an unterminated line (and its event) is dropped
 		}
 		p.fill()
 	}
 }
 
-func (p *Parser) lineTooLarge(n int) error {
-	return fmt.Errorf("%w: line of %d bytes exceeds %d", ErrTooLarge, n, p.maxLine)
+// lineTooLarge does not say how long the line was: how much of it had
+// arrived when the limit was crossed depends on how the stream was split,
+// and the error must not.
+func (p *Parser) lineTooLarge() error {
+	return fmt.Errorf("%w: a line longer than %d bytes", ErrTooLarge, p.maxLine)
 }
 
 // indexEOL returns the index in buf of the first CR or LF in

@@ -10,6 +10,11 @@ import (
 // is every stream it held.
 var ErrNoNode = errors.New("pubsub: no such node on the broker")
 
+// ErrBusy is returned by Requester.Request when the node had too many
+// requests in flight to take this one. The request was not served: it
+// may be sent again.
+var ErrBusy = errors.New("pubsub: the node is too busy to serve the request (not served): try again")
+
 // Requester is implemented by brokers that also carry requests from one
 // node to another. anyws's SSE adapter uses it for uplink routing: a POST
 // that lands on a node that does not hold its stream is forwarded to the
@@ -18,12 +23,15 @@ var ErrNoNode = errors.New("pubsub: no such node on the broker")
 type Requester interface {
 	// Handle makes fn answer the requests other nodes send to this node
 	// for service, until stop is called. fn runs on a goroutine of its
-	// own for each request; ctx ends when the broker closes. Call it after
-	// Start.
+	// own for each request (a bounded number at once, the rest waiting
+	// or refused with ErrBusy); a slow fn never delays the delivery of
+	// publishes. ctx ends when the broker closes. Call it after Start.
 	Handle(service string, fn func(ctx context.Context, payload []byte) []byte) (stop func())
 	// Request sends payload to the handler of service on node and returns
 	// its answer. It fails with ErrNoNode when that node or service is not
-	// there, and with ctx's error when no answer came in time. It may be
+	// there, with ErrBusy when the node turned it away unserved, and with
+	// ctx's error when no answer came in time (the handler may then have
+	// run, or not). It may be
 	// called from any goroutine and blocks until the answer.
 	Request(ctx context.Context, node, service string, payload []byte) ([]byte, error)
 }

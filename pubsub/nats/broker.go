@@ -85,8 +85,11 @@ const (
 	// msgBuffer is how many received messages wait for delivery; NATS
 	// drops messages for a subscriber that falls further behind.
 	msgBuffer = 1 << 14
-	// maxHandlers bounds the requests of other nodes served at once.
-	maxHandlers = 256
+	// maxHandlers bounds the requests of other nodes served at once, and
+	// handlerBacklog those waiting for a free handler; past both a
+	// request is answered "busy" at once (pubsub.ErrBusy).
+	maxHandlers    = 256
+	handlerBacklog = 4096
 )
 
 // New returns a broker on opts.Conn, or on a connection to opts.URL made
@@ -166,7 +169,7 @@ func (b *Broker) start(node string, deliver func(pubsub.Message), fail func(erro
 	b.msgs = make(chan *gonats.Msg, msgBuffer)
 	b.subs = make(map[string]*gonats.Subscription)
 	b.topics = relay.NewTopics()
-	b.handlers = relay.NewHandlers(maxHandlers)
+	b.handlers = relay.NewHandlers(maxHandlers, handlerBacklog)
 	b.syncReq = make(chan chan error)
 	inbox, err := b.nc.Subscribe(b.nodeSubject(node), b.serveRequest)
 	if err != nil {

@@ -147,10 +147,13 @@ func (b *Broker) Request(ctx context.Context, node, service string, payload []by
 	if err != nil || e.Kind != wire.KindReply {
 		return nil, fmt.Errorf("nats: request to node %q: %w", node, wire.ErrMalformed)
 	}
-	if e.Status != wire.ReplyOK {
-		return nil, pubsub.ErrNoNode
+	switch e.Status {
+	case wire.ReplyOK:
+		return e.Payload, nil
+	case wire.ReplyBusy:
+		return nil, pubsub.ErrBusy
 	}
-	return e.Payload, nil
+	return nil, pubsub.ErrNoNode
 }
 
 // serveRequest runs on nats.go's goroutine for the node's subject: the
@@ -160,7 +163,7 @@ func (b *Broker) serveRequest(msg *gonats.Msg) {
 	if err != nil || e.Kind != wire.KindRequest || msg.Reply == "" {
 		return
 	}
-	b.handlers.Go(b.ctx, &b.gate, func() {
+	b.handlers.Go(&b.gate, func() {
 		status, answer := wire.ReplyOK, []byte(nil)
 		if fn := b.handlers.Get(e.Service); fn != nil {
 			answer = fn(b.ctx, e.Payload)
@@ -168,5 +171,5 @@ func (b *Broker) serveRequest(msg *gonats.Msg) {
 			status = wire.ReplyNoService
 		}
 		_ = msg.Respond(wire.AppendReply(nil, 0, status, answer))
-	})
+	}, func() { _ = msg.Respond(wire.AppendReply(nil, 0, wire.ReplyBusy, nil)) })
 }

@@ -42,10 +42,14 @@ type Stats struct {
 	Published uint64
 	// Delivered counts messages from other nodes passed to deliver.
 	Delivered uint64
-	// Failed counts publishes lost: the server was unreachable, the
-	// outbound queue was full, or the message was too large. Each loss is
-	// also reported to the fail callback given to Start (the Hub's Error
-	// hook, with a nil peer).
+	// Failed counts publishes lost, or that may not have reached every
+	// node: the server was unreachable or had just come back (other
+	// nodes may not have resubscribed yet), a command failed (never
+	// retried, so nothing arrives twice), the outbound queue was full,
+	// the message was too large, or, on the receiving node, the receive
+	// buffer was full. Losses are also reported to the fail callback
+	// given to Start (the Hub's Error hook, with a nil peer): once when
+	// an outage starts, with the sum when it ends.
 	Failed uint64
 	// Reconnects counts the times the broker's connection came back after
 	// it was lost (subscriptions are then restored).

@@ -41,8 +41,9 @@ const forwardTimeout = 10 * time.Second
 
 // forwarder is a Handler's access to the other nodes.
 type forwarder struct {
-	rq   pubsub.Requester
-	node string
+	rq      pubsub.Requester
+	node    string
+	timeout time.Duration // forwardTimeout; shorter in tests
 }
 
 // startForwarding turns routing on when the Hub's broker can carry
@@ -58,7 +59,7 @@ func (h *Handler) startForwarding() {
 	hid := hex.EncodeToString(id[:])
 	node := h.hub.NodeID()
 	h.tokens.route = "." + hid + "." + base64.RawURLEncoding.EncodeToString([]byte(node))
-	h.tokens.fwd = &forwarder{rq: rq, node: node}
+	h.tokens.fwd = &forwarder{rq: rq, node: node, timeout: forwardTimeout}
 	rq.Handle(service(hid), h.answerForwarded)
 }
 
@@ -108,7 +109,7 @@ type remoteTarget struct {
 func (rt *remoteTarget) Context() context.Context { return context.Background() }
 
 func (rt *remoteTarget) Deliver(m anyws.Message) error {
-	ctx, cancel := context.WithTimeout(rt.ctx, forwardTimeout)
+	ctx, cancel := context.WithTimeout(rt.ctx, rt.f.timeout)
 	defer cancel()
 	ans, err := rt.f.rq.Request(ctx, rt.node, rt.svc, appendForwarded(nil, rt.tok, m))
 	switch {
@@ -122,7 +123,7 @@ func (rt *remoteTarget) Deliver(m anyws.Message) error {
 	case err != nil && rt.ctx.Err() != nil:
 		return &uplinkError{status: http.StatusBadRequest, msg: "anyws: the request ended before the message was delivered", err: err}
 	case errors.Is(err, context.DeadlineExceeded):
-		return &uplinkError{status: http.StatusGatewayTimeout, msg: fmt.Sprintf("anyws: the node holding this stream did not answer within %s: the message may or may not have been delivered (delivery unknown)", forwardTimeout)}
+		return &uplinkError{status: http.StatusGatewayTimeout, msg: fmt.Sprintf("anyws: the node holding this stream did not answer within %s: the message may or may not have been delivered (delivery unknown)", rt.f.timeout)}
 	case err != nil:
 		return &uplinkError{status: http.StatusBadGateway, msg: "anyws: could not reach the node holding this stream through the broker: the message may or may not have been delivered (delivery unknown)", err: err}
 	}

@@ -170,6 +170,7 @@ func (h *Hub) deliverRemote(m pubsub.Message) {
 }
 
 func (h *Hub) subscribe(p *Peer, topic string) {
+	defer lockTopic(topic)() // index change and broker call in one order (topic_locks.go)
 	if added, first := h.index.Subscribe(p.ns, topic, p); added && first && h.broker != nil {
 		if err := h.broker.Subscribe(topic); err != nil {
 			h.reportError(nil, fmt.Errorf("anyws: broker subscribe %q: %w", topic, err))
@@ -178,6 +179,7 @@ func (h *Hub) subscribe(p *Peer, topic string) {
 }
 
 func (h *Hub) unsubscribe(p *Peer, topic string) {
+	defer lockTopic(topic)()
 	if removed, last := h.index.Unsubscribe(p.ns, topic, p); removed && last && h.broker != nil {
 		if err := h.broker.Unsubscribe(topic); err != nil {
 			h.reportError(nil, fmt.Errorf("anyws: broker unsubscribe %q: %w", topic, err))

@@ -32,7 +32,8 @@ type Conn struct {
 
 	mu          sync.Mutex
 	tok         string        // current uplink token; "" while (re)connecting
-	tokenChange chan struct{} // closed and replaced whenever token changes
+	tokenChange chan struct{} // closed and replaced whenever token or downErr changes
+	downErr     error         // while reconnecting: why the last attempt failed
 	postURL     string        // the stream's final URL, after redirects
 	h2          bool          // the current stream came over HTTP/2
 	subprotocol string
@@ -73,7 +74,19 @@ func (c *Conn) adopt(resp *http.Response) {
 	c.postURL = resp.Request.URL.String()
 	c.h2 = resp.ProtoMajor == 2
 	c.subprotocol = resp.Header.Get("Sec-WebSocket-Protocol")
+	c.downErr = nil
 	c.setTokenLocked(resp.Header.Get("x-crossws-id"))
+}
+
+// setDown records that a reconnect attempt failed, and wakes the Writes
+// waiting for a token: they fail now rather than wait through the whole
+// reconnect policy (tens of seconds) for a server that may be gone.
+func (c *Conn) setDown(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.downErr = err
+	close(c.tokenChange)
+	c.tokenChange = make(chan struct{})
 }
 
 func (c *Conn) setToken(tok string) {
@@ -97,6 +110,17 @@ func (c *Conn) currentToken() (tok, postURL string, h2 bool, changed <-chan stru
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.tok, c.postURL, c.h2, c.tokenChange
+}
+
+// reconnectError returns why the last reconnect attempt failed, if the
+// stream is down and has failed to come back at least once.
+func (c *Conn) reconnectError() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tok != "" {
+		return nil
+	}
+	return c.downErr
 }
 
 func (c *Conn) lastEventID() string {

@@ -26,7 +26,10 @@
 // non-event-stream answer fails for good. On anyws and crossws servers a
 // reconnected stream is a NEW peer with a new token: Writes go to it,
 // messages sent before the drop are not sent again, and the server's Open
-// hook runs again.
+// hook runs again. Once a reconnect attempt has failed (the node that
+// held the stream died, say), Write fails at once with [ErrStreamDown]
+// instead of waiting for the stream, and Read fails once the policy gives
+// up (MaxAttempts).
 //
 // # Limits
 //

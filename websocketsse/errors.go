@@ -2,6 +2,7 @@ package websocketsse
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -35,6 +36,12 @@ const maxErrorBody = 512
 // ErrClosed is wrapped by the errors of Read and Write after Close or
 // CloseNow; it wraps net.ErrClosed, as coder/websocket's do.
 var ErrClosed = fmt.Errorf("websocketsse: connection closed: %w", net.ErrClosed)
+
+// ErrStreamDown is wrapped by the error Write returns while the event
+// stream is down and at least one attempt to re-open it has failed: the
+// message was not sent. The Conn keeps reconnecting by its policy; write
+// again once it is back, or give up (Read fails if it never comes back).
+var ErrStreamDown = errors.New("websocketsse: the event stream is down and reconnecting; the message was not sent")
 
 // newHTTPError reads the start of resp's body into the error, closes the
 // body and replaces it with the bytes read, so a caller given resp can

@@ -184,6 +184,7 @@ func (c *Conn) reconnect(attempts *int, retry time.Duration, lost error) (*http.
 			return nil, fmt.Errorf("websocketsse: reconnect refused: %w", err)
 		}
 		lost = err
+		c.setDown(err)
 	}
 }
 

@@ -32,7 +32,11 @@ import (
 //
 // While the event stream is reconnecting Write waits (within ctx) for the
 // new stream: a reconnected stream is a new peer on the server, with a
-// new token, and messages go to it. Messages written before the drop are
+// new token, and messages go to it. Once a reconnect attempt has failed
+// (the server is unreachable, say), Write returns an error wrapping
+// [ErrStreamDown] at once instead, without sending, until the stream is
+// back: the reconnect policy may take tens of seconds, and a server that
+// is gone may never come back. Messages written before the drop are
 // not sent again; with the framed uplink, the last ones written before
 // the client noticed the drop may be lost.
 //
@@ -88,6 +92,9 @@ func (c *Conn) waitToken(ctx context.Context) (tok, postURL string, h2 bool, err
 		tok, postURL, h2, changed := c.currentToken()
 		if tok != "" {
 			return tok, postURL, h2, nil
+		}
+		if err := c.reconnectError(); err != nil {
+			return "", "", false, fmt.Errorf("%w: %w", ErrStreamDown, err)
 		}
 		select {
 		case <-changed:

@@ -153,6 +153,13 @@
 //     wrap the handler in a CORS middleware for cross-origin clients;
 //   - 503 once the Hub is shut down; the Upgrade hook's own rejection.
 //
+// A POST forwarded to the node holding its stream (see the Hub's broker)
+// gets that node's verdict, or: 502 when that node is not reachable
+// through the broker (it stopped, or a broker reconnect is under way) and
+// 503 when it is too busy, both meaning "not delivered, send it again";
+// 504 when it did not answer within 10 s, meaning "delivery unknown"
+// (the Message hook may have run): resending may deliver it twice.
+//
 // # Differences from crossws
 //
 //   - The uplink token is a secret (128 random bits), not the peer's id:

@@ -42,3 +42,7 @@ func SetForwardProbeEvery(d time.Duration) time.Duration {
 	forwardProbeEvery = d
 	return old
 }
+
+// SetForwardTimeout shortens how long h waits for the node holding a
+// stream to answer a forwarded message. Call it before any traffic.
+func SetForwardTimeout(h *Handler, d time.Duration) { h.tokens.fwd.timeout = d }

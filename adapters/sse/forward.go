@@ -22,7 +22,9 @@ import (
 // stream. When the Hub's broker is a pubsub.Requester, each token names
 // its owner, and a POST whose token belongs to another node is forwarded
 // there, one message at a time, and answered with the owner's verdict
-// (204, 404, 413, 400). A client that waits for each answer before its
+// (204, 404, 413, 400), or with 502 when the owner is not on the broker
+// (stopped, or reconnecting: not delivered), 503 when it is too busy (not
+// delivered), 504 when it did not answer in time (delivery unknown). A client that waits for each answer before its
 // next POST (crossws's client and websocketsse's UplinkPerMessage do)
 // has its messages delivered in order, as on one node.
 //
@@ -35,13 +37,16 @@ import (
 // stream is still open, and ends when it is not (forward_alive.go).
 
 // forwardTimeout bounds the wait for the owner's verdict on one message,
-// Message hook included: past it the POST is answered 504.
+// Message hook included: past it the POST is answered 504, which says the
+// message may have been delivered: the owner may have run the Message
+// hook and its answer been late.
 const forwardTimeout = 10 * time.Second
 
 // forwarder is a Handler's access to the other nodes.
 type forwarder struct {
-	rq   pubsub.Requester
-	node string
+	rq      pubsub.Requester
+	node    string
+	timeout time.Duration // forwardTimeout; shorter in tests
 }
 
 // startForwarding turns routing on when the Hub's broker can carry
@@ -57,7 +62,7 @@ func (h *Handler) startForwarding() {
 	hid := hex.EncodeToString(id[:])
 	node := h.hub.NodeID()
 	h.tokens.route = "." + hid + "." + base64.RawURLEncoding.EncodeToString([]byte(node))
-	h.tokens.fwd = &forwarder{rq: rq, node: node}
+	h.tokens.fwd = &forwarder{rq: rq, node: node, timeout: forwardTimeout}
 	rq.Handle(service(hid), h.answerForwarded)
 	rq.Handle(aliveService(service(hid)), h.answerAlive)
 }
@@ -108,18 +113,23 @@ type remoteTarget struct {
 }
 
 func (rt *remoteTarget) Deliver(m anyws.Message) error {
-	ctx, cancel := context.WithTimeout(rt.ctx, forwardTimeout)
+	ctx, cancel := context.WithTimeout(rt.ctx, rt.f.timeout)
 	defer cancel()
 	ans, err := rt.f.rq.Request(ctx, rt.node, rt.svc, appendForwarded(nil, rt.tok, m))
 	switch {
 	case errors.Is(err, pubsub.ErrNoNode):
-		return anyws.ErrClosed // the node is gone, and its streams with it
+		// The node is not on the broker: it stopped, or it (or this
+		// node) is reconnecting to the broker and has not resubscribed
+		// yet. Only the owner can say a stream is gone (404).
+		return errOwnerUnreachable
+	case errors.Is(err, pubsub.ErrBusy):
+		return &uplinkError{status: http.StatusServiceUnavailable, msg: "anyws: the node holding this stream is too busy; the message was not delivered: send it again"}
 	case err != nil && rt.ctx.Err() != nil:
 		return &uplinkError{status: http.StatusBadRequest, msg: "anyws: the request ended before the message was delivered", err: err}
 	case errors.Is(err, context.DeadlineExceeded):
-		return &uplinkError{status: http.StatusGatewayTimeout, msg: fmt.Sprintf("anyws: the node holding this stream did not answer within %s: send the message again", forwardTimeout)}
+		return &uplinkError{status: http.StatusGatewayTimeout, msg: fmt.Sprintf("anyws: the node holding this stream did not answer within %s: the message may or may not have been delivered (delivery unknown)", rt.f.timeout)}
 	case err != nil:
-		return &uplinkError{status: http.StatusBadGateway, msg: "anyws: could not reach the node holding this stream: send the message again", err: err}
+		return &uplinkError{status: http.StatusBadGateway, msg: "anyws: could not reach the node holding this stream through the broker: the message may or may not have been delivered (delivery unknown)", err: err}
 	}
 	status, msg := parseVerdict(ans)
 	switch status {
@@ -129,6 +139,15 @@ func (rt *remoteTarget) Deliver(m anyws.Message) error {
 		return anyws.ErrClosed
 	}
 	return &uplinkError{status: status, msg: msg}
+}
+
+// errOwnerUnreachable answers a forwarded message whose owner is not on
+// the broker. It is not 404: a client told "open a new event stream"
+// would drop a live stream whenever the broker reconnects; a node that is
+// really gone has closed its streams, and their clients reconnect anyway.
+var errOwnerUnreachable = &uplinkError{
+	status: http.StatusBadGateway,
+	msg:    "anyws: the node holding this stream is not reachable through the broker (it stopped, or the broker is reconnecting); the message was not delivered: send it again, and open a new event stream if the stream is gone",
 }
 
 // answerForwarded runs on the owner node for a message another node

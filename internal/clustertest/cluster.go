@@ -43,6 +43,7 @@ type Config struct {
 func Run(t *testing.T, newConfig func(t *testing.T, outage bool) Config) {
 	t.Run("FanOut", func(t *testing.T) { t.Parallel(); testFanOut(t, newConfig(t, false)) })
 	t.Run("UplinkRouting", func(t *testing.T) { t.Parallel(); testUplinkRouting(t, newConfig(t, false)) })
+	t.Run("DeadNode", func(t *testing.T) { t.Parallel(); testDeadNode(t, newConfig(t, false)) })
 	t.Run("Outage", func(t *testing.T) {
 		t.Parallel()
 		cfg := newConfig(t, true)
@@ -80,6 +81,18 @@ type Node struct {
 	Opened chan *anyws.Peer
 	Msgs   chan anyws.Message // the Message hook's, in order
 	Errs   chan error         // Error hook calls with a nil peer
+
+	srv *httptest.Server
+}
+
+// Kill makes the node vanish as a crashed process does: it leaves the
+// bus, new connections are refused, and its peers' connections break
+// without a close event.
+func (n *Node) Kill() {
+	_ = n.Broker.Close()
+	_ = n.srv.Listener.Close()
+	n.srv.CloseClientConnections()
+	_ = n.Hub.Close()
 }
 
 // NewNode starts a node; it is shut down at cleanup. topic, if not
@@ -109,7 +122,7 @@ func NewNode(t testing.TB, b pubsub.Broker, topic string) *Node {
 	mux.Handle("/ws", websocket.New(n.Hub, nil))
 	mux.Handle("/sse", sse.New(n.Hub, &sse.Options{Bidirectional: true}))
 	srv := httptest.NewServer(mux)
-	n.URL = srv.URL
+	n.URL, n.srv = srv.URL, srv
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()

@@ -32,6 +32,11 @@ type Options struct {
 	// QueueSize bounds the publishes waiting to be sent. A Publish that
 	// finds it full is lost and reported. Default 8192.
 	QueueSize int
+	// ReceiveBuffer bounds the messages from other nodes waiting to be
+	// delivered to this node's Hub, all topics together. nats.go drops
+	// what arrives while it is full; each drop is counted in
+	// Stats().Failed and reported. Default 65536 (512 KiB of pointers).
+	ReceiveBuffer int
 	// ReconnectWait is the delay between reconnection attempts of a
 	// connection the broker made from URL. Default 250 ms.
 	ReconnectWait time.Duration
@@ -46,6 +51,7 @@ type Broker struct {
 	wait   time.Duration
 	prefix string
 	queue  int
+	rbuf   int
 
 	startOnce sync.Once
 	started   atomic.Bool
@@ -65,6 +71,11 @@ type Broker struct {
 	handlers *relay.Handlers
 	gate     relay.Gate
 	stats    relay.Counters
+	outage   relay.Outage
+	dropped  map[*gonats.Subscription]int // drops already counted, per subscription (controlLoop's)
+	dropPoke chan struct{}                // a subscription was a slow consumer: count its drops
+	reconns  uint64                       // the connection's reconnects as send last saw them (send's)
+	backAt   time.Time                    // when send first saw the last reconnect (send's)
 	wg       sync.WaitGroup
 	reconns0 uint64 // the connection's reconnects before Start
 	syncReq  chan chan error
@@ -82,11 +93,15 @@ const (
 	defaultPrefix        = "anyws"
 	defaultQueueSize     = 8192
 	defaultReconnectWait = 250 * time.Millisecond
-	// msgBuffer is how many received messages wait for delivery; NATS
-	// drops messages for a subscriber that falls further behind.
-	msgBuffer = 1 << 14
-	// maxHandlers bounds the requests of other nodes served at once.
-	maxHandlers = 256
+	defaultReceiveBuffer = 1 << 16
+	// settleMin, plus twice the connection's ReconnectWait, is how long
+	// after a reconnect publishes are reported as possibly lost.
+	settleMin = time.Second
+	// maxHandlers bounds the requests of other nodes served at once, and
+	// handlerBacklog those waiting for a free handler; past both a
+	// request is answered "busy" at once (pubsub.ErrBusy).
+	maxHandlers    = 256
+	handlerBacklog = 4096
 )
 
 // New returns a broker on opts.Conn, or on a connection to opts.URL made
@@ -95,7 +110,10 @@ func New(opts *Options) (*Broker, error) {
 	if opts == nil || (opts.Conn == nil && opts.URL == "") {
 		return nil, errors.New("nats: Options.Conn or Options.URL is required")
 	}
-	b := &Broker{nc: opts.Conn, url: opts.URL, wait: opts.ReconnectWait, prefix: opts.Prefix, queue: opts.QueueSize}
+	b := &Broker{nc: opts.Conn, url: opts.URL, wait: opts.ReconnectWait, prefix: opts.Prefix, queue: opts.QueueSize, rbuf: opts.ReceiveBuffer}
+	if b.rbuf <= 0 {
+		b.rbuf = defaultReceiveBuffer
+	}
 	if b.prefix == "" {
 		b.prefix = defaultPrefix
 	}
@@ -140,6 +158,7 @@ func (b *Broker) start(node string, deliver func(pubsub.Message), fail func(erro
 		fail = func(error) {}
 	}
 	b.node, b.deliver, b.fail = node, deliver, fail
+	b.dropPoke = make(chan struct{}, 1)
 	if b.nc == nil {
 		nc, err := gonats.Connect(b.url,
 			gonats.Name("anyws "+node),
@@ -153,6 +172,7 @@ func (b *Broker) start(node string, deliver func(pubsub.Message), fail func(erro
 					fail(fmt.Errorf("nats: connection lost, reconnecting: %w", err))
 				}
 			}),
+			gonats.ErrorHandler(b.asyncError(nil)),
 		)
 		if err != nil {
 			return fmt.Errorf("nats: connect: %w", err)
@@ -160,13 +180,16 @@ func (b *Broker) start(node string, deliver func(pubsub.Message), fail func(erro
 		b.nc = nc
 	} else {
 		b.url = "" // not ours to close
+		b.nc.SetErrorHandler(b.asyncError(b.nc.ErrorHandler()))
 	}
 	b.reconns0 = b.nc.Stats().Reconnects
+	b.reconns = b.reconns0
 	b.ctx, b.cancel = context.WithCancel(context.Background())
-	b.msgs = make(chan *gonats.Msg, msgBuffer)
+	b.msgs = make(chan *gonats.Msg, b.rbuf)
 	b.subs = make(map[string]*gonats.Subscription)
+	b.dropped = make(map[*gonats.Subscription]int)
 	b.topics = relay.NewTopics()
-	b.handlers = relay.NewHandlers(maxHandlers)
+	b.handlers = relay.NewHandlers(maxHandlers, handlerBacklog)
 	b.syncReq = make(chan chan error)
 	inbox, err := b.nc.Subscribe(b.nodeSubject(node), b.serveRequest)
 	if err != nil {
@@ -226,12 +249,27 @@ func (b *Broker) Publish(m pubsub.Message) error {
 }
 
 // send publishes a batch, on the outbox's goroutine. While the connection
-// is down the batch is lost and reported (once per outage, counted always).
+// is down the batch is lost: every loss is counted, and reported once per
+// outage (with the sum when publishing works again).
+//
+// Just after a reconnect the other nodes may not be back yet (each
+// reconnects on its own schedule, and nats.go restores its
+// subscriptions then): publishes sent within settle of it are sent, and
+// also counted and reported as possibly lost.
 func (b *Broker) send(batch []pubsub.Message) {
 	var lost uint64
 	var first error
+	if r := b.nc.Stats().Reconnects; r != b.reconns {
+		b.reconns, b.backAt = r, time.Now()
+	}
+	settle := settleMin + 2*b.nc.Opts.ReconnectWait
 	if !b.nc.IsConnected() {
 		lost, first = uint64(len(batch)), fmt.Errorf("nats: not connected (%s)", b.nc.Status())
+	} else if !b.backAt.IsZero() && time.Since(b.backAt) < settle {
+		for _, m := range batch {
+			_ = b.nc.Publish(b.topicSubject(m.Topic), wire.AppendPublish(nil, m))
+		}
+		lost, first = uint64(len(batch)), fmt.Errorf("nats: sent within %s of a reconnect, before every node is known to have resubscribed", settle)
 	} else {
 		for _, m := range batch {
 			if err := b.nc.Publish(b.topicSubject(m.Topic), wire.AppendPublish(nil, m)); err != nil {
@@ -245,7 +283,26 @@ func (b *Broker) send(batch []pubsub.Message) {
 	b.stats.Published.Add(uint64(len(batch)) - lost)
 	if lost > 0 {
 		b.stats.Failed.Add(lost)
-		b.fail(fmt.Errorf("nats: %d publishes lost: %w", lost, first))
+		b.outage.Lost(lost, fmt.Errorf("nats: %d publishes lost: %w", lost, first), b.fail)
+		return
+	}
+	b.outage.OK("nats", b.fail)
+}
+
+// asyncError returns the connection's error handler: it has the drops of
+// a slow consumer counted, and passes every error on to next (the
+// handler of a connection the program gave us).
+func (b *Broker) asyncError(next gonats.ErrHandler) gonats.ErrHandler {
+	return func(nc *gonats.Conn, sub *gonats.Subscription, err error) {
+		if errors.Is(err, gonats.ErrSlowConsumer) && !b.gate.Closed() {
+			select {
+			case b.dropPoke <- struct{}{}:
+			default:
+			}
+		}
+		if next != nil {
+			next(nc, sub, err)
+		}
 	}
 }
 

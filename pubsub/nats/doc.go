@@ -23,6 +23,18 @@
 // publishes are not buffered for later (that would deliver them to
 // whichever nodes reconnected first): they are lost, counted in
 // [Broker.Stats] and reported to the fail callback, which a Hub passes to
-// its Error hook with a nil peer. nats.go reconnects and restores the
+// its Error hook with a nil peer, once when the outage starts and once,
+// with the count, when publishing works again. Publishes sent within
+// 1 s plus twice the connection's ReconnectWait after a reconnect are
+// sent, and also counted and reported as possibly lost: the other nodes
+// may not have resubscribed yet. nats.go reconnects and restores the
 // subscriptions by itself.
+//
+// Messages from other nodes wait for this node's Hub in one buffer of
+// Options.ReceiveBuffer messages (default 65536), all topics together,
+// which absorbs bursts; what arrives while it is full is dropped by
+// nats.go, and every drop is counted (Stats().Failed) and reported.
+//
+// Requests from other nodes run on a bounded pool of goroutines with a
+// bounded backlog; past both they are refused at once (pubsub.ErrBusy).
 package nats

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/anyws/anyws/pubsub"
 	"github.com/anyws/anyws/pubsub/internal/wire"
@@ -38,10 +39,17 @@ func (b *Broker) readLoop() {
 func (b *Broker) controlLoop() {
 	defer b.wg.Done()
 	defer func() {
+		b.countDrops()
 		for _, s := range b.subs {
 			_ = s.Unsubscribe()
 		}
 	}()
+	// While subscriptions drop messages, their drops are counted every
+	// recheck, until a count finds no new ones: nats.go reports only the
+	// start of a slow-consumer episode.
+	recheck := time.NewTimer(time.Hour)
+	recheck.Stop()
+	defer recheck.Stop()
 	for {
 		select {
 		case <-b.ctx.Done():
@@ -50,17 +58,59 @@ func (b *Broker) controlLoop() {
 			b.apply()
 		case done := <-b.syncReq:
 			b.apply()
+			b.countDrops()
 			done <- nil
+		case <-b.dropPoke:
+			b.countDrops()
+			recheck.Reset(dropRecheck)
+		case <-recheck.C:
+			if b.countDrops() > 0 {
+				recheck.Reset(dropRecheck)
+			}
 		}
 	}
+}
+
+// dropRecheck is how often drops are counted during a slow-consumer
+// episode.
+const dropRecheck = 100 * time.Millisecond
+
+// countDrops counts and reports the messages nats.go dropped because the
+// receive buffer was full since the last count, on the control loop.
+func (b *Broker) countDrops() int {
+	n := 0
+	for _, s := range b.subs {
+		n += b.subDrops(s)
+	}
+	if n > 0 {
+		b.stats.Failed.Add(uint64(n))
+		b.fail(fmt.Errorf("nats: %d messages from other nodes dropped: the receive buffer (Options.ReceiveBuffer, %d messages) was full; this node delivers more slowly than they publish", n, b.rbuf))
+	}
+	return n
+}
+
+// subDrops returns s's drops since the last count.
+func (b *Broker) subDrops(s *gonats.Subscription) int {
+	d, err := s.Dropped()
+	if err != nil || d <= b.dropped[s] {
+		return 0
+	}
+	n := d - b.dropped[s]
+	b.dropped[s] = d
+	return n
 }
 
 func (b *Broker) apply() {
 	add, remove := b.topics.Diff()
 	for _, t := range remove {
 		if s := b.subs[t]; s != nil {
+			if n := b.subDrops(s); n > 0 {
+				b.stats.Failed.Add(uint64(n))
+				b.fail(fmt.Errorf("nats: %d messages from other nodes dropped: the receive buffer (Options.ReceiveBuffer, %d messages) was full", n, b.rbuf))
+			}
 			_ = s.Unsubscribe()
 			delete(b.subs, t)
+			delete(b.dropped, s)
 		}
 	}
 	for _, t := range add {
@@ -147,10 +197,13 @@ func (b *Broker) Request(ctx context.Context, node, service string, payload []by
 	if err != nil || e.Kind != wire.KindReply {
 		return nil, fmt.Errorf("nats: request to node %q: %w", node, wire.ErrMalformed)
 	}
-	if e.Status != wire.ReplyOK {
-		return nil, pubsub.ErrNoNode
+	switch e.Status {
+	case wire.ReplyOK:
+		return e.Payload, nil
+	case wire.ReplyBusy:
+		return nil, pubsub.ErrBusy
 	}
-	return e.Payload, nil
+	return nil, pubsub.ErrNoNode
 }
 
 // serveRequest runs on nats.go's goroutine for the node's subject: the
@@ -160,7 +213,7 @@ func (b *Broker) serveRequest(msg *gonats.Msg) {
 	if err != nil || e.Kind != wire.KindRequest || msg.Reply == "" {
 		return
 	}
-	b.handlers.Go(b.ctx, &b.gate, func() {
+	b.handlers.Go(&b.gate, func() {
 		status, answer := wire.ReplyOK, []byte(nil)
 		if fn := b.handlers.Get(e.Service); fn != nil {
 			answer = fn(b.ctx, e.Payload)
@@ -168,5 +221,5 @@ func (b *Broker) serveRequest(msg *gonats.Msg) {
 			status = wire.ReplyNoService
 		}
 		_ = msg.Respond(wire.AppendReply(nil, 0, status, answer))
-	})
+	}, func() { _ = msg.Respond(wire.AppendReply(nil, 0, wire.ReplyBusy, nil)) })
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -42,6 +43,7 @@ func Run(t *testing.T, newBus func(t *testing.T) Bus) {
 		{"Namespaces", testNamespaces},
 		{"Close", testClose},
 		{"Requests", testRequests},
+		{"SlowRequestsDoNotDelayPublishes", testSlowRequests},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -432,4 +434,76 @@ func testRequests(t *testing.T, bus Bus) {
 	stop()
 	_, err = rb.Request(ctx, a.id, "echo", nil)
 	require.ErrorIs(t, err, pubsub.ErrNoNode)
+}
+
+// testSlowRequests holds more requests in their handler than a networked
+// broker runs at once (256), then checks that publishes are still
+// delivered: a broker whose reader waited for a free handler stalled
+// every delivery behind it. Once released, every request is answered,
+// or refused unserved (pubsub.ErrBusy).
+func testSlowRequests(t *testing.T, bus Bus) {
+	a, b := start(t, bus), start(t, bus)
+	ra, ok := a.b.(pubsub.Requester)
+	if !ok {
+		t.Skip("the broker does not implement pubsub.Requester")
+	}
+	rb := b.b.(pubsub.Requester)
+	const held, requests = 256, 300
+	release := make(chan struct{})
+	var entered sync.WaitGroup
+	entered.Add(held)
+	var n sync.Mutex
+	count := 0
+	stop := ra.Handle("slow", func(ctx context.Context, p []byte) []byte {
+		n.Lock()
+		count++
+		if count <= held {
+			entered.Done()
+		}
+		n.Unlock()
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return p
+	})
+	defer stop()
+	a.sub(t, "t")
+	sync_(t, a, b)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*wait)
+	defer cancel()
+	errs := make(chan error, requests)
+	for i := range requests {
+		go func() {
+			p := strconv.Itoa(i)
+			got, err := rb.Request(ctx, a.id, "slow", []byte(p))
+			if err == nil && string(got) != p {
+				err = fmt.Errorf("request %s answered %q", p, got)
+			}
+			if errors.Is(err, pubsub.ErrBusy) {
+				err = nil
+			}
+			errs <- err
+		}()
+	}
+	waited := make(chan struct{})
+	go func() { entered.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(wait):
+		close(release)
+		require.FailNow(t, "timed out waiting for the handlers to start")
+	}
+	b.pub(t, text("t", "not held up"))
+	select {
+	case m := <-a.got:
+		close(release)
+		require.Equal(t, "not held up", string(m.Data))
+	case <-time.After(wait):
+		close(release)
+		require.FailNow(t, "a publish waited for request handlers to finish (head-of-line blocking)")
+	}
+	for range requests {
+		require.NoError(t, <-errs)
+	}
 }

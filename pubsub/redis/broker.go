@@ -36,6 +36,12 @@ type Options struct {
 type Broker struct {
 	client goredis.UniversalClient
 	own    bool
+	// pub sends publishes, requests and replies. Its commands are never
+	// retried: go-redis re-runs a whole pipeline whose connection broke,
+	// and the commands Redis had already run would then reach the other
+	// nodes twice. A failed command is reported lost instead.
+	pub    goredis.UniversalClient
+	ownPub bool
 	prefix string
 	queue  int
 
@@ -56,6 +62,8 @@ type Broker struct {
 	handlers *relay.Handlers
 	gate     relay.Gate
 	stats    relay.Counters
+	outage   relay.Outage
+	health   health
 	wg       sync.WaitGroup // the read and control loops
 
 	syncMu  sync.Mutex
@@ -82,11 +90,20 @@ const (
 	defaultQueueSize = 8192
 	// opTimeout bounds one pipelined batch, a subscription change, a ping.
 	opTimeout = 10 * time.Second
+	// settle is how long after this node's subscription came back its
+	// publishes are still reported as possibly lost: the other nodes
+	// notice the outage and resubscribe on their own, up to a second of
+	// back-off apart (readLoop), and a publish Redis runs before they
+	// have is lost for them.
+	settle = 2 * time.Second
 	// readTimeout is how long the subscription may stay silent before a
 	// PING checks that its connection is alive.
 	readTimeout = 5 * time.Second
-	// maxHandlers bounds the requests of other nodes served at once.
-	maxHandlers = 256
+	// maxHandlers bounds the requests of other nodes served at once, and
+	// handlerBacklog those waiting for a free handler; past both a
+	// request is answered "busy" at once (pubsub.ErrBusy).
+	maxHandlers    = 256
+	handlerBacklog = 4096
 )
 
 // New returns a broker on opts.Client, or on a client for opts.URL. It
@@ -102,7 +119,11 @@ func New(opts *Options) (*Broker, error) {
 		if err != nil {
 			return nil, fmt.Errorf("redis: parse Options.URL: %w", err)
 		}
+		o.MaxRetries, o.DialerRetries = -1, 1
 		b.client, b.own = goredis.NewClient(o), true
+		b.pub = b.client
+	} else {
+		b.pub, b.ownPub = noRetries(b.client)
 	}
 	if b.prefix == "" {
 		b.prefix = defaultPrefix
@@ -111,6 +132,27 @@ func New(opts *Options) (*Broker, error) {
 		b.queue = defaultQueueSize
 	}
 	return b, nil
+}
+
+// noRetries returns a client like c that never retries a command, and
+// whether it is a new one (which the broker must close). A client of
+// another kind is used as it is: give it MaxRetries -1 yourself.
+func noRetries(c goredis.UniversalClient) (goredis.UniversalClient, bool) {
+	switch c := c.(type) {
+	case *goredis.Client:
+		o := *c.Options()
+		o.MaxRetries, o.DialerRetries = -1, 1
+		return goredis.NewClient(&o), true
+	case *goredis.ClusterClient:
+		o := *c.Options()
+		o.MaxRetries, o.DialerRetries = -1, 1
+		return goredis.NewClusterClient(&o), true
+	case *goredis.Ring:
+		o := *c.Options()
+		o.MaxRetries, o.DialerRetries = -1, 1
+		return goredis.NewRing(&o), true
+	}
+	return c, false
 }
 
 func (b *Broker) topicChannel(topic string) string { return b.prefix + "t:" + topic }
@@ -131,7 +173,7 @@ func (b *Broker) Start(node string, deliver func(pubsub.Message), fail func(erro
 		b.inbox = b.nodeChannel(node)
 		b.ctx, b.cancel = context.WithCancel(context.Background())
 		b.topics = relay.NewTopics()
-		b.handlers = relay.NewHandlers(maxHandlers)
+		b.handlers = relay.NewHandlers(maxHandlers, handlerBacklog)
 		b.syncs = make(map[string]chan struct{})
 		b.syncReq = make(chan struct{}, 1)
 		b.pending = make(map[uint64]chan wire.Envelope)
@@ -179,15 +221,21 @@ func (b *Broker) Publish(m pubsub.Message) error {
 	return nil
 }
 
-// send pipelines one batch of publishes, on the outbox's goroutine.
+// send pipelines one batch of publishes, on the outbox's goroutine. No
+// command is retried (see Broker.pub), so no publish reaches the other
+// nodes twice; every publish that may not have reached them is counted
+// lost and reported: those that failed, and every one sent while the
+// subscription connection is down or has just come back (Redis may have
+// restarted, and the other nodes may not have resubscribed yet).
 func (b *Broker) send(batch []pubsub.Message) {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	pipe := b.client.Pipeline()
+	doubtful := b.health.doubtful()
+	pipe := b.pub.Pipeline()
 	for _, m := range batch {
 		pipe.Publish(ctx, b.topicChannel(m.Topic), wire.AppendPublish(nil, m))
 	}
-	cmds, _ := pipe.Exec(ctx)
+	cmds, execErr := pipe.Exec(ctx)
 	var lost uint64
 	var first error
 	for _, c := range cmds {
@@ -198,11 +246,22 @@ func (b *Broker) send(batch []pubsub.Message) {
 			}
 		}
 	}
+	if len(cmds) == 0 && execErr != nil {
+		lost, first = uint64(len(batch)), execErr
+	}
+	if doubtful && lost < uint64(len(batch)) {
+		lost = uint64(len(batch))
+		if first == nil {
+			first = errors.New("the connection to Redis was lost and is not known to be restored on every node")
+		}
+	}
 	b.stats.Published.Add(uint64(len(batch)) - lost)
 	if lost > 0 {
 		b.stats.Failed.Add(lost)
-		b.fail(fmt.Errorf("redis: %d publishes lost: %w", lost, first))
+		b.outage.Lost(lost, fmt.Errorf("redis: %d publishes lost or not known to have reached every node: %w", lost, first), b.fail)
+		return
 	}
+	b.outage.OK("redis", b.fail)
 }
 
 // Stats returns the broker's counters.
@@ -226,6 +285,37 @@ func (b *Broker) Close() error {
 		if b.own {
 			err = errors.Join(err, b.client.Close())
 		}
+		if b.ownPub {
+			err = errors.Join(err, b.pub.Close())
+		}
 	})
 	return err
+}
+
+// health is what the read loop knows of the subscription connection,
+// which sees an outage first: Redis closes it when it stops.
+type health struct {
+	mu   sync.Mutex
+	down bool
+	upAt time.Time
+}
+
+func (h *health) lost() {
+	h.mu.Lock()
+	h.down = true
+	h.mu.Unlock()
+}
+
+func (h *health) back() {
+	h.mu.Lock()
+	h.down, h.upAt = false, time.Now()
+	h.mu.Unlock()
+}
+
+// doubtful reports whether a publish sent now may miss nodes that have
+// not resubscribed yet.
+func (h *health) doubtful() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.down || (!h.upAt.IsZero() && time.Since(h.upAt) < settle)
 }

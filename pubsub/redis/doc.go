@@ -16,10 +16,26 @@
 //
 // Delivery across nodes is at most once: Redis Pub/Sub keeps no history,
 // so a message published while a node's connection is down is lost for
-// that node. Publish never blocks: messages go through a bounded queue and
-// are pipelined to Redis by one goroutine, in order. What is lost (queue
-// full, Redis unreachable) is counted in [Broker.Stats] and reported to
-// the fail callback, which a Hub passes to its Error hook with a nil peer.
+// that node, and no publish ever arrives twice (the broker sends with
+// go-redis retries off: a pipeline whose connection broke is not sent
+// again, its publishes are reported lost; for a client given in
+// Options.Client the broker makes a copy with MaxRetries -1, except for
+// client types it does not know, which need it set by you). Publish never
+// blocks: messages go through a bounded queue and are pipelined to Redis
+// by one goroutine, in order.
+//
+// Every publish that may not have reached every subscribed node is
+// counted in [Broker.Stats] (Failed) and reported to the fail callback,
+// which a Hub passes to its Error hook with a nil peer: those refused
+// (queue full), those that failed, and those sent while this node's
+// subscription connection is down or within 2 s of its return, since the
+// other nodes resubscribe on their own schedule after Redis comes back
+// (some of these may have been delivered). Reports come once when an
+// outage starts and once, with the count, when publishing works again.
 // After Redis comes back, go-redis reconnects and the broker's
 // subscriptions are restored by themselves.
+//
+// Requests from other nodes run on a bounded pool of goroutines with a
+// bounded backlog; past both they are refused at once (pubsub.ErrBusy),
+// so a slow handler never holds up the delivery of publishes.
 package redis

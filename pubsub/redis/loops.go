@@ -34,6 +34,7 @@ func (b *Broker) readLoop() {
 			}
 			if !lost {
 				lost = true
+				b.health.lost()
 				b.fail(fmt.Errorf("redis: subscription connection lost, reconnecting: %w", err))
 			}
 			select {
@@ -46,6 +47,7 @@ func (b *Broker) readLoop() {
 		}
 		if lost {
 			lost = false
+			b.health.back()
 			delay = 50 * time.Millisecond
 			b.stats.Reconnects.Add(1)
 			b.pokeSyncs()

@@ -39,7 +39,7 @@ func (b *Broker) Request(ctx context.Context, node, service string, payload []by
 		delete(b.pending, id)
 		b.pendMu.Unlock()
 	}()
-	n, err := b.client.Publish(ctx, b.nodeChannel(node), wire.AppendRequest(nil, id, b.node, service, payload)).Result()
+	n, err := b.pub.Publish(ctx, b.nodeChannel(node), wire.AppendRequest(nil, id, b.node, service, payload)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("redis: request to node %q: %w", node, err)
 	}
@@ -48,27 +48,34 @@ func (b *Broker) Request(ctx context.Context, node, service string, payload []by
 	}
 	select {
 	case e := <-ch:
-		if e.Status != wire.ReplyOK {
-			return nil, pubsub.ErrNoNode
+		switch e.Status {
+		case wire.ReplyOK:
+			return e.Payload, nil
+		case wire.ReplyBusy:
+			return nil, pubsub.ErrBusy
 		}
-		return e.Payload, nil
+		return nil, pubsub.ErrNoNode
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
 // serveRequest runs the handler of a request on a goroutine of its own
-// and publishes its answer to the asking node.
+// and publishes its answer to the asking node. It never blocks: it runs
+// on the read loop, which every delivery waits for.
 func (b *Broker) serveRequest(e wire.Envelope) {
-	b.handlers.Go(b.ctx, &b.gate, func() {
+	reply := func(status byte, answer []byte) {
+		ctx, cancel := context.WithTimeout(b.ctx, opTimeout)
+		defer cancel()
+		_ = b.pub.Publish(ctx, b.nodeChannel(e.From), wire.AppendReply(nil, e.ID, status, answer)).Err()
+	}
+	b.handlers.Go(&b.gate, func() {
 		status, answer := wire.ReplyOK, []byte(nil)
 		if fn := b.handlers.Get(e.Service); fn != nil {
 			answer = fn(b.ctx, e.Payload)
 		} else {
 			status = wire.ReplyNoService
 		}
-		ctx, cancel := context.WithTimeout(b.ctx, opTimeout)
-		defer cancel()
-		_ = b.client.Publish(ctx, b.nodeChannel(e.From), wire.AppendReply(nil, e.ID, status, answer)).Err()
-	})
+		reply(status, answer)
+	}, func() { reply(wire.ReplyBusy, nil) })
 }

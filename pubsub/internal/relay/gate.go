@@ -61,17 +61,26 @@ func (c *Counters) Stats() pubsub.Stats {
 	}
 }
 
-// Handlers are a node's request handlers by service, run with a bounded
-// number in flight.
+// Handlers are a node's request handlers by service, run by at most max
+// goroutines at once, with a bounded backlog behind them. Go never
+// blocks: the caller is the goroutine that reads the node's subscription
+// (Redis) or its request subject (NATS), and a reader waiting for a free
+// handler stalls every delivery behind it (head-of-line blocking).
 type Handlers struct {
-	mu  sync.RWMutex
-	m   map[string]func(context.Context, []byte) []byte
-	sem chan struct{}
+	mu      sync.RWMutex
+	m       map[string]func(context.Context, []byte) []byte
+	max     int
+	backlog int
+
+	qmu     sync.Mutex
+	running int
+	queue   []func()
 }
 
-// NewHandlers returns an empty set allowing max requests in flight.
-func NewHandlers(max int) *Handlers {
-	return &Handlers{m: make(map[string]func(context.Context, []byte) []byte), sem: make(chan struct{}, max)}
+// NewHandlers returns an empty set allowing max requests in flight and
+// backlog more waiting for one of them.
+func NewHandlers(max, backlog int) *Handlers {
+	return &Handlers{m: make(map[string]func(context.Context, []byte) []byte), max: max, backlog: backlog}
 }
 
 // Handle registers fn for service; stop removes it.
@@ -93,22 +102,47 @@ func (h *Handlers) Get(service string) func(context.Context, []byte) []byte {
 	return h.m[service]
 }
 
-// Go runs fn on a goroutine of its own, through g, once one of the max
-// slots is free (it waits, holding up the caller's reading, when max
-// requests are already running, or gives up when ctx ends).
-func (h *Handlers) Go(ctx context.Context, g *Gate, fn func()) {
-	select {
-	case h.sem <- struct{}{}:
-	case <-ctx.Done():
-		return
-	}
+// Go runs fn, through g, on a goroutine of its own, or queues it when max
+// are running. When the backlog is full too it runs busy instead, on a
+// goroutine of its own (it answers "busy", a network write), so the
+// asking node hears at once that the request was not served. Go returns
+// at once; nothing runs once g is closed.
+func (h *Handlers) Go(g *Gate, fn, busy func()) {
 	if !g.Enter() {
-		<-h.sem
 		return
 	}
-	go func() {
-		defer g.Leave()
-		defer func() { <-h.sem }()
+	h.qmu.Lock()
+	switch {
+	case h.running < h.max:
+		h.running++
+		h.qmu.Unlock()
+		go h.work(g, fn)
+	case len(h.queue) < h.backlog:
+		h.queue = append(h.queue, fn)
+		h.qmu.Unlock()
+	default:
+		h.qmu.Unlock()
+		go func() {
+			defer g.Leave()
+			busy()
+		}()
+	}
+}
+
+// work runs fn, then what is queued, until the queue is empty.
+func (h *Handlers) work(g *Gate, fn func()) {
+	for fn != nil {
 		fn()
-	}()
+		g.Leave()
+		h.qmu.Lock()
+		fn = nil
+		if len(h.queue) > 0 {
+			fn = h.queue[0]
+			h.queue[0] = nil
+			h.queue = h.queue[1:]
+		} else {
+			h.running--
+		}
+		h.qmu.Unlock()
+	}
 }

@@ -22,6 +22,9 @@ const (
 const (
 	ReplyOK        byte = 0
 	ReplyNoService byte = 1
+	// ReplyBusy: the node had too many requests in flight and did not
+	// serve this one (nothing was done; it may be sent again).
+	ReplyBusy byte = 2
 )
 
 const version byte = 0xA1

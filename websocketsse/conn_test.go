@@ -55,7 +55,7 @@ func TestEchoTextAndBinary(t *testing.T) {
 			require.Equal(t, string(tc.data), string(got))
 			msg := recv(t, s.got)
 			require.Equal(t, tc.typ == websocket.MessageBinary, msg.IsBinary())
-			require.Equal(t, string(tc.data), msg.Text())
+			require.Equal(t, string(tc.data), string(msg.Bytes()))
 		}
 		require.NoError(t, c.Close(websocket.StatusNormalClosure, ""))
 	})

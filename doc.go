@@ -22,7 +22,8 @@
 // # Design
 //
 // The root package does not import the adapters; they import it and drive
-// peers through a small seam ([Hub.Upgrade], [Hub.Connect], [Session]).
+// peers through a small seam ([Conn], [Hub.Accept], [Hub.Attach],
+// [Session]; transport.go), which applications never need.
 // That is why the all-transports handler is a package of its own
 // (adapters/auto) rather than a Hub method: one more import keeps the
 // dependency graph acyclic and each adapter usable alone.
@@ -30,15 +31,15 @@
 // Each peer has a bounded outbound queue ([Options]). [Peer.Send] and
 // [Hub.Publish] only append to queues and never block; the connection's
 // one writer takes everything queued in one batch and writes it, with a
-// deadline and without holding a lock. Over HTTP/2 the SSE adapter's
-// writer is the stream's request goroutine (it owns the ResponseWriter);
-// the WebSocket adapter and HTTP/1.1 SSE streams take the connection over
-// and start a writer only while there is something to write
-// ([Session.Notify]), so such an idle peer costs one goroutine, its
-// reader. A published message is
-// one [Frame] shared by every subscriber, encoded once per transport. A
-// peer that falls too far behind is closed with [StatusTryAgainLater]
-// (or, with [OverflowDrop], loses the messages that did not fit).
+// deadline and without holding a lock. The core starts that writer only
+// while there is something to write, so an idle WebSocket peer or
+// HTTP/1.1 SSE stream costs one goroutine, its transport's reader (an
+// HTTP/2 stream also keeps its request goroutine). A published message
+// is one [Payload] shared by every subscriber, encoded once per
+// transport. A peer that falls too far behind is closed with
+// [StatusTryAgainLater] (or, with [OverflowDrop], loses the messages that
+// did not fit). With [Options.ResumeWindow] set, a peer outlives a
+// dropped connection: its client can resume it and gets what it missed.
 //
 // Topics are routed by the pubsub package: a topic index for local
 // fan-out and a Broker interface through which Hubs on several nodes

@@ -14,7 +14,7 @@ import (
 // one.
 type link struct {
 	p      *Peer
-	c      Conn // nil for the handles Hub.Lookup returns
+	c      Conn
 	ka     time.Duration
 	resume ResumeStatus
 	// resumable: the client can resume the peer (AttachOptions.Resumable)
@@ -216,9 +216,6 @@ func (l *link) stopTimer() {
 // it is writing, which may hold the reply to the client's close), then
 // hands the peer on: detached to wait for a resume, or finished.
 func (l *link) closed(info CloseInfo, drop bool) {
-	if l.c == nil {
-		return // a Lookup handle owns no connection
-	}
 	l.mu.Lock()
 	l.readDone = true
 	l.stopTimer()

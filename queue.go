@@ -174,20 +174,6 @@ func (q *queue) unsend() {
 	q.mu.Unlock()
 }
 
-// last is the sequence number of the newest message queued, 0 if none.
-func (q *queue) last() uint64 {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.base + uint64(len(q.items)) - 1
-}
-
-// hasPending reports whether there is something to take.
-func (q *queue) hasPending() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.taken < len(q.items)
-}
-
 func (q *queue) bufferedBytes() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -73,7 +73,7 @@ func (h *Hub) attachNew(hs *Handshake, c Conn, o *AttachOptions, rs ResumeStatus
 	}
 	l := newLink(p, c, o, rs)
 	if b, ok := c.(Binder); ok {
-		b.Bind(&Session{l: l})
+		b.Bind(&Session{p: p, l: l})
 	}
 	p.cur.Store(l)
 	p.hookMu.Lock()
@@ -83,7 +83,7 @@ func (h *Hub) attachNew(hs *Handshake, c Conn, o *AttachOptions, rs ResumeStatus
 	p.hookMu.Unlock()
 	l.arm()
 	l.notify() // the first Write, even of nothing
-	return &Session{l: l}, nil
+	return &Session{p: p, l: l}, nil
 }
 
 // resume gives the peer a claim names back to its client over c, or
@@ -130,7 +130,7 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 	rs.Resumed = true
 	l := newLink(p, c, o, rs)
 	if b, ok := c.(Binder); ok {
-		b.Bind(&Session{l: l})
+		b.Bind(&Session{p: p, l: l})
 	}
 	p.cur.Store(l)
 	p.linkMu.Unlock()
@@ -141,7 +141,7 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 	p.hookMu.Unlock()
 	l.arm()
 	l.notify()
-	return &Session{l: l}, rs
+	return &Session{p: p, l: l}, rs
 }
 
 // connectionEnded hands the peer on once its connection l is over: it

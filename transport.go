@@ -108,25 +108,31 @@ func (h *Hub) Attach(hs *Handshake, c Conn, o *AttachOptions) (*Session, error) 
 
 // Session is a transport's handle on one connection of a peer.
 type Session struct {
-	l *link
+	p *Peer
+	l *link // nil for the handles Hub.Lookup returns
 }
 
 // Peer is the peer this connection serves.
-func (s *Session) Peer() *Peer { return s.l.p }
+func (s *Session) Peer() *Peer { return s.p }
 
 // Secret is the peer's secret: the token that lets this client post as
 // the peer (the SSE uplink) and resume it after a dropped connection
 // (the first part of AttachOptions.Resume). It is sent only to the
 // client itself, never shown to other peers (unlike Peer.ID).
-func (s *Session) Secret() string { return s.l.p.secret }
+func (s *Session) Secret() string { return s.p.secret }
 
 // Resume tells whether this connection resumed an earlier peer.
-func (s *Session) Resume() ResumeStatus { return s.l.resume }
+func (s *Session) Resume() ResumeStatus {
+	if s.l == nil {
+		return ResumeStatus{}
+	}
+	return s.l.resume
+}
 
 // Resumable reports whether the client can resume this peer after a
 // dropped connection (recovery is on): a transport that can, tells the
 // client each message's sequence number (SSE: its id field).
-func (s *Session) Resumable() bool { return s.l.resumable && s.l.p.hub.resumeWindow() > 0 }
+func (s *Session) Resumable() bool { return s.l != nil && s.l.resumable && s.p.hub.resumeWindow() > 0 }
 
 // Deliver runs the Message hook for m, after Open and before Close, one
 // call at a time; any goroutine may call it. seq is the client's number
@@ -135,7 +141,7 @@ func (s *Session) Resumable() bool { return s.l.resumable && s.l.p.hub.resumeWin
 // client that resends what it was not sure was received does not
 // deliver it twice. It returns ErrClosed once the peer has finished.
 func (s *Session) Deliver(m Message, seq uint64) error {
-	return s.l.p.deliver(m, seq)
+	return s.p.deliver(m, seq)
 }
 
 // Leave ends the peer because its client said it is leaving (an
@@ -143,31 +149,39 @@ func (s *Session) Deliver(m Message, seq uint64) error {
 // goodbye POST): the connection is closed without a close message and
 // the Close hook sees info; the peer is not kept for a resume.
 func (s *Session) Leave(info CloseInfo) {
-	s.l.p.requestClose(closeRequest{code: info.Code, reason: info.Reason, abrupt: true, discard: true})
+	s.p.requestClose(closeRequest{code: info.Code, reason: info.Reason, abrupt: true, discard: true})
 }
 
 // ReportError passes a transport error to the Error hook, unless the peer
 // has already finished.
-func (s *Session) ReportError(err error) { s.l.p.reportErrorOpen(err) }
+func (s *Session) ReportError(err error) { s.p.reportErrorOpen(err) }
 
 // Closed is the reader's last call when the client closed on purpose (a
 // WebSocket close frame, an explicit goodbye) or the server's close is
 // done: the peer finishes, and its Close hook runs with info unless the
 // server's own close came first. It returns once the core will make no
 // more calls on the Conn.
-func (s *Session) Closed(info CloseInfo) { s.l.closed(info, false) }
+func (s *Session) Closed(info CloseInfo) {
+	if s.l != nil {
+		s.l.closed(info, false)
+	}
+}
 
 // Dropped is the reader's last call when the connection was lost (reset,
 // EOF without a close, a proxy's cut, a client that disappeared): with
 // recovery on the peer waits for the client to resume it, else it
 // finishes with info. It returns once the core will make no more calls
 // on the Conn.
-func (s *Session) Dropped(info CloseInfo) { s.l.closed(info, true) }
+func (s *Session) Dropped(info CloseInfo) {
+	if s.l != nil {
+		s.l.closed(info, true)
+	}
+}
 
 // Lookup returns the handle of the peer whose secret (Session.Secret)
 // is given, whether its connection is up or it waits to be resumed, or
 // nil. A transport delivers messages that arrive outside the connection
-// through it (the SSE uplink POST).
+// through it (the SSE uplink POST); its Closed and Dropped do nothing.
 func (h *Hub) Lookup(secret string) *Session {
 	h.mu.Lock()
 	p := h.bySecret[secret]
@@ -175,7 +189,7 @@ func (h *Hub) Lookup(secret string) *Session {
 	if p == nil {
 		return nil
 	}
-	return &Session{l: &link{p: p}}
+	return &Session{p: p}
 }
 
 // ResumeStatus tells how a connection that claimed an earlier peer

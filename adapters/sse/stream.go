@@ -51,7 +51,6 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// The Hub shut down between Accept and Attach: say so the way any
 		// close is said.
-		st.events.s = nil
 		_ = st.WriteClose(anyws.StatusGoingAway, "server shutting down")
 		return
 	}
@@ -62,6 +61,8 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 		// client to leave: 1001, like a browser tab closing.
 		s.Dropped(anyws.CloseInfo{Code: anyws.StatusGoingAway, Reason: "client went away", Err: context.Cause(r.Context())})
 	case <-st.ended:
+		// WriteClose or Abort ended the response; when the server closed,
+		// the core already knows why and this info is not used.
 		s.Dropped(anyws.CloseInfo{Code: anyws.StatusAbnormalClosure, Reason: "connection ended"})
 	}
 	st.mu.Lock()

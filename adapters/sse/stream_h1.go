@@ -74,7 +74,6 @@ func (h *Handler) serveH1(conn net.Conn, u *anyws.Handshake, r *http.Request) {
 	if err != nil {
 		// The Hub shut down between Accept and Attach: say so the way any
 		// close is said.
-		c.events.s = nil
 		_ = c.WriteClose(anyws.StatusGoingAway, "server shutting down")
 		_ = conn.Close()
 		return

@@ -61,19 +61,3 @@ func TestUTF8Reader(t *testing.T) {
 		}
 	}
 }
-
-// chunked reads b at most n bytes at a time.
-func chunked(b []byte, n int) io.Reader {
-	return readerFunc(func(p []byte) (int, error) {
-		if len(b) == 0 {
-			return 0, io.EOF
-		}
-		k := copy(p[:min(len(p), n)], b)
-		b = b[k:]
-		return k, nil
-	})
-}
-
-type readerFunc func([]byte) (int, error)
-
-func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

@@ -59,7 +59,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.opts.DisableCompression {
 		mode = ws.CompressionDisabled
 	}
-	bw := &batchWriter{ResponseWriter: w}
+	bw := &batchWriter{ResponseWriter: w, timeout: h.opts.WriteTimeout}
 	conn, err := ws.Accept(bw, r, &ws.AcceptOptions{
 		Subprotocols:       protos,
 		InsecureSkipVerify: true, // origin.Check above applied our rule

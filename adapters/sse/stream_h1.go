@@ -69,14 +69,16 @@ func hijack(w http.ResponseWriter) (net.Conn, bool) {
 }
 
 // serveH1 serves one peer on conn, taken over from r, and returns once
-// the reader and the Notify callback own it.
-func (h *Handler) serveH1(conn net.Conn, u *anyws.Upgrade, r *http.Request) {
+// the reader and the Notify callback own it. set holds the headers
+// middleware set before the handler ran (CORS, cookies, request ids):
+// they are sent as net/http would have sent them.
+func (h *Handler) serveH1(conn net.Conn, u *anyws.Upgrade, r *http.Request, set http.Header) {
 	var token string
 	var e *entry
 	if h.opts.Bidirectional {
 		token, e = h.tokens.add()
 	}
-	hdr := make(http.Header, 8)
+	hdr := set.Clone()
 	writeHeaders(hdr, u.Header, r, token)
 	hdr.Set("Connection", "close")
 	hdr.Set("Transfer-Encoding", "chunked")

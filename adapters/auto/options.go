@@ -19,6 +19,11 @@ type Options struct {
 	// websocket.Options.OriginPatterns). Used where WebSocket or SSE set
 	// none of their own.
 	OriginPatterns []string
+	// TrustForwarded trusts a reverse proxy's X-Forwarded-Host and
+	// X-Forwarded-Proto (or Forwarded) headers in the same-origin rule of
+	// every transport (see websocket.Options.TrustForwarded). Default
+	// false.
+	TrustForwarded bool
 	// WebSocket configures the WebSocket transport.
 	WebSocket websocket.Options
 	// SSE configures the SSE transport. It is always bidirectional: the
@@ -53,6 +58,8 @@ func (o *Options) transportOptions() (websocket.Options, sse.Options) {
 	if es.OriginPatterns == nil {
 		es.OriginPatterns = opts.OriginPatterns
 	}
+	ws.TrustForwarded = ws.TrustForwarded || opts.TrustForwarded
+	es.TrustForwarded = es.TrustForwarded || opts.TrustForwarded
 	es.Bidirectional = true
 	return ws, es
 }

@@ -33,11 +33,19 @@ type Options struct {
 	// 1 MiB.
 	MaxMessageBytes int
 	// OriginPatterns allow cross-origin browsers. Requests without an
-	// Origin header or from the same origin are always allowed; others
-	// get 403 unless their origin matches one of these patterns (a
-	// path.Match pattern over the origin's host, or over scheme://host
-	// when it contains "://"; "*" allows every origin).
+	// Origin header or from the same origin (the scheme, host and port
+	// the request was sent to: https when it came over TLS, and the Host
+	// header) are always allowed; others get 403 unless their origin
+	// matches one of these patterns (a path.Match pattern over the
+	// origin's host, or over scheme://host when it contains "://"; "*"
+	// allows every origin).
 	OriginPatterns []string
+	// TrustForwarded makes the same-origin rule use the scheme and host
+	// the browser used as a reverse proxy reports them (X-Forwarded-Proto
+	// and X-Forwarded-Host, else Forwarded's proto= and host=). Default
+	// false: turn it on only behind a proxy that sets those headers
+	// itself. See websocket.Options.TrustForwarded.
+	TrustForwarded bool
 }
 
 const (

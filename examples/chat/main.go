@@ -36,6 +36,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	port := fs.String("port", getenv("PORT"), "TCP port on 127.0.0.1 and [::1] (default: $PORT, else 3000)")
 	forceSSE := fs.Bool("sse", false, "make the page use SSE instead of trying WebSocket first")
 	useTLS := fs.Bool("tls", false, "serve HTTPS (and HTTP/2) with a self-signed certificate made at startup")
+	trustProxy := fs.Bool("trust-proxy", false, "believe a reverse proxy's X-Forwarded-Host and X-Forwarded-Proto in the origin check (behind a proxy that terminates TLS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,7 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	hub := newHub()
 	// No ReadTimeout or WriteTimeout: SSE streams and streaming uplinks
 	// stay open as long as their peer; the adapters time each write.
-	srv := &http.Server{Handler: newHandler(hub, *forceSSE), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: newHandler(hub, *forceSSE, *trustProxy), ReadHeaderTimeout: 10 * time.Second}
 	scheme := "http"
 	if *useTLS {
 		cert, err := selfSigned()

@@ -11,8 +11,6 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
-
-	"github.com/anyws/anyws/internal/loopback"
 )
 
 // shutdownTimeout bounds the graceful part of a shutdown: peers get their
@@ -43,7 +41,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if *port == "" {
 		*port = "3000"
 	}
-	lns, err := loopback.Listen(*port, os.Stderr)
+	lns, err := listenLoopback(*port, os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -60,10 +58,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		scheme = "https"
 	}
-	fmt.Fprintf(stdout, "chat: open %s://localhost:%s/ in two tabs, one with ?transport=sse (listening on %s)\n", scheme, loopback.Port(lns[0]), loopback.Addrs(lns))
+	fmt.Fprintf(stdout, "chat: open %s://localhost:%s/ in two tabs, one with ?transport=sse (listening on %s)\n", scheme, portOf(lns[0]), addrsOf(lns))
 	if *useTLS {
 		fmt.Fprintln(stdout, "chat: the certificate is self-signed: accept the browser's warning once")
 	}
 
-	return loopback.Serve(ctx, srv, lns, hub.Shutdown, shutdownTimeout)
+	return serveLoopback(ctx, srv, lns, hub.Shutdown, shutdownTimeout)
 }

@@ -3,8 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
-	"net/http/httptest"
 	"net"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"

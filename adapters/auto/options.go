@@ -11,9 +11,10 @@ import (
 // Options configure a Handler. The zero value (or nil) gives the defaults
 // of both adapters.
 type Options struct {
-	// Hooks for this route, on every transport; each nil hook falls back
-	// to the Hub's. WebSocket.Hooks and SSE.Hooks, when set, take
-	// precedence hook by hook for their transport.
+	// Hooks for this route, on every transport. They run after the Hub's
+	// (see anyws.Hooks; ReplaceHub replaces them instead). WebSocket.Hooks
+	// and SSE.Hooks, when set, take precedence hook by hook for their
+	// transport.
 	Hooks anyws.Hooks
 	// OriginPatterns allow cross-origin browsers on every transport (see
 	// websocket.Options.OriginPatterns). Used where WebSocket or SSE set
@@ -81,5 +82,6 @@ func mergeHooks(h, def anyws.Hooks) anyws.Hooks {
 	if h.Error == nil {
 		h.Error = def.Error
 	}
+	h.ReplaceHub = h.ReplaceHub || def.ReplaceHub
 	return h
 }

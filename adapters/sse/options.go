@@ -8,7 +8,9 @@ import (
 
 // Options configure a Handler. The zero value (or nil) gives the defaults.
 type Options struct {
-	// Hooks for this route; each nil hook falls back to the Hub's.
+	// Hooks for this route. Each runs after the Hub's hook of the same
+	// kind, as crossws's route hooks run after its global ones, unless
+	// Hooks.ReplaceHub is set (see anyws.Hooks).
 	Hooks anyws.Hooks
 	// Bidirectional turns on the uplink: the stream starts with a
 	// crossws-id event carrying a secret token, and POSTs with that token

@@ -1,5 +1,5 @@
 # make test is the one test command: README.md and .ci/run call it. It
-# installs what the tests need (Node packages, servers, Chromium) from the
+# installs what the tests need (Node packages, servers, nginx, Chromium) from the
 # project's own files first, so it passes on a fresh machine.
 GO ?= go
 GOTEST_FLAGS ?= -race -count=1 -parallel 8 -timeout 30m
@@ -23,6 +23,11 @@ deps:
 	@if ! command -v redis-server >/dev/null || { ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ]; }; then \
 		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server nats-server; \
+	fi
+	@# The proxy tests (examples/chat) put Debian's nginx in front of the chat; they start it themselves.
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx-light; \
 	fi
 
 vet:

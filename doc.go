@@ -17,7 +17,8 @@
 //
 // The adapters live in their own packages: adapters/auto (every transport
 // on one URL, and the browser client), adapters/websocket, adapters/sse.
-// Go programs connect over SSE with the websocketsse package.
+// Go programs connect with the client package (WebSocket, falling back
+// to SSE as the browser client does) or over SSE with websocketsse.
 //
 // # Design
 //

@@ -4,8 +4,14 @@ import (
 	"net/http"
 )
 
-// Hooks are the application's callbacks. A nil hook does nothing; hooks
-// given to an adapter (per route) fall back, one by one, to the Hub's.
+// Hooks are the application's callbacks. A nil hook does nothing.
+//
+// The Hub's hooks run for every peer. Hooks given to an adapter (a
+// route's) run after them, hook by hook, as crossws runs its global hooks
+// and then the route's: authentication or logging in the Hub's hooks is
+// never skipped, and a route's Upgrade runs only if the Hub's accepted
+// (see [Chain]). A route whose hooks set ReplaceHub replaces the Hub's
+// instead, hook by hook: the Hub's runs only where the route's is nil.
 //
 // Goroutines: for one peer, Open runs first, then Message calls one at a
 // time in arrival order, then Close exactly once; no hook of that peer runs
@@ -42,10 +48,20 @@ type Hooks struct {
 	// hook, an overflowed queue, a failed write. p is nil for errors that
 	// concern no peer (a broker failure, for example).
 	Error func(p *Peer, err error)
+
+	// ReplaceHub, on a route's Hooks, makes each of its non-nil hooks
+	// replace the Hub's instead of running after it. Ignored on the
+	// Hub's own Hooks.
+	ReplaceHub bool
 }
 
-// or returns h with each nil hook replaced by the one from def.
+// or returns the hooks of a route h on a Hub whose hooks are def: def's
+// then h's (Chain), or, with h.ReplaceHub, h with each nil hook replaced
+// by the one from def.
 func (h *Hooks) or(def *Hooks) Hooks {
+	if !h.ReplaceHub {
+		return Chain(*def, *h)
+	}
 	out := *h
 	if out.Upgrade == nil {
 		out.Upgrade = def.Upgrade

@@ -149,7 +149,7 @@ func TestRouteHooksFallBack(t *testing.T) {
 		Message: func(p *anyws.Peer, m anyws.Message) { note("hub message") },
 	}, nil)
 	defer hub.Close()
-	route := &anyws.Hooks{Message: func(p *anyws.Peer, m anyws.Message) { note("route message " + m.Text()) }}
+	route := &anyws.Hooks{ReplaceHub: true, Message: func(p *anyws.Peer, m anyws.Message) { note("route message " + m.Text()) }}
 	r := httptest.NewRequest(http.MethodGet, "http://example.com/r", nil)
 	u, err := hub.Accept(r, route, "fake", nil)
 	require.NoError(t, err)

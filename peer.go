@@ -286,8 +286,8 @@ func (p *Peer) Buffered() int { return p.q.bufferedBytes() }
 // connection, the peer closes (ErrClosed) or ctx ends.
 func (p *Peer) Drain(ctx context.Context) error { return p.q.drain(ctx) }
 
-// String returns "namespace:id" for logs.
-func (p *Peer) String() string { return p.ns + ":" + p.id }
+// String returns the peer's id, as crossws's toString does.
+func (p *Peer) String() string { return p.id }
 
 // recoverHook runs a hook, turning a panic into an error reported to the
 // Error hook and closing the peer: one faulty handler never takes the

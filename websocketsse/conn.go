@@ -183,9 +183,9 @@ func (c *Conn) Subprotocol() string {
 // Close ends the Conn: it ends the framed uplink and waits (up to 5 s) for
 // the server's answer to it, then closes the stream and waits for every
 // goroutine of the Conn. The SSE protocol has no client close frame, so
-// code and reason are not sent: the server sees a disconnect (an anyws
-// Close hook gets StatusAbnormalClosure or the transport's equivalent).
-// They are kept for websocket.Conn compatibility.
+// code and reason are not sent: the server sees the client leave, as when
+// a browser tab closes (an anyws Close hook gets StatusGoingAway, 1001,
+// "client went away"). They are kept for websocket.Conn compatibility.
 //
 // Close returns the uplink's error if it failed (a message the server
 // refused with 413 or 400, for example), nil otherwise, and an error

@@ -11,14 +11,20 @@ import (
 // Options configure a Handler. The zero value (or nil) gives the defaults
 // of both adapters.
 type Options struct {
-	// Hooks for this route, on every transport; each nil hook falls back
-	// to the Hub's. WebSocket.Hooks and SSE.Hooks, when set, take
-	// precedence hook by hook for their transport.
+	// Hooks for this route, on every transport. They run after the Hub's
+	// (see anyws.Hooks; ReplaceHub replaces them instead). WebSocket.Hooks
+	// and SSE.Hooks, when set, take precedence hook by hook for their
+	// transport.
 	Hooks anyws.Hooks
 	// OriginPatterns allow cross-origin browsers on every transport (see
 	// websocket.Options.OriginPatterns). Used where WebSocket or SSE set
 	// none of their own.
 	OriginPatterns []string
+	// TrustForwarded trusts a reverse proxy's X-Forwarded-Host and
+	// X-Forwarded-Proto (or Forwarded) headers in the same-origin rule of
+	// every transport (see websocket.Options.TrustForwarded). Default
+	// false.
+	TrustForwarded bool
 	// WebSocket configures the WebSocket transport.
 	WebSocket websocket.Options
 	// SSE configures the SSE transport. It is always bidirectional: the
@@ -53,6 +59,8 @@ func (o *Options) transportOptions() (websocket.Options, sse.Options) {
 	if es.OriginPatterns == nil {
 		es.OriginPatterns = opts.OriginPatterns
 	}
+	ws.TrustForwarded = ws.TrustForwarded || opts.TrustForwarded
+	es.TrustForwarded = es.TrustForwarded || opts.TrustForwarded
 	es.Bidirectional = true
 	return ws, es
 }
@@ -74,5 +82,6 @@ func mergeHooks(h, def anyws.Hooks) anyws.Hooks {
 	if h.Error == nil {
 		h.Error = def.Error
 	}
+	h.ReplaceHub = h.ReplaceHub || def.ReplaceHub
 	return h
 }

@@ -2,7 +2,12 @@ package sse_test
 
 import (
 	"context"
+	"errors"
+	"log"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/anyws/anyws"
@@ -15,8 +20,6 @@ func ExampleNew_oneWay() {
 	hub := anyws.New(anyws.Hooks{
 		Open: func(p *anyws.Peer) { p.Subscribe("news") },
 	}, nil)
-	defer hub.Shutdown(context.Background())
-
 	mux := http.NewServeMux()
 	mux.Handle("/events", sse.New(hub, nil))
 	go func() {
@@ -24,7 +27,22 @@ func ExampleNew_oneWay() {
 			_ = hub.Publish("news", "tick")
 		}
 	}()
-	_ = http.ListenAndServe("localhost:8080", mux)
+
+	// ReadHeaderTimeout only: a ReadTimeout or WriteTimeout would cut
+	// long-lived streams (the adapters time each write themselves).
+	srv := &http.Server{Addr: "localhost:8080", Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+			log.Fatal(err)
+		}
+	}()
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = hub.Shutdown(sctx) // first: open streams would hold srv.Shutdown
+	_ = srv.Shutdown(sctx)
 }
 
 // Bidirectional SSE: the stream's first event carries a token, and POSTs
@@ -38,16 +56,27 @@ func ExampleNew_bidirectional() {
 		},
 		Message: func(p *anyws.Peer, m anyws.Message) { _ = p.Publish("chat", m.Text()) },
 	}, nil)
-	defer hub.Shutdown(context.Background())
-
-	http.Handle("/chat", sse.New(hub, &sse.Options{
+	mux := http.NewServeMux()
+	mux.Handle("/chat", sse.New(hub, &sse.Options{
 		Bidirectional:  true,
 		OriginPatterns: []string{"app.example.com"},
 	}))
-	// No WriteTimeout or ReadTimeout on the server would be needed: the
-	// handler clears them for streams and streaming uplinks.
-	srv := &http.Server{Addr: "localhost:8080", ReadHeaderTimeout: 10 * time.Second}
-	_ = srv.ListenAndServe()
+
+	// ReadHeaderTimeout only: a ReadTimeout or WriteTimeout would cut
+	// long-lived streams (the adapters time each write themselves).
+	srv := &http.Server{Addr: "localhost:8080", Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+			log.Fatal(err)
+		}
+	}()
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = hub.Shutdown(sctx) // first: open streams would hold srv.Shutdown
+	_ = srv.Shutdown(sctx)
 }
 
 // Dispatching by hand: IsStream and IsUplink tell SSE requests apart

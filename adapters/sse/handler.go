@@ -80,7 +80,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // checkOrigin answers 403 and returns false when r comes from a browser
 // on another origin that Options.OriginPatterns does not allow.
 func (h *Handler) checkOrigin(w http.ResponseWriter, r *http.Request) bool {
-	if err := origin.Check(r, h.opts.OriginPatterns); err != nil {
+	if err := origin.Check(r, &origin.Rule{Patterns: h.opts.OriginPatterns, TrustForwarded: h.opts.TrustForwarded}); err != nil {
 		refuse(w, r, nil)
 		httpError(w, http.StatusForbidden, "anyws: "+err.Error())
 		return false

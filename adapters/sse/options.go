@@ -8,7 +8,9 @@ import (
 
 // Options configure a Handler. The zero value (or nil) gives the defaults.
 type Options struct {
-	// Hooks for this route; each nil hook falls back to the Hub's.
+	// Hooks for this route. Each runs after the Hub's hook of the same
+	// kind, as crossws's route hooks run after its global ones, unless
+	// Hooks.ReplaceHub is set (see anyws.Hooks).
 	Hooks anyws.Hooks
 	// Bidirectional turns on the uplink: the stream starts with a
 	// crossws-id event carrying a secret token, and POSTs with that token
@@ -50,11 +52,19 @@ type Options struct {
 	// no limit.
 	MaxStreamingUplinks int
 	// OriginPatterns allow cross-origin browsers. Requests without an
-	// Origin header or from the same origin are always allowed; others
-	// get 403 unless their origin matches one of these patterns (a
-	// path.Match pattern over the origin's host, or over scheme://host
-	// when it contains "://"; "*" allows every origin).
+	// Origin header or from the same origin (the scheme, host and port
+	// the request was sent to: https when it came over TLS, and the Host
+	// header) are always allowed; others get 403 unless their origin
+	// matches one of these patterns (a path.Match pattern over the
+	// origin's host, or over scheme://host when it contains "://"; "*"
+	// allows every origin).
 	OriginPatterns []string
+	// TrustForwarded makes the same-origin rule use the scheme and host
+	// the browser used as a reverse proxy reports them (X-Forwarded-Proto
+	// and X-Forwarded-Host, else Forwarded's proto= and host=). Default
+	// false: turn it on only behind a proxy that sets those headers
+	// itself. See websocket.Options.TrustForwarded.
+	TrustForwarded bool
 }
 
 const (

@@ -37,7 +37,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	// cannot, and HTTP/1.0 clients do not read chunked responses.
 	if r.ProtoMajor == 1 && r.ProtoMinor >= 1 {
 		if conn, ok := hijack(w); ok {
-			h.serveH1(conn, u, r)
+			h.serveH1(conn, u, r, w.Header())
 			return
 		}
 	}

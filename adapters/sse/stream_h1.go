@@ -67,9 +67,11 @@ func hijack(w http.ResponseWriter) (net.Conn, bool) {
 }
 
 // serveH1 serves one peer on conn, taken over from r, and returns once
-// its reader and the core own it.
-func (h *Handler) serveH1(conn net.Conn, u *anyws.Handshake, r *http.Request) {
-	c := &h1Stream{events: events{h: h, hdr: u.Header, r: r}, conn: conn}
+// its reader and the core own it. set holds the headers middleware set
+// before the handler ran (CORS, cookies, request ids): they are sent as
+// net/http would have sent them.
+func (h *Handler) serveH1(conn net.Conn, u *anyws.Handshake, r *http.Request, set http.Header) {
+	c := &h1Stream{events: events{h: h, hdr: u.Header, r: r}, conn: conn, set: set.Clone()}
 	s, err := h.hub.Attach(u, c, h.attachOptions(r))
 	if err != nil {
 		// The Hub shut down between Accept and Attach: say so the way any
@@ -99,6 +101,7 @@ func appendHeader(dst []byte, hdr http.Header) []byte {
 type h1Stream struct {
 	events
 	conn net.Conn
+	set  http.Header // middleware's headers, sent first
 }
 
 var _ anyws.Conn = (*h1Stream)(nil)
@@ -141,7 +144,7 @@ func (c *h1Stream) Abort() { _ = c.conn.Close() }
 // head is the response head net/http would write, plus chunked framing
 // and Connection: close.
 func (c *h1Stream) head() []byte {
-	hdr := make(http.Header, 8)
+	hdr := c.set
 	c.headers(hdr)
 	hdr.Set("Connection", "close")
 	hdr.Set("Transfer-Encoding", "chunked")

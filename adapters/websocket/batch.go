@@ -1,10 +1,8 @@
 package websocket
 
 import (
-	"bufio"
 	"context"
 	"net"
-	"net/http"
 	"sync"
 	"time"
 
@@ -103,28 +101,3 @@ func (c *batchConn) flush(ctx context.Context, timeout time.Duration) error {
 	}
 	return connwrite.Write(ctx, c.Conn, timeout, *buf)
 }
-
-// batchWriter hands coder/websocket's Accept a batchConn when it hijacks
-// the connection.
-type batchWriter struct {
-	http.ResponseWriter
-	conn *batchConn // set by a successful Hijack
-}
-
-func (w *batchWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	w.conn = &batchConn{Conn: conn}
-	br := brw.Reader
-	if br.Buffered() == 0 {
-		// Nothing read ahead (the usual case: a client waits for the
-		// handshake's answer), so net/http's reader can be replaced.
-		br = bufio.NewReaderSize(conn, readBufferSize)
-	}
-	return w.conn, bufio.NewReadWriter(br, bufio.NewWriterSize(w.conn, controlBufferSize)), nil
-}
-
-// Unwrap lets http.ResponseController reach the server's writer.
-func (w *batchWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,7 +1,14 @@
 package websocket_test
 
 import (
+	"context"
+	"errors"
+	"log"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"github.com/anyws/anyws"
 	wsadapter "github.com/anyws/anyws/adapters/websocket"
@@ -21,5 +28,20 @@ func ExampleNew() {
 		},
 		OriginPatterns: []string{"admin.example.com"},
 	}))
-	_ = http.ListenAndServe("localhost:8080", mux)
+
+	// ReadHeaderTimeout only: a ReadTimeout or WriteTimeout would cut
+	// long-lived streams (the adapters time each write themselves).
+	srv := &http.Server{Addr: "localhost:8080", Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+			log.Fatal(err)
+		}
+	}()
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = hub.Shutdown(sctx) // first: open streams would hold srv.Shutdown
+	_ = srv.Shutdown(sctx)
 }

@@ -18,7 +18,8 @@ type Handler struct {
 
 // New returns a Handler for hub. Requests that are not WebSocket upgrades
 // get 426 Upgrade Required; browsers from another origin get 403 unless
-// Options.OriginPatterns allows them; the Upgrade hook then decides.
+// Options.OriginPatterns allows them (see there for the rule); the
+// Upgrade hook then decides.
 func New(hub *anyws.Hub, opts *Options) *Handler {
 	return &Handler{hub: hub, opts: opts.withDefaults()}
 }
@@ -36,7 +37,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "anyws: this URL serves WebSocket: send a GET with Upgrade: websocket", http.StatusUpgradeRequired)
 		return
 	}
-	if err := origin.Check(r, h.opts.OriginPatterns); err != nil {
+	if err := origin.Check(r, &origin.Rule{Patterns: h.opts.OriginPatterns, TrustForwarded: h.opts.TrustForwarded}); err != nil {
 		http.Error(w, "anyws: "+err.Error(), http.StatusForbidden)
 		return
 	}
@@ -59,7 +60,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.opts.DisableCompression {
 		mode = ws.CompressionDisabled
 	}
-	bw := &batchWriter{ResponseWriter: w}
+	bw := &batchWriter{ResponseWriter: w, timeout: h.opts.WriteTimeout}
 	conn, err := ws.Accept(bw, r, &ws.AcceptOptions{
 		Subprotocols:       protos,
 		InsecureSkipVerify: true, // origin.Check above applied our rule

@@ -8,12 +8,26 @@ import (
 
 // Options configure a Handler. The zero value (or nil) gives the defaults.
 type Options struct {
-	// Hooks for this route; each nil hook falls back to the Hub's.
+	// Hooks for this route. Each runs after the Hub's hook of the same
+	// kind, as crossws's route hooks run after its global ones, unless
+	// Hooks.ReplaceHub is set (see anyws.Hooks).
 	Hooks anyws.Hooks
-	// OriginPatterns allow cross-origin browsers (see [New] for the
-	// rule). Same-origin requests and requests with no Origin header are
-	// always allowed. "*" allows every origin.
+	// OriginPatterns allow cross-origin browsers. Requests without an
+	// Origin header (not a browser) or from the same origin (the scheme,
+	// host and port the request was sent to: https when it came over TLS,
+	// and the Host header) are always allowed; others get 403 unless
+	// their origin matches one of these patterns: a path.Match pattern
+	// over the origin's host ("*.example.com", "localhost:*"), or over
+	// scheme://host when it contains "://". "*" allows every origin.
 	OriginPatterns []string
+	// TrustForwarded makes the same-origin rule use the scheme and host
+	// the browser used as a reverse proxy reports them (X-Forwarded-Proto
+	// and X-Forwarded-Host, else Forwarded's proto= and host=) instead of
+	// the request's own. Default false: turn it on only behind a proxy
+	// that sets those headers itself, overwriting what clients send. A
+	// proxy that forwards the Host header (nginx: proxy_set_header Host
+	// $host) and does not terminate TLS needs none of this.
+	TrustForwarded bool
 	// DisableCompression turns permessage-deflate off. By default it is
 	// negotiated when the client offers it, without context takeover (no
 	// 32 KiB window kept per connection), for messages of 512 bytes or more.

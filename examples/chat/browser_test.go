@@ -23,7 +23,7 @@ import (
 func TestBrowserChat(t *testing.T) {
 	t.Parallel()
 	hub := chat.NewHub()
-	srv := httptest.NewUnstartedServer(chat.NewHandler(hub, false))
+	srv := httptest.NewUnstartedServer(chat.NewHandler(hub, false, false))
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	t.Cleanup(func() {

@@ -49,7 +49,7 @@ func next(ctx context.Context, t *testing.T, c conn) event {
 
 func serveChat(t *testing.T, forceSSE bool) (*httptest.Server, *anyws.Hub) {
 	hub := chat.NewHub()
-	srv := httptest.NewServer(chat.NewHandler(hub, forceSSE))
+	srv := httptest.NewServer(chat.NewHandler(hub, forceSSE, false))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()

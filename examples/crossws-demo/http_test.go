@@ -46,7 +46,7 @@ func TestPeersEndpoint(t *testing.T) {
 	// Any method, any query.
 	resp, body := get(t, s.url("/peers?x=1"), nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	require.Equal(t, `{"peers":["/:`+a.id+`","/:`+c.id+`","/room:`+b.id+`"]}`, body)
+	require.Equal(t, `{"peers":["`+a.id+`","`+c.id+`","`+b.id+`"]}`, body)
 }
 
 func TestIndexPage(t *testing.T) {

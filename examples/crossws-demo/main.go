@@ -10,8 +10,6 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
-
-	"github.com/anyws/anyws/internal/loopback"
 )
 
 // defaultPort is crossws's usual development port, used when neither PORT
@@ -43,7 +41,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if *port == "" {
 		*port = defaultPort
 	}
-	lns, err := loopback.Listen(*port, os.Stderr)
+	lns, err := listenLoopback(*port, os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -53,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// POSTs stay open for as long as the peer lives; the adapters put a
 	// deadline on each write themselves.
 	srv := &http.Server{Handler: newHandler(hub), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "crossws-demo: listening on http://localhost:%s/ (%s)\n", loopback.Port(lns[0]), loopback.Addrs(lns))
+	fmt.Fprintf(stdout, "crossws-demo: listening on http://localhost:%s/ (%s)\n", portOf(lns[0]), addrsOf(lns))
 
-	return loopback.Serve(ctx, srv, lns, hub.Shutdown, shutdownTimeout)
+	return serveLoopback(ctx, srv, lns, hub.Shutdown, shutdownTimeout)
 }

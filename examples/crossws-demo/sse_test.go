@@ -258,11 +258,11 @@ func TestSSECloseLeavesPeers(t *testing.T) {
 	a := dialSSE(t, s, "/", nil)
 	b := dialSSE(t, s, "/", nil)
 	require.Equal(t, b.id+" joined!", a.readMessage())
-	require.Equal(t, []string{"/:" + a.id, "/:" + b.id}, peersList(t, s))
+	require.Equal(t, []string{a.id, b.id}, peersList(t, s))
 
 	a.close()
 	require.Eventually(t, func() bool { return len(peersList(t, s)) == 1 }, timeout, tick)
-	require.Equal(t, []string{"/:" + b.id}, peersList(t, s))
+	require.Equal(t, []string{b.id}, peersList(t, s))
 	resp, _ := b.postRaw(a.token, strings.NewReader("ping"), "")
 	require.Equal(t, http.StatusNotFound, resp.StatusCode, "a closed peer's token is dead")
 }
@@ -284,7 +284,7 @@ func TestMixedTransports(t *testing.T) {
 	want := `{"peers":["` + a.id + `","` + b.id + `"]}`
 	require.Equal(t, want, a.ask("peers"))
 	require.Equal(t, want, b.ask("peers"))
-	require.Equal(t, []string{"/:" + a.id, "/:" + b.id}, peersList(t, s))
+	require.Equal(t, []string{a.id, b.id}, peersList(t, s))
 
 	resp, body := get(t, s.url("/publish?topic=chat&message=ping"), nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)

@@ -1,11 +1,13 @@
-// Package testservers starts real redis-server and nats-server processes
-// on free loopback ports for tests, and stops them at the test's cleanup.
-// Nothing is mocked: the brokers are tested against the servers users
-// run. Start with [Redis] or [NATS].
+// Package testservers starts real redis-server, nats-server and nginx
+// processes on free loopback ports for tests, and stops them at the
+// test's cleanup.
+// Nothing is mocked: the brokers and the proxy set-ups are tested against
+// the servers users run. Start with [Redis], [NATS] or [Nginx].
 //
 // The binaries come from Debian's packages, which `make deps` installs. A
 // test whose server cannot be started fails (it is not skipped: CI must
-// run every broker) with a message that says how to install it.
+// run every broker and proxy test) with a message that says how to
+// install it.
 package testservers
 
 import (
@@ -99,8 +101,8 @@ func start(t testing.TB, name, bin string, args func(int) []string, ping func(st
 	t.Helper()
 	path, err := lookPath(bin)
 	if err != nil {
-		t.Fatalf("testservers: %s is not installed, so the tests of its broker cannot run: "+
-			"run `make deps` (it runs `apt-get install -y redis-server nats-server`), "+
+		t.Fatalf("testservers: %s is not installed, so the tests that need it cannot run: "+
+			"run `make deps` (it installs Debian's redis-server, nats-server and nginx-light), "+
 			"or install the Debian package %s yourself", bin, name)
 	}
 	s := &Server{t: t, name: name, bin: path, args: args, ping: ping,

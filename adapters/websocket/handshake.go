@@ -1,0 +1,103 @@
+package websocket
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/anyws/anyws/internal/connwrite"
+)
+
+// batchWriter is the ResponseWriter coder/websocket's Accept sees. It
+// hands Accept a batchConn when it hijacks the connection, and it writes
+// the handshake's 101 itself, on the hijacked connection.
+//
+// Routers wrap the server's ResponseWriter, and several hold a status
+// back until a body is written: gin until WriteHeaderNow, echo's Gzip
+// middleware until it knows whether to compress. A 101 held back that way
+// never reaches the client, which then reads frames where it waits for a
+// status line. Writing the 101 after the hijack works under any wrapper
+// that can hijack, and the wrapped writer never sees a status it would
+// write later on a connection it no longer owns.
+//
+// It keeps the optional interfaces of what it wraps that a handshake can
+// meet: Unwrap (http.ResponseController), http.Hijacker, http.Flusher and
+// gin's WriteHeaderNow.
+type batchWriter struct {
+	http.ResponseWriter
+	timeout   time.Duration // bounds the write of the 101
+	switching bool          // Accept asked for the 101: Hijack writes it
+	conn      *batchConn    // set by a successful Hijack
+}
+
+// WriteHeader holds a 101 back for Hijack and passes any other status
+// (a refused handshake) on.
+func (w *batchWriter) WriteHeader(code int) {
+	if code == http.StatusSwitchingProtocols {
+		w.switching = true
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// WriteHeaderNow is gin's: coder/websocket calls it after WriteHeader so
+// that gin sends the 101 before the hijack. Hijack sends the 101 here, so
+// only another status is passed on.
+func (w *batchWriter) WriteHeaderNow() {
+	if w.switching {
+		return
+	}
+	if n, ok := w.ResponseWriter.(interface{ WriteHeaderNow() }); ok {
+		n.WriteHeaderNow()
+	}
+}
+
+// Flush flushes the wrapped writer (a refused handshake's body).
+func (w *batchWriter) Flush() {
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack takes the connection over and, when Accept asked for a 101,
+// writes it with the headers set so far.
+func (w *batchWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if w.switching {
+		var head bytes.Buffer
+		head.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
+		_ = w.Header().WriteSubset(&head, noBodyHeaders)
+		head.WriteString("\r\n")
+		if err := connwrite.Write(context.Background(), conn, w.timeout, head.Bytes()); err != nil {
+			_ = conn.Close()
+			return nil, nil, err
+		}
+	}
+	w.conn = &batchConn{Conn: conn}
+	br := brw.Reader
+	if br.Buffered() == 0 {
+		// Nothing read ahead (the usual case: a client waits for the
+		// handshake's answer), so net/http's reader can be replaced.
+		br = bufio.NewReaderSize(conn, readBufferSize)
+	}
+	return w.conn, bufio.NewReadWriter(br, bufio.NewWriterSize(w.conn, controlBufferSize)), nil
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *batchWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// noBodyHeaders are left out of the 101, as net/http leaves them out of
+// any response without a body.
+var noBodyHeaders = map[string]bool{"Content-Length": true, "Transfer-Encoding": true}
+
+// The interfaces a router's writer may offer that a handshake can meet.
+var _ interface {
+	http.Hijacker
+	http.Flusher
+	WriteHeaderNow()
+	Unwrap() http.ResponseWriter
+} = (*batchWriter)(nil)

@@ -1,0 +1,25 @@
+// Package client is a Go client for anyws servers that connects the way
+// the browser client anyws.js does: over WebSocket when it can, over
+// bidirectional SSE (websocketsse) when the WebSocket handshake fails,
+// for example behind a proxy that does not forward upgrades. Either way
+// the caller gets one [Conn] with coder/websocket's method set, so code
+// written for a websocket.Conn works unchanged.
+//
+// Start with [Dial]. [Conn.Transport] says which transport is in use and
+// [Conn.WebSocketError] why WebSocket was not: the handshake's HTTP
+// status ([HandshakeError]) or the network error.
+//
+// # When it falls back
+//
+// Any failed WebSocket attempt falls back to SSE, except two answers that
+// SSE would get too: 401 Unauthorized and 403 Forbidden (the server's
+// Upgrade hook or origin check refused the client), which Dial returns as
+// a *HandshakeError with the response. A WebSocket attempt that takes
+// longer than Options.WebSocketTimeout (default 5 s: a proxy holding the
+// upgrade) falls back as well. The end of Dial's ctx ends the dial, with
+// no fallback.
+//
+// A server that refuses upgrades with 403 on purpose, such as
+// adapters/auto with DisableWebSocket, is taken at its word: set
+// Options.Transport to TransportSSE for it.
+package client

@@ -27,8 +27,9 @@ type Conn struct {
 	streamDone chan struct{} // closed with msgs
 	streamErr  error         // why the stream ended, written before streamDone is closed
 
-	wsem chan struct{} // capacity 1: serializes Write, and Close's end of the uplink
-	up   *uplink       // the framed uplink, under wsem
+	wsem  chan struct{} // capacity 1: serializes Write, and Close's end of the uplink
+	up    *uplink       // the framed uplink, under wsem
+	upSeq uint64        // the last numbered per-message POST, under wsem
 
 	mu          sync.Mutex
 	tok         string        // current uplink token; "" while (re)connecting
@@ -38,6 +39,8 @@ type Conn struct {
 	h2          bool          // the current stream came over HTTP/2
 	subprotocol string
 	lastID      string // last event ID, sent as Last-Event-ID on reconnect
+	resumable   bool   // the server's stream said hello: its peer can be resumed
+	resumed     bool   // the current stream resumed the earlier peer
 	closing     bool   // Close or CloseNow was called
 	dead        chan struct{}
 	deadErr     error // why the Conn died, set once before dead is closed
@@ -167,6 +170,18 @@ func (c *Conn) Read(ctx context.Context) (websocket.MessageType, []byte, error) 
 	case <-ctx.Done():
 		return 0, nil, ctx.Err()
 	}
+}
+
+// Resumed reports whether the current event stream resumed the peer of
+// the previous one, after the connection dropped: nothing the server sent
+// was lost, and the peer kept its subscriptions. It is false for the
+// first stream, after a reconnect that got a new peer (messages may have
+// been lost), and with servers that cannot resume (crossws, or anyws with
+// recovery off).
+func (c *Conn) Resumed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.resumed
 }
 
 // Subprotocol returns the Sec-WebSocket-Protocol header of the stream's

@@ -17,6 +17,8 @@ type funcEvents func(websocket.MessageType, []byte)
 
 func (f funcEvents) token(string) {}
 
+func (f funcEvents) hello([]byte) {}
+
 func (f funcEvents) message(m message) bool {
 	f(m.typ, m.data)
 	return true

@@ -19,6 +19,9 @@ import (
 type streamEvents interface {
 	// token is an `event: crossws-id`.
 	token(tok string)
+	// hello is an anyws server's `event: anyws`, which opens a stream
+	// whose peer can be resumed.
+	hello(data []byte)
 	// message is an `event: message`; it returns false when the reader
 	// must stop (the Conn is closing).
 	message(m message) bool
@@ -68,8 +71,10 @@ func readStream(r io.Reader, maxEventSize int, h streamEvents) (res streamResult
 				return res
 			}
 			res.delivered = true
-		case "crossws-id":
+		case sse.TokenEvent:
 			h.token(string(ev.Data))
+		case sse.HelloEvent:
+			h.hello(ev.Data)
 		case "close":
 			ce := parseClose(ev.Data)
 			res.closed = &ce
@@ -92,6 +97,17 @@ func parseClose(data []byte) websocket.CloseError {
 }
 
 func (c *Conn) token(tok string) { c.setToken(tok) }
+
+func (c *Conn) hello(data []byte) {
+	var v struct {
+		Resumed bool `json:"resumed"`
+	}
+	_ = json.Unmarshal(data, &v)
+	c.mu.Lock()
+	c.resumable = true
+	c.resumed = v.Resumed
+	c.mu.Unlock()
+}
 
 func (c *Conn) message(m message) bool {
 	select {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -31,8 +32,12 @@ import (
 // frame written after the uplink had already failed.
 //
 // While the event stream is reconnecting Write waits (within ctx) for the
-// new stream: a reconnected stream is a new peer on the server, with a
-// new token, and messages go to it. Once a reconnect attempt has failed
+// new stream. With a server that resumes peers (anyws with
+// Options.ResumeWindow) the reconnected stream is the same peer, and each
+// per-message POST is numbered: one that got no answer because the
+// connection dropped under it is sent again, and the server delivers it
+// once. Otherwise a reconnected stream is a new peer on the server, with
+// a new token, and messages go to it. Once a reconnect attempt has failed
 // (the server is unreachable, say), Write returns an error wrapping
 // [ErrStreamDown] at once instead, without sending, until the stream is
 // back: the reconnect policy may take tens of seconds, and a server that
@@ -146,20 +151,71 @@ func (c *Conn) newPost(ctx context.Context, postURL, tok, contentType string, bo
 	return req, nil
 }
 
+// maxResends bounds how often a numbered POST that got no answer is sent
+// again.
+const maxResends = 20
+
 // writePerMessage posts p as one message and waits for the answer. A 404
 // caused by a reconnect in progress is retried once, with the new token.
+//
+// With a server that can resume peers (it said hello), each POST carries
+// the message's number (sse.SeqHeader), and a POST that got no answer (the
+// connection dropped under it: it may or may not have arrived) is sent
+// again with the same number, which the server delivers once.
 func (c *Conn) writePerMessage(ctx context.Context, tok, postURL string, typ websocket.MessageType, p []byte) error {
-	err := c.post(ctx, tok, postURL, typ, p)
-	var herr *HTTPError
-	if errors.As(err, &herr) && herr.StatusCode == http.StatusNotFound {
-		if ntok, nurl, ok := c.awaitNewToken(ctx, tok, staleGrace); ok {
-			return c.post(ctx, ntok, nurl, typ, p)
-		}
+	c.mu.Lock()
+	numbered := c.resumable
+	c.mu.Unlock()
+	var seq uint64
+	if numbered {
+		c.upSeq++ // under wsem
+		seq = c.upSeq
 	}
-	return err
+	for resend := 0; ; resend++ {
+		err := c.post(ctx, tok, postURL, typ, p, seq)
+		var herr *HTTPError
+		var lost *noAnswerError
+		switch {
+		case errors.As(err, &herr) && herr.StatusCode == http.StatusNotFound:
+			if ntok, nurl, ok := c.awaitNewToken(ctx, tok, staleGrace); ok {
+				return c.post(ctx, ntok, nurl, typ, p, seq)
+			}
+		case errors.As(err, &lost) && seq != 0 && resend < maxResends && ctx.Err() == nil:
+			if !sleepCtx(ctx, time.Duration(resend+1)*10*time.Millisecond) {
+				return err
+			}
+			ntok, nurl, _, terr := c.waitToken(ctx)
+			switch {
+			case terr == nil:
+				tok, postURL = ntok, nurl
+			case !errors.Is(terr, ErrStreamDown):
+				return err
+			}
+			continue // the stream is still reconnecting: try again
+		}
+		return err
+	}
 }
 
-func (c *Conn) post(ctx context.Context, tok, postURL string, typ websocket.MessageType, p []byte) error {
+// noAnswerError is a POST that got no answer: the request may or may not
+// have reached the server.
+type noAnswerError struct{ err error }
+
+func (e *noAnswerError) Error() string { return e.err.Error() }
+func (e *noAnswerError) Unwrap() error { return e.err }
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (c *Conn) post(ctx context.Context, tok, postURL string, typ websocket.MessageType, p []byte, seq uint64) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(c.ctx, cancel)()
@@ -171,12 +227,15 @@ func (c *Conn) post(ctx context.Context, tok, postURL string, typ websocket.Mess
 	if err != nil {
 		return err
 	}
+	if seq != 0 {
+		req.Header.Set(sse.SeqHeader, strconv.FormatUint(seq, 10))
+	}
 	resp, err := c.client.Do(req)
 	if err != nil {
 		if c.ctx.Err() != nil {
 			return ErrClosed
 		}
-		return fmt.Errorf("websocketsse: POST %s: %w", req.URL.Redacted(), err)
+		return &noAnswerError{fmt.Errorf("websocketsse: POST %s: %w", req.URL.Redacted(), err)}
 	}
 	if resp.StatusCode/100 != 2 {
 		return newHTTPError(resp)

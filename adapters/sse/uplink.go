@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
 	"github.com/anyws/anyws"
+	"github.com/anyws/anyws/internal/sse"
 )
 
 // serveUplink delivers the messages of one POST to the peer whose token
@@ -92,6 +94,10 @@ func (h *Handler) uplinkOne(w http.ResponseWriter, r *http.Request, body io.Read
 	if r.ContentLength > limit {
 		return tooLarge(r.ContentLength, h.opts.MaxMessageBytes)
 	}
+	seq, err := uplinkSeq(r)
+	if err != nil {
+		return err
+	}
 	rc := http.NewResponseController(w)
 	h.setBodyDeadline(rc, r)
 	stop := endWithPeer(s.Context(), rc)
@@ -112,7 +118,27 @@ func (h *Handler) uplinkOne(w http.ResponseWriter, r *http.Request, body io.Read
 	// Read in time: the Message hook is not under the body's deadline,
 	// which would also fail net/http's wait for the next request.
 	_ = rc.SetReadDeadline(time.Time{})
-	return s.Deliver(anyws.NewMessage(data, binary))
+	m := anyws.NewMessage(data, binary)
+	if l, ok := s.(local); ok && seq != 0 {
+		return l.Session.Deliver(m, seq)
+	}
+	return s.Deliver(m)
+}
+
+// uplinkSeq reads the client's number for a per-message POST
+// (sse.SeqHeader), 0 when it gives none. A POST sent again with the same
+// number (its first answer was lost) is delivered once. Forwarded to
+// another node, a message is not numbered: that node delivers it.
+func uplinkSeq(r *http.Request) (uint64, error) {
+	v := r.Header.Get(sse.SeqHeader)
+	if v == "" {
+		return 0, nil
+	}
+	seq, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || seq == 0 {
+		return 0, &uplinkError{status: http.StatusBadRequest, msg: "anyws: " + sse.SeqHeader + " must be a positive decimal number: the message's number, 1, 2, 3, … per peer"}
+	}
+	return seq, nil
 }
 
 // uplinkStream runs decode over a long-lived streaming body. The body

@@ -23,7 +23,12 @@ import (
 // event (no blank line after its last line) is malformed: the SSE rules
 // would drop that event silently, and the client would take the 204 for
 // "delivered".
-func decodeFramed(body io.Reader, maxMessage int, deliver func(anyws.Message) error) error {
+//
+// An event's own id field, if it has one, is its sequence number (1, 2,
+// 3, … per peer, kept across a resume), passed to deliver so that an
+// event a client resends after a broken uplink is delivered once; an
+// event without one gets 0 (not numbered).
+func decodeFramed(body io.Reader, maxMessage int, deliver func(anyws.Message, uint64) error) error {
 	// The whole stream must be UTF-8 (base64 is ASCII): checking it before
 	// the parser, which would replace bad bytes with U+FFFD, refuses
 	// invalid text instead of silently altering it.
@@ -58,7 +63,13 @@ func decodeFramed(body io.Reader, maxMessage int, deliver func(anyws.Message) er
 		if m.Len() > maxMessage {
 			return tooLarge(int64(m.Len()), maxMessage)
 		}
-		if err := deliver(m); err != nil {
+		var seq uint64
+		if ev.HasID && ev.ID != "" {
+			if seq, err = parseSeq(ev.ID); err != nil {
+				return &uplinkError{status: http.StatusBadRequest, msg: fmt.Sprintf("anyws: framed uplink: the id of an event must be its sequence number (1, 2, 3, … per peer), not %.64q", ev.ID)}
+			}
+		}
+		if err := deliver(m, seq); err != nil {
 			return err
 		}
 	}

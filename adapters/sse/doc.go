@@ -101,6 +101,16 @@
 //     application/octet-stream, text otherwise. Answered 204 once the
 //     Message hook returned.
 //
+// Exactly once: a client may number its messages 1, 2, 3, … per peer (a
+// resumed peer goes on, a new one starts again at 1), with the header
+// X-Anyws-Seq on a one-message POST and with each event's id field in a
+// framed uplink. A number the peer already delivered is dropped (and the
+// POST answered as if delivered), so a client that sends again what got
+// no answer (anyws.js and websocketsse do, after a dropped connection)
+// delivers it once. Unnumbered messages (crossws's clients, the raw
+// stream) are delivered as they come. The number is kept when the POST
+// is forwarded to the node holding the stream.
+//
 // The Upgrade hook runs for every uplink POST too, as in crossws: its
 // Rejection refuses the POST (an expired session, say) and its headers
 // are added to the answer; what it sets for a new peer (namespace,
@@ -138,7 +148,8 @@
 //
 //   - 404: unknown or closed token (the peer ended; open a new stream);
 //   - 400: a POST without x-crossws-id, invalid UTF-8 in a text message, a
-//     malformed framed uplink;
+//     malformed framed uplink, an X-Anyws-Seq or framed event id that is
+//     not a number from 1 up;
 //   - 413: a message over Options.MaxMessageBytes (default 1 MiB);
 //   - 408: a one-message body slower than Options.UplinkTimeout;
 //   - 409: a second streaming uplink for one peer

@@ -10,11 +10,22 @@ import (
 // Hooks into unexported code for the external tests and benchmarks.
 var (
 	EncodePayload  = encodePayload
-	DecodeFramed   = decodeFramed
 	CutUTF8        = cutUTF8
 	ErrInvalidUTF8 = errInvalidUTF8
 	ErrInvalidText = errInvalidText
 )
+
+// DecodeFramed exposes the framed uplink decoder, leaving the events'
+// sequence numbers out.
+func DecodeFramed(body interface{ Read([]byte) (int, error) }, maxMessage int, deliver func(anyws.Message) error) error {
+	return decodeFramed(body, maxMessage, func(m anyws.Message, _ uint64) error { return deliver(m) })
+}
+
+// DecodeFramedSeq exposes the framed uplink decoder with each event's
+// sequence number.
+func DecodeFramedSeq(body interface{ Read([]byte) (int, error) }, maxMessage int, deliver func(anyws.Message, uint64) error) error {
+	return decodeFramed(body, maxMessage, deliver)
+}
 
 // NewUTF8Reader exposes the framed uplink's UTF-8 check.
 func NewUTF8Reader(r interface{ Read([]byte) (int, error) }) *utf8Reader { return &utf8Reader{r: r} }

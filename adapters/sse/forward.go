@@ -112,10 +112,10 @@ type remoteTarget struct {
 	alive aliveContext // see forward_alive.go
 }
 
-func (rt *remoteTarget) Deliver(m anyws.Message) error {
+func (rt *remoteTarget) Deliver(m anyws.Message, seq uint64) error {
 	ctx, cancel := context.WithTimeout(rt.ctx, rt.f.timeout)
 	defer cancel()
-	ans, err := rt.f.rq.Request(ctx, rt.node, rt.svc, appendForwarded(nil, rt.tok, m))
+	ans, err := rt.f.rq.Request(ctx, rt.node, rt.svc, appendForwarded(nil, rt.tok, m, seq))
 	switch {
 	case errors.Is(err, pubsub.ErrNoNode):
 		// The node is not on the broker: it stopped, or it (or this
@@ -154,7 +154,7 @@ var errOwnerUnreachable = &uplinkError{
 // forwarded: it checks it against this Handler's limits, delivers it, and
 // returns the verdict.
 func (h *Handler) answerForwarded(ctx context.Context, payload []byte) []byte {
-	tok, m, ok := parseForwarded(payload)
+	tok, m, seq, ok := parseForwarded(payload)
 	if !ok {
 		return appendVerdict(nil, http.StatusBadRequest, "anyws: malformed forwarded uplink message")
 	}
@@ -168,7 +168,7 @@ func (h *Handler) answerForwarded(ctx context.Context, payload []byte) []byte {
 	case !m.IsBinary() && !utf8.Valid(m.Bytes()):
 		err = errInvalidText
 	default:
-		err = s.Deliver(m, 0)
+		err = s.Deliver(m, seq)
 	}
 	var ue *uplinkError
 	switch {
@@ -181,32 +181,48 @@ func (h *Handler) answerForwarded(ctx context.Context, payload []byte) []byte {
 	}
 }
 
-// appendForwarded encodes one forwarded message: flags (1: binary), the
+// appendForwarded encodes one forwarded message: flags (1: binary, 2: a
+// sequence number follows), the sequence number (uvarint) if any, the
 // token's length and bytes, then the payload.
-func appendForwarded(dst []byte, tok string, m anyws.Message) []byte {
+func appendForwarded(dst []byte, tok string, m anyws.Message, seq uint64) []byte {
 	var flags byte
 	if m.IsBinary() {
-		flags = 1
+		flags |= 1
+	}
+	if seq != 0 {
+		flags |= 2
 	}
 	dst = append(dst, flags)
+	if seq != 0 {
+		dst = binary.AppendUvarint(dst, seq)
+	}
 	dst = binary.AppendUvarint(dst, uint64(len(tok)))
 	dst = append(dst, tok...)
 	return append(dst, m.Bytes()...)
 }
 
-func parseForwarded(b []byte) (tok string, m anyws.Message, ok bool) {
+func parseForwarded(b []byte) (tok string, m anyws.Message, seq uint64, ok bool) {
 	if len(b) < 1 {
-		return "", m, false
+		return "", m, 0, false
 	}
 	flags := b[0]
-	n, k := binary.Uvarint(b[1:])
-	if k <= 0 || n > uint64(len(b)-1-k) {
-		return "", m, false
+	b = b[1:]
+	if flags&2 != 0 {
+		var k int
+		seq, k = binary.Uvarint(b)
+		if k <= 0 {
+			return "", m, 0, false
+		}
+		b = b[k:]
 	}
-	b = b[1+k:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return "", m, 0, false
+	}
+	b = b[k:]
 	tok = string(b[:n])
 	data := append([]byte(nil), b[n:]...)
-	return tok, anyws.NewMessage(data, flags&1 != 0), true
+	return tok, anyws.NewMessage(data, flags&1 != 0), seq, true
 }
 
 // appendVerdict encodes an HTTP status and its error text.

@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
 	"github.com/anyws/anyws"
-	"github.com/anyws/anyws/internal/sse"
 )
 
 // serveUplink delivers the messages of one POST to the peer whose token
@@ -61,7 +59,7 @@ func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
 	}
 	switch mt := mediaType(r); {
 	case mt == "text/event-stream":
-		err = h.uplinkStream(w, r, tok, body, s, func(body io.Reader, deliver func(anyws.Message) error) error {
+		err = h.uplinkStream(w, r, tok, body, s, func(body io.Reader, deliver func(anyws.Message, uint64) error) error {
 			return decodeFramed(body, h.opts.MaxMessageBytes, deliver)
 		})
 		if err == nil {
@@ -69,15 +67,21 @@ func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case r.ContentLength < 0 && mt == "application/octet-stream":
-		err = h.uplinkStream(w, r, tok, body, s, func(body io.Reader, deliver func(anyws.Message) error) error {
-			return decodeRaw(body, min(h.opts.MaxMessageBytes, rawIdleReadSize), min(h.opts.MaxMessageBytes, rawReadSize), deliver)
+		err = h.uplinkStream(w, r, tok, body, s, func(body io.Reader, deliver func(anyws.Message, uint64) error) error {
+			return decodeRaw(body, min(h.opts.MaxMessageBytes, rawIdleReadSize), min(h.opts.MaxMessageBytes, rawReadSize), func(m anyws.Message) error {
+				return deliver(m, 0) // crossws's raw stream numbers nothing
+			})
 		})
 		if err == nil {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
 	default:
-		err = h.uplinkOne(w, r, body, s, mt == "application/octet-stream")
+		var seq uint64
+		if seq, err = uplinkSeq(r); err != nil {
+			break
+		}
+		err = h.uplinkOne(w, r, body, s, mt == "application/octet-stream", seq)
 		if err == nil {
 			w.WriteHeader(http.StatusNoContent)
 			return
@@ -89,14 +93,10 @@ func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
 
 // uplinkOne delivers a whole body as one message. The body must arrive
 // within Options.UplinkTimeout, and its reading ends when the peer does.
-func (h *Handler) uplinkOne(w http.ResponseWriter, r *http.Request, body io.Reader, s target, binary bool) error {
+func (h *Handler) uplinkOne(w http.ResponseWriter, r *http.Request, body io.Reader, s target, binary bool, seq uint64) error {
 	limit := int64(h.opts.MaxMessageBytes)
 	if r.ContentLength > limit {
 		return tooLarge(r.ContentLength, h.opts.MaxMessageBytes)
-	}
-	seq, err := uplinkSeq(r)
-	if err != nil {
-		return err
 	}
 	rc := http.NewResponseController(w)
 	h.setBodyDeadline(rc, r)
@@ -118,34 +118,14 @@ func (h *Handler) uplinkOne(w http.ResponseWriter, r *http.Request, body io.Read
 	// Read in time: the Message hook is not under the body's deadline,
 	// which would also fail net/http's wait for the next request.
 	_ = rc.SetReadDeadline(time.Time{})
-	m := anyws.NewMessage(data, binary)
-	if l, ok := s.(local); ok && seq != 0 {
-		return l.Session.Deliver(m, seq)
-	}
-	return s.Deliver(m)
-}
-
-// uplinkSeq reads the client's number for a per-message POST
-// (sse.SeqHeader), 0 when it gives none. A POST sent again with the same
-// number (its first answer was lost) is delivered once. Forwarded to
-// another node, a message is not numbered: that node delivers it.
-func uplinkSeq(r *http.Request) (uint64, error) {
-	v := r.Header.Get(sse.SeqHeader)
-	if v == "" {
-		return 0, nil
-	}
-	seq, err := strconv.ParseUint(v, 10, 64)
-	if err != nil || seq == 0 {
-		return 0, &uplinkError{status: http.StatusBadRequest, msg: "anyws: " + sse.SeqHeader + " must be a positive decimal number: the message's number, 1, 2, 3, … per peer"}
-	}
-	return seq, nil
+	return s.Deliver(anyws.NewMessage(data, binary), seq)
 }
 
 // uplinkStream runs decode over a long-lived streaming body. The body
 // has no deadline (the server's ReadTimeout is cleared), and reading stops
 // when the peer finishes, so an uplink never outlives its stream. Their
 // number is bounded per peer and per Handler (see acquireStream).
-func (h *Handler) uplinkStream(w http.ResponseWriter, r *http.Request, tok string, body io.Reader, s target, decode func(io.Reader, func(anyws.Message) error) error) error {
+func (h *Handler) uplinkStream(w http.ResponseWriter, r *http.Request, tok string, body io.Reader, s target, decode func(io.Reader, func(anyws.Message, uint64) error) error) error {
 	release, err := h.acquireStream(tok)
 	if err != nil {
 		return err
@@ -165,9 +145,11 @@ func (h *Handler) uplinkStream(w http.ResponseWriter, r *http.Request, tok strin
 // target is where an uplink's messages go: the session of a stream on
 // this node, or a forwarder to the node holding it.
 type target interface {
-	// Deliver runs the peer's Message hook; anyws.ErrClosed means the
-	// peer is gone (404), an *uplinkError carries another status.
-	Deliver(anyws.Message) error
+	// Deliver runs the peer's Message hook, unless seq (the client's
+	// number for the message, 0 for none) says it did already;
+	// anyws.ErrClosed means the peer is gone (404), an *uplinkError
+	// carries another status.
+	Deliver(m anyws.Message, seq uint64) error
 	// Context ends when the peer is known to be gone.
 	Context() context.Context
 }
@@ -175,7 +157,7 @@ type target interface {
 // local is a stream served by this node.
 type local struct{ *anyws.Session }
 
-func (l local) Deliver(m anyws.Message) error { return l.Session.Deliver(m, 0) }
+func (l local) Deliver(m anyws.Message, seq uint64) error { return l.Session.Deliver(m, seq) }
 
 func (l local) Context() context.Context { return l.Peer().Context() }
 

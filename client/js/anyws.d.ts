@@ -80,21 +80,35 @@ export interface AnyWSOptions {
 export type AnyWSOptionsWithoutProtocols = Omit<AnyWSOptions, "protocols">;
 
 /**
- * The "open" event.
+ * The "open" event, with the recovery state of the connection.
  *
- * resumed and lost are RESERVED, NOT YET PROVIDED BY THE SERVER: they are
- * always undefined today. They are the recovery state that a coming server
- * feature will give a reconnection: resumed true when the server took the
- * client back as the same peer (subscriptions kept), lost true when
- * messages sent to the client while it was away may have been lost. Until
- * then every reconnection is a new peer and anything sent meanwhile is
- * lost.
+ * Over SSE, against a server that keeps a dropped peer for a while
+ * (anyws's Options.ResumeWindow), a client that reconnects after a drop
+ * claims its peer back with the last event id it received (the
+ * Last-Event-ID header, as EventSource does). If the server still has it,
+ * resumed is true: the same peer (same id, subscriptions and values), and
+ * what the client missed comes first, each message once, in order. Over
+ * WebSocket, against a server without recovery, after a clean close, or
+ * when the claim failed, the connection is a new peer: resumed is false.
  */
 export interface AnyWSOpenEvent extends Event {
-  /** Reserved, not yet provided by the server (always undefined today). */
-  readonly resumed?: boolean;
-  /** Reserved, not yet provided by the server (always undefined today). */
-  readonly lost?: boolean;
+  /** True when the server gave the earlier peer back: nothing was lost. */
+  readonly resumed: boolean;
+  /**
+   * True when this is a reconnection after a dropped connection that got
+   * a new peer: messages sent to the earlier peer while the client was
+   * away (or not yet received when the connection dropped) may have been
+   * lost, and its subscriptions are gone. False on the first open, after
+   * a resume, and after a clean close.
+   */
+  readonly lost: boolean;
+  /**
+   * Why a claim got a new peer: "unknown" (the server no longer has the
+   * peer: the window ended, or another server), "gap" (what the client
+   * missed is no longer kept) or "refused" (a malformed claim); "" when
+   * resumed or when nothing was claimed.
+   */
+  readonly resumeReason: "" | "unknown" | "gap" | "refused" | (string & {});
 }
 
 /**
@@ -123,7 +137,12 @@ export interface AnyWSCloseEvent extends Event {
 export interface AnyWSErrorEvent extends Event {
   readonly message: string;
   readonly error: unknown;
-  /** The message send() took and could not deliver, if the error is about one. */
+  /**
+   * The message send() took and could not deliver, if the error is about
+   * one. Over a resumable SSE stream, a message whose POST got no answer
+   * is sent again after the reconnection and reported here only if the
+   * peer was not resumed (it may or may not have been delivered).
+   */
   readonly unsent?: AnyWSSendData;
   /** The HTTP status of a failed connection attempt, else 0. */
   readonly status: number;

@@ -51,10 +51,23 @@
 // "open" is followed by one "close" (a CloseEvent with code, reason and
 // wasClean, plus willReconnect and status); if the client reconnects, a
 // "reconnecting" event (attempt, delay) follows and later a new "open".
-// Every reconnection is a new peer on the server. It stops for good after
+// It stops for good after
 // close(), after a close the reconnect rule refuses (1000 normal closure,
 // 1008 policy, application codes 4000-4999, ...), after maxAttempts, or
 // with reconnect: false.
+//
+// Recovery: over SSE, when the server keeps a dropped peer for a while
+// (anyws's Options.ResumeWindow), its stream opens with an "anyws" hello
+// event and every message carries an id "<secret>:<seq>". The client
+// keeps the last id it received and sends it as Last-Event-ID when it
+// reconnects after a drop, as EventSource does: the server gives the same
+// peer back (id, subscriptions) and sends what the client missed, each
+// message once, in order. Each "open" event says how it went: resumed
+// (the earlier peer is back, nothing was lost) and lost (a reconnection
+// after a drop that got a new peer: messages may have been lost), plus
+// resumeReason ("unknown", "gap", "refused") when a claim failed. Every
+// reconnection over WebSocket, or to a server without recovery, is a new
+// peer (resumed false).
 //
 // Refused connections: browsers hide the HTTP status of a refused
 // WebSocket upgrade, but the event-stream GET that follows shows it. A
@@ -80,10 +93,14 @@
 //
 // Sending: send() accepts a string, Blob, ArrayBuffer or typed array. While
 // connecting, messages are queued and sent in order once open. Over SSE a
-// POST that fails (the peer is gone, 413, a network error) fires "error"
-// with the message in event.unsent; messages written into a streaming
-// uplink that breaks are reported the same way. Nothing is retried, so
-// nothing is delivered twice.
+// POST the server refuses (the peer is gone, 413) fires "error" with the
+// message in event.unsent. Over a resumable stream every message is
+// numbered (the X-Anyws-Seq header of a POST, the id of a framed event)
+// and the server delivers each number once, so what got no answer (a
+// network error, a streaming uplink that broke) is sent again, in order,
+// once the connection is back, and reported as unsent only if the peer
+// was not resumed. Without recovery such messages are reported as unsent
+// at once and never retried, so nothing is delivered twice.
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -94,6 +111,11 @@ const CLOSED = 3;
 // convention).
 const BINARY_PREFIX = "data:application/octet-stream;base64,";
 const TOKEN_HEADER = "x-crossws-id";
+// anyws's own: the hello event of a resumable stream, the header that
+// claims the earlier peer, and the number of an uplink message.
+const HELLO_EVENT = "anyws";
+const LAST_ID_HEADER = "last-event-id";
+const SEQ_HEADER = "x-anyws-seq";
 
 // Close codes after which the client does not reconnect by default: the
 // server or the client meant it, or reconnecting would fail the same way.
@@ -103,7 +125,7 @@ const FINAL_CODES = new Set([1000, 1002, 1003, 1007, 1008, 1009, 1010]);
 const REFUSED_BASE = 4000;
 
 // Event types of the client itself: a named SSE event never uses them.
-const RESERVED_EVENTS = new Set(["open", "message", "close", "error", "reconnecting", "crossws-id"]);
+const RESERVED_EVENTS = new Set(["open", "message", "close", "error", "reconnecting", "crossws-id", HELLO_EVENT]);
 
 const defaults = Object.freeze({
   transport: "auto",
@@ -150,6 +172,15 @@ export class AnyWS extends EventTarget {
   #stopped = false; // close() was called or the client gave up
   #wsBroken = false; // WebSocket failed where SSE worked: skip it from now on
   #fallback = null; // why the current or last connection is over SSE
+  // Recovery (SSE): the last event id received, sent as Last-Event-ID to
+  // claim the peer back; whether the last connection dropped (rather
+  // than closed cleanly); the uplink numbering of the current peer; and
+  // a promise of the messages the dropped connection did not get an
+  // answer for.
+  #lastId = "";
+  #dropped = false;
+  #seqs = { next: 1 };
+  #left = null;
 
   constructor(url, protocols, options) {
     super();
@@ -227,6 +258,7 @@ export class AnyWS extends EventTarget {
     if (this.#state === CONNECTING) {
       this.#pending?.abort();
       this.#state = CLOSED;
+      this.#reportLeft(new Error("anyws: closed before the connection came back"));
       this.#reportUnsent(this.#queue.splice(0), new Error("anyws: closed before the connection opened"));
       this.#fire(closeEvent(code ?? 1005, reason, false, false, 0));
       return;
@@ -299,7 +331,18 @@ export class AnyWS extends EventTarget {
     conn.onmessage = (type, data, id) => this.#receive(type, data, id);
     conn.onerror = (err, unsent) => this.#fire(errorEvent(err, unsent, 0));
     conn.onend = (code, reason, wasClean) => this.#ended(conn, code, reason, wasClean);
-    this.#fire(new Event("open"));
+    const open = new Event("open");
+    open.resumed = !!conn.hello?.resumed;
+    open.lost = this.#dropped && !open.resumed;
+    open.resumeReason = conn.hello?.reason ?? "";
+    this.#dropped = false;
+    // The claim of this connection: the hello's id, then each message's.
+    this.#lastId = conn.hello ? conn.hello.id : "";
+    this.#fire(open);
+    if (conn.orphans) {
+      conn.orphans.then((list) => this.#reportUnsent(list.map((i) => i.data), new Error("anyws: the connection dropped before the server confirmed this message, and the server did not resume the peer: it may or may not have been delivered")));
+      conn.orphans = null;
+    }
     for (const [type, data, id] of conn.early.splice(0)) this.#receive(type, data, id);
     for (const data of this.#queue.splice(0)) {
       if (this.#state !== OPEN) {
@@ -312,6 +355,7 @@ export class AnyWS extends EventTarget {
   }
 
   #receive(type, data, lastEventId = "") {
+    if (lastEventId && this.#conn?.hello) this.#lastId = lastEventId;
     if (typeof data !== "string" && this.#binaryType === "blob") data = new Blob([data]);
     this.#fire(new MessageEvent(type, { data, origin: new URL(this.url).origin, lastEventId }));
   }
@@ -320,6 +364,15 @@ export class AnyWS extends EventTarget {
     if (this.#conn !== conn) return;
     this.#conn = null;
     this.protocol = "";
+    this.#dropped = !wasClean;
+    if (wasClean || !conn.hello) {
+      // A clean close ends the peer on the server, and a server without
+      // recovery has no peer to resume: nothing to claim or resend.
+      this.#lastId = "";
+      conn.leftover?.(false).then((list) => this.#reportUnsent(list.map((i) => i.data), new Error("anyws: the connection closed before this message was sent")));
+    } else {
+      this.#left = conn.leftover(true);
+    }
     const again = !this.#stopped && this.#opts.maxAttempts > 0 && this.#wantsReconnect(code, reason, 0);
     this.#state = again ? CONNECTING : CLOSED;
     if (!again) this.#stopped = true;
@@ -340,6 +393,7 @@ export class AnyWS extends EventTarget {
     if (!closeFired && (this.#attempt >= this.#opts.maxAttempts || !this.#wantsReconnect(code, reason, status))) {
       this.#stopped = true;
       this.#state = CLOSED;
+      this.#reportLeft(new Error("anyws: could not connect again"));
       this.#reportUnsent(this.#queue.splice(0), new Error("anyws: could not connect"));
       this.#fire(closeEvent(code, reason, false, false, status));
       return;
@@ -357,6 +411,28 @@ export class AnyWS extends EventTarget {
 
   #reportUnsent(list, err) {
     for (const data of list) this.#fire(errorEvent(err, data, 0));
+  }
+
+  // reportLeft reports what a dropped connection left unconfirmed when
+  // no connection will take it.
+  #reportLeft(err) {
+    const left = this.#left;
+    this.#left = null;
+    left?.then((list) => this.#reportUnsent(list.map((i) => i.data), err));
+  }
+
+  // carry decides, when a stream's token arrives, what its uplink
+  // continues from: on a resumed peer the same numbering and the
+  // messages the dropped connection left unconfirmed (sent again first);
+  // on a new peer a fresh numbering, the left messages being reported as
+  // unsent once the connection is open.
+  #carry(conn) {
+    const left = this.#left;
+    this.#left = null;
+    if (conn.hello?.resumed) return left;
+    this.#seqs = { next: 1 };
+    conn.orphans = left;
+    return null;
   }
 
   #fire(ev) {
@@ -454,13 +530,27 @@ export class AnyWS extends EventTarget {
       };
       const onEvent = (type, data, id) => {
         switch (type) {
+          case HELLO_EVENT: {
+            if (token || conn.hello) return;
+            let h = {};
+            try {
+              h = JSON.parse(data) ?? {};
+            } catch {
+              // a malformed hello: not resumed
+            }
+            conn.hello = { resumed: h.resumed === true, reason: typeof h.reason === "string" ? h.reason : "", id };
+            return;
+          }
           case "crossws-id": {
             if (token) return;
             clearTimeout(timer);
             token = data;
             const mode = this.#opts.uplink === "auto" ? (canStream(this.url) ? "stream" : "post") : this.#opts.uplink;
-            uplink = mode === "stream" ? streamUplink(this.url, token, conn) : postUplink(this.url, token, conn);
+            const carried = this.#carry(conn);
+            const up = { url: this.url, token, conn, seqs: conn.hello ? this.#seqs : null, carried };
+            uplink = mode === "stream" ? streamUplink(up) : postUplink(up);
             conn.uplink = uplink.mode;
+            conn.leftover = (dropped) => (dropped ? uplink.leftover() : uplink.unsent());
             resolve(conn);
             return;
           }
@@ -479,8 +569,10 @@ export class AnyWS extends EventTarget {
             if (type === "message" || !RESERVED_EVENTS.has(type)) conn.emit(type, decodeData(data), id);
         }
       };
+      const headers = { accept: "text/event-stream" };
+      if (this.#lastId && this.#dropped) headers[LAST_ID_HEADER] = this.#lastId;
       fetch(this.url, {
-        headers: { accept: "text/event-stream" },
+        headers,
         credentials: this.#opts.withCredentials ? "include" : "same-origin",
         cache: "no-store",
         signal: abort.signal,
@@ -597,67 +689,141 @@ function newConn(transport, uplink) {
     end(code, reason, wasClean) {
       if (conn.ended) return;
       conn.ended = true;
+      closed();
       conn.onend?.(code, reason, wasClean);
     },
   };
+  let closed;
+  conn.closed = new Promise((resolve) => { closed = resolve; });
   return conn;
 }
 
+// An uplink takes { url, token, conn, seqs, carried }: seqs numbers the
+// peer's messages ({ next }, shared with the connections that resume the
+// peer) or is null when the stream is not resumable (the server would not
+// drop a resent message: nothing is numbered or sent twice); carried is a
+// promise of the messages an earlier connection of the same peer left
+// unconfirmed ({ data, seq }), sent first with their numbers. leftover()
+// resolves, once the uplink stopped after its connection ended, with
+// what it could not get confirmed, in order.
+
 // postUplink sends one POST per message, one at a time, so that messages
-// arrive in the order they were sent. A failed POST fires "error" with the
-// message in event.unsent; the next messages are still tried.
-function postUplink(url, token, conn) {
-  let chain = Promise.resolve();
-  let pending = 0;
-  const abort = new AbortController();
-  return {
-    mode: "post",
-    buffered: () => pending,
-    send(data) {
-      const n = sizeOf(data);
-      pending += n;
-      chain = chain.then(async () => {
-        if (conn.ended) throw new Error("anyws: the connection closed before this message was sent");
-        const binary = typeof data !== "string";
-        const res = await fetch(url, {
-          method: "POST",
-          headers: {
-            [TOKEN_HEADER]: token,
-            "content-type": binary ? "application/octet-stream" : "text/plain;charset=UTF-8",
-          },
-          body: binary ? await toBytes(data) : data,
-          signal: abort.signal,
-        });
+// arrive in the order they were sent. A POST the server refuses fires
+// "error" with the message in event.unsent; the next messages are still
+// tried. A numbered POST that got no answer (a network error) is sent
+// again with its number, on this connection after a pause or on the next
+// one; later messages wait behind it, since the server keeps only the
+// highest number it delivered.
+function postUplink({ url, token, conn, seqs, carried }) {
+  const queue = []; // { data, seq, size }, the first one in flight
+  let gate = carried ?? null;
+  let running = false;
+  let idle = Promise.resolve();
+  let settle = () => {};
+  let pause = 250;
+  const post = async ({ data, seq }) => {
+    const binary = typeof data !== "string";
+    const headers = {
+      [TOKEN_HEADER]: token,
+      "content-type": binary ? "application/octet-stream" : "text/plain;charset=UTF-8",
+    };
+    if (seq) headers[SEQ_HEADER] = String(seq);
+    return fetch(url, { method: "POST", headers, body: binary ? await toBytes(data) : data });
+  };
+  const pump = async () => {
+    if (running) return;
+    running = true;
+    idle = new Promise((resolve) => { settle = resolve; });
+    try {
+      if (gate) {
+        const list = await gate.catch(() => []);
+        gate = null;
+        queue.unshift(...list.map((i) => ({ ...i, size: sizeOf(i.data) })));
+      }
+      while (queue.length > 0 && !conn.ended) {
+        const item = queue[0];
+        let res;
+        try {
+          res = await post(item);
+        } catch (err) {
+          if (!item.seq) {
+            queue.shift();
+            conn.onerror?.(err, item.data);
+            continue;
+          }
+          // No answer: the message may or may not have arrived. Its
+          // number makes sending it again safe.
+          await Promise.race([conn.closed, sleep(pause)]);
+          pause = Math.min(pause * 2, 5000);
+          continue;
+        }
+        pause = 250;
+        queue.shift();
         if (!res.ok) {
           const text = await res.text().catch(() => "");
-          throw new Error(`anyws: the server refused a message with ${res.status}: ${text.trim()}`);
+          conn.onerror?.(new Error(`anyws: the server refused a message with ${res.status}: ${text.trim()}`), item.data);
         }
-      }).catch((err) => {
-        conn.onerror?.(err, data);
-      }).finally(() => {
-        pending -= n;
-      });
+      }
+    } finally {
+      running = false;
+      settle();
+    }
+  };
+  if (gate) pump();
+  return {
+    mode: "post",
+    buffered: () => queue.reduce((n, i) => n + i.size, 0),
+    send(data) {
+      this.resend({ data, seq: seqs ? seqs.next++ : 0 });
     },
-    flush: () => chain,
+    // resend queues a message that has its number already.
+    resend(item) {
+      queue.push({ ...item, size: sizeOf(item.data) });
+      pump();
+    },
+    flush: () => idle,
     stop() {
-      // POSTs already sent complete (and report their own errors).
+      // A POST in flight completes; the rest waits for leftover().
+    },
+    async leftover() {
+      while (running) await idle;
+      return queue.splice(0).map(({ data, seq }) => ({ data, seq }));
+    },
+    // unsent: after a clean end, what was never sent.
+    unsent() {
+      return this.leftover();
     },
   };
 }
 
 // streamUplink writes every message into one long POST whose body is a
-// stream of SSE events (anyws's framed uplink). If the POST fails, the
-// messages written into it since it started are reported as "error"
-// events (the server's answer only comes at its end, so there is no way to
-// tell which ones arrived) and later messages go one POST each.
-function streamUplink(url, token, conn) {
+// stream of SSE events (anyws's framed uplink, each event numbered by its
+// id when seqs is given). The server answers only at its end, so what was
+// written into a POST that fails is unconfirmed: numbered, it goes again
+// one POST each; not numbered, it is reported in "error" events. Later
+// messages go one POST each.
+function streamUplink({ url, token, conn, seqs, carried }) {
   const enc = new TextEncoder();
   const abort = new AbortController();
   let controller;
-  let chain = Promise.resolve();
-  let inFlight = []; // messages written into the body
+  let inFlight = []; // messages written into the body: { data, seq }
   let fallback = null;
   let stopped = false;
+  const write = async (item) => {
+    const { data, seq } = item;
+    const id = seq ? "id: " + seq + "\n" : "";
+    const frame = typeof data === "string"
+      ? id + data.split(/\r\n|\r|\n/).map((l) => "data: " + l + "\n").join("") + "\n"
+      : id + "event: binary\ndata: " + toBase64(await toBytes(data)) + "\n\n";
+    inFlight.push(item);
+    controller.enqueue(enc.encode(frame));
+  };
+  let chain = (carried ?? Promise.resolve([])).catch(() => []).then(async (list) => {
+    for (const item of list) {
+      if (fallback) fallback.resend(item);
+      else await write(item);
+    }
+  });
   const body = new ReadableStream({ start: (c) => { controller = c; } });
   const done = fetch(url, {
     method: "POST",
@@ -666,7 +832,11 @@ function streamUplink(url, token, conn) {
     duplex: "half",
     signal: abort.signal,
   }).then(async (res) => {
-    if (!res.ok && !stopped) {
+    if (res.ok) {
+      inFlight = [];
+      return;
+    }
+    if (!stopped) {
       const text = await res.text().catch(() => "");
       throw new Error(`anyws: the server refused the streaming uplink with ${res.status}: ${text.trim()}`);
     }
@@ -674,30 +844,28 @@ function streamUplink(url, token, conn) {
     if (stopped || conn.ended) return;
     const lost = inFlight;
     inFlight = [];
-    fallback = postUplink(url, token, conn);
+    fallback = postUplink({ url, token, conn, seqs, carried: seqs ? Promise.resolve(lost) : null });
     up.mode = "post";
     conn.uplink = "post";
+    if (seqs) return;
     if (lost.length === 0) conn.onerror?.(err);
-    for (const data of lost) conn.onerror?.(err, data);
+    for (const { data } of lost) conn.onerror?.(err, data);
   });
   const up = {
     mode: "stream",
     buffered: () => fallback?.buffered() ?? 0,
     send(data) {
+      const item = { data, seq: seqs ? seqs.next++ : 0 };
       if (fallback) {
-        fallback.send(data);
+        fallback.resend(item);
         return;
       }
       chain = chain.then(async () => {
         if (fallback) {
-          fallback.send(data);
+          fallback.resend(item);
           return;
         }
-        const frame = typeof data === "string"
-          ? data.split(/\r\n|\r|\n/).map((l) => "data: " + l + "\n").join("") + "\n"
-          : "event: binary\ndata: " + toBase64(await toBytes(data)) + "\n\n";
-        inFlight.push(data);
-        controller.enqueue(enc.encode(frame));
+        await write(item);
       }).catch((err) => conn.onerror?.(err, data));
     },
     async flush() {
@@ -715,8 +883,27 @@ function streamUplink(url, token, conn) {
       stopped = true;
       abort.abort();
     },
+    async leftover() {
+      await chain;
+      await done;
+      const list = inFlight.splice(0);
+      if (fallback) list.push(...await fallback.leftover());
+      return list;
+    },
+    // unsent: after a clean end, what was never sent (what was written
+    // into the stream went with it, as far as anyone can tell).
+    async unsent() {
+      await chain;
+      await done;
+      inFlight = [];
+      return fallback ? fallback.unsent() : [];
+    },
   };
   return up;
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 // canStream reports whether a streaming request body will work: the

@@ -187,3 +187,16 @@ window.namedEvents = (url, types) => new Promise((resolve) => {
     ws.close();
   };
 });
+
+// startResumable opens a named client like start does, and also logs the
+// recovery state of each open event.
+window.startResumable = async (name, url, options) => {
+  const opened = window.start(name, url, options);
+  const { ws, log } = clients[name];
+  log.opens = [];
+  ws.addEventListener("open", (e) => log.opens.push({ resumed: e.resumed, lost: e.lost, reason: e.resumeReason }));
+  return opened;
+};
+
+// waitOpens resolves with the client's log once it opened n times.
+window.waitOpens = (name, n) => waitFor(name, (log) => log.opens.length >= n);

@@ -25,8 +25,8 @@ ws.addEventListener("reconnecting", (e) => {
   void n;
 });
 ws.addEventListener("open", (e) => {
-  // Reserved, not yet provided by the server: possibly undefined.
-  // @ts-expect-error: resumed may be undefined
-  const resumed: boolean = e.resumed;
-  void resumed;
+  const resumed: boolean = e.resumed && !e.lost;
+  // @ts-expect-error: lost is a boolean
+  const lost: string = e.lost;
+  void resumed, lost;
 });

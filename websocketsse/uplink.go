@@ -41,7 +41,9 @@ import (
 // (the server is unreachable, say), Write returns an error wrapping
 // [ErrStreamDown] at once instead, without sending, until the stream is
 // back: the reconnect policy may take tens of seconds, and a server that
-// is gone may never come back. Messages written before the drop are
+// is gone may never come back. (With a server that resumes peers, Write
+// waits instead: what it sends reaches the same peer once the stream is
+// back.) Messages written before the drop are
 // not sent again; with the framed uplink, the last ones written before
 // the client noticed the drop may be lost.
 //
@@ -91,14 +93,17 @@ func (c *Conn) usable() error {
 }
 
 // waitToken returns the current stream's token, waiting while the stream
-// reconnects.
+// reconnects. Once an attempt failed it fails fast with ErrStreamDown,
+// unless the server resumes peers: then what is written is not lost but
+// delivered to the same peer when the stream is back, so it waits (within
+// ctx, and until the reconnect policy gives up).
 func (c *Conn) waitToken(ctx context.Context) (tok, postURL string, h2 bool, err error) {
 	for {
 		tok, postURL, h2, changed := c.currentToken()
 		if tok != "" {
 			return tok, postURL, h2, nil
 		}
-		if err := c.reconnectError(); err != nil {
+		if err := c.reconnectError(); err != nil && !c.resumes() {
 			return "", "", false, fmt.Errorf("%w: %w", ErrStreamDown, err)
 		}
 		select {
@@ -163,9 +168,7 @@ const maxResends = 20
 // connection dropped under it: it may or may not have arrived) is sent
 // again with the same number, which the server delivers once.
 func (c *Conn) writePerMessage(ctx context.Context, tok, postURL string, typ websocket.MessageType, p []byte) error {
-	c.mu.Lock()
-	numbered := c.resumable
-	c.mu.Unlock()
+	numbered := c.resumes()
 	var seq uint64
 	if numbered {
 		c.upSeq++ // under wsem
@@ -403,4 +406,11 @@ func (up *uplink) finish(timeout <-chan time.Time) error {
 	case <-timeout:
 		return nil
 	}
+}
+
+// resumes reports whether the server said it resumes this Conn's peer.
+func (c *Conn) resumes() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.resumable
 }

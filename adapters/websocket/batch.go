@@ -67,13 +67,17 @@ type batchConn struct {
 	buf   *[]byte // the open batch's bytes, from batchPool
 	scan  frameScanner
 	sent  atomic.Bool   // a close frame went out
-	close chan struct{} // closed by Close
-	once  sync.Once
-	grace atomic.Bool // Close was graceful: finish drains
+	once  sync.Once     // Close
+	init  sync.Once     // closed
+	shut  chan struct{} // closed by Close
+	grace atomic.Bool   // Close was graceful: finish drains
 }
 
-func newBatchConn(conn net.Conn) *batchConn {
-	return &batchConn{Conn: conn, close: make(chan struct{})}
+// closed returns the channel Close closes (the zero batchConn is ready
+// for use).
+func (c *batchConn) closed() chan struct{} {
+	c.init.Do(func() { c.shut = make(chan struct{}) })
+	return c.shut
 }
 
 // Write appends p to the open batch, or writes it through when none is
@@ -119,7 +123,7 @@ func (c *batchConn) closeSent() (code uint16, reason string, ok bool) {
 func (c *batchConn) Close() error {
 	var err error
 	c.once.Do(func() {
-		defer close(c.close)
+		defer close(c.closed())
 		if !c.sent.Load() {
 			err = c.Conn.Close()
 			return
@@ -141,7 +145,7 @@ func (c *batchConn) Close() error {
 // what it still sends, for at most lingerTimeout; a client that did not
 // answer the close is not waited for.
 func (c *batchConn) finish(linger bool) {
-	<-c.close
+	<-c.closed()
 	if c.grace.Load() {
 		if linger {
 			_ = c.Conn.SetReadDeadline(time.Now().Add(lingerTimeout))
@@ -207,7 +211,7 @@ func (w *batchWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	w.conn = newBatchConn(conn)
+	w.conn = &batchConn{Conn: conn}
 	br := brw.Reader
 	if br.Buffered() == 0 {
 		// Nothing read ahead (the usual case: a client waits for the

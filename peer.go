@@ -217,10 +217,14 @@ func (p *Peer) Peers() []*Peer { return p.hub.namespacePeers(p.ns) }
 // has been written. The Close hook then runs with that code. It returns at
 // once; calling it again, or after the peer closed, does nothing. A
 // WebSocket client receives the code and reason in its close frame, an
-// SSE client in a "close" event.
+// SSE client in a "close" event. A code no transport can send (see
+// StatusCode.Sendable) closes with StatusInternalError and returns an
+// error wrapping ErrCloseCode; a reason longer than 123 bytes is cut on
+// a UTF-8 boundary. The Close hook sees what was sent.
 func (p *Peer) Close(code StatusCode, reason string) error {
+	code, reason, err := sendableClose(code, reason)
 	p.requestClose(closeRequest{code: code, reason: reason})
-	return nil
+	return err
 }
 
 // CloseNow closes the connection at once, without a close handshake and

@@ -2,8 +2,10 @@ package websocket
 
 import (
 	"context"
+	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyws/anyws/internal/connwrite"
@@ -14,8 +16,20 @@ import (
 // bounds a server's fan-out. batchConn sits under the websocket.Conn
 // (Accept hijacks the connection through batchWriter) and, while a batch
 // is open, collects what the Conn writes; flush sends the whole batch
-// with one write. Outside a batch (pongs and close frames written by the
-// reader goroutine, pings) writes go straight through.
+// with one write. Outside a batch writes go straight through.
+//
+// Control frames never wait behind a batch: a pong or a ping written
+// while a batch is open goes out at once, ahead of it (between whole
+// frames, which RFC 6455 allows). A close frame (the reply to a client's
+// close, or a protocol error's) cannot go ahead of messages, and nothing
+// may follow it, so it is written at once together with the open batch
+// before it: closing the socket after it then loses nothing.
+//
+// Once a close frame went out, Close does not reset the connection: it
+// sends a FIN after what was written and lets the reader drain what the
+// client still sends until its FIN or lingerTimeout (finish), as a socket
+// closed with unread data makes the kernel send an RST, which discards
+// what the client had not read yet, our close frame included.
 
 // controlBufferSize sizes coder/websocket's write buffer. Batched messages
 // bypass it into batchConn's buffer, so it only has to hold a control
@@ -28,6 +42,10 @@ const controlBufferSize = 256
 // whole life, idle or not, and 2 KiB still reads dozens of small
 // messages per system call (larger payloads bypass it).
 const readBufferSize = 2 << 10
+
+// lingerTimeout bounds how long a closed connection reads what the
+// client still sends before its FIN (see finish).
+const lingerTimeout = 2 * time.Second
 
 // maxKeptBatch is the largest batch buffer returned to the pool.
 const maxKeptBatch = 64 << 10
@@ -42,20 +60,97 @@ var batchPool = sync.Pool{New: func() any { return new([]byte) }}
 // never held by anything else.
 type batchConn struct {
 	net.Conn
-	mu   sync.Mutex
-	open bool
-	buf  *[]byte // the open batch's bytes, from batchPool
+	mu    sync.Mutex
+	open  bool
+	buf   *[]byte // the open batch's bytes, from batchPool
+	scan  frameScanner
+	sent  atomic.Bool   // a close frame went out
+	once  sync.Once     // Close
+	init  sync.Once     // closed
+	shut  chan struct{} // closed by Close
+	grace atomic.Bool   // Close was graceful: finish drains
 }
 
-// Write appends p to the open batch, or writes it through when none is.
+// closed returns the channel Close closes (the zero batchConn is ready
+// for use).
+func (c *batchConn) closed() chan struct{} {
+	c.init.Do(func() { c.shut = make(chan struct{}) })
+	return c.shut
+}
+
+// Write appends p to the open batch, or writes it through when none is
+// open or p is a ping or pong; a close frame flushes the batch with it.
 func (c *batchConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.open {
-		*c.buf = append(*c.buf, p...)
+	r := c.scan.feed(p)
+	if r.close {
+		c.sent.Store(true)
+	}
+	if !c.open || (r.control && !r.close) {
+		return c.Conn.Write(p)
+	}
+	*c.buf = append(*c.buf, p...)
+	if !r.close {
 		return len(p), nil
 	}
-	return c.Conn.Write(p)
+	b := *c.buf
+	*c.buf = b[:0]
+	if _, err := c.Conn.Write(b); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// closeSent reports whether a close frame went out, and its code and
+// reason.
+func (c *batchConn) closeSent() (code uint16, reason string, ok bool) {
+	if !c.sent.Load() {
+		return 0, "", false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	code, reason = c.scan.closeSent()
+	return code, reason, true
+}
+
+// Close is coder/websocket's last call on the connection. Before a close
+// frame went out (an abort) it closes the socket at once. After, it only
+// ends the writing side (FIN) and unblocks any write; finish closes the
+// socket once the client has sent its FIN.
+func (c *batchConn) Close() error {
+	var err error
+	c.once.Do(func() {
+		defer close(c.closed())
+		if !c.sent.Load() {
+			err = c.Conn.Close()
+			return
+		}
+		c.grace.Store(true)
+		_ = c.Conn.SetWriteDeadline(time.Unix(1, 0))
+		if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+		}
+		// Wake a reader blocked in coder/websocket; finish reads on.
+		_ = c.Conn.SetReadDeadline(time.Unix(1, 0))
+	})
+	return err
+}
+
+// finish closes the socket for good after coder/websocket closed the
+// connection. After a completed close handshake (linger: the client's
+// close frame was read) it first waits for the client's FIN, discarding
+// what it still sends, for at most lingerTimeout; a client that did not
+// answer the close is not waited for.
+func (c *batchConn) finish(linger bool) {
+	<-c.closed()
+	if c.grace.Load() {
+		if linger {
+			_ = c.Conn.SetReadDeadline(time.Now().Add(lingerTimeout))
+			_, _ = io.Copy(io.Discard, c.Conn)
+		}
+		_ = c.Conn.Close()
+	}
 }
 
 // begin opens a batch: writes are collected until flush.

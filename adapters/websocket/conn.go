@@ -36,7 +36,8 @@ func (h *Handler) serve(hs *anyws.Handshake, conn *ws.Conn, bc *batchConn) {
 	c := &peerConn{h: h, conn: conn, bc: bc}
 	s, err := h.hub.Attach(hs, c, &anyws.AttachOptions{KeepAlive: h.opts.PingInterval})
 	if err != nil {
-		_ = conn.Close(ws.StatusGoingAway, "server shutting down")
+		err := conn.Close(ws.StatusGoingAway, "server shutting down")
+		bc.finish(err == nil)
 		return
 	}
 	c.s = s
@@ -61,6 +62,12 @@ func (c *peerConn) Write(b anyws.Batch) error {
 		}
 		if err := c.conn.Write(ctx, typ, m.Bytes()); err != nil {
 			c.bc.discard()
+			if _, _, ok := c.bc.closeSent(); ok {
+				// A close frame went out (the reply to the client's
+				// close, a protocol error's): nothing can follow it, and
+				// the reader reports how the connection ended.
+				return nil
+			}
 			return err
 		}
 	}
@@ -101,6 +108,12 @@ func (c *peerConn) read() {
 	info, dropped := c.readLoop()
 	_ = c.conn.CloseNow()
 	c.pings.Wait()
+	if code, reason, ok := c.bc.closeSent(); ok && dropped {
+		// coder/websocket closed on a protocol error with a close frame
+		// (1002, 1007, 1009): report what went out.
+		info = anyws.CloseInfo{Code: anyws.StatusCode(code), Reason: reason, Err: info.Err}
+		dropped = false
+	}
 	if errp := c.lateErr.Load(); errp != nil && dropped {
 		info = anyws.CloseInfo{Code: anyws.StatusAbnormalClosure, Reason: "ping timeout", Err: *errp}
 	}
@@ -109,6 +122,9 @@ func (c *peerConn) read() {
 	} else {
 		c.s.Closed(info)
 	}
+	// After a close handshake, wait for the client's FIN before closing
+	// the socket (see batchConn), once the peer has finished.
+	c.bc.finish(!dropped)
 }
 
 // readLoop reads until the connection ends and says how: closed on

@@ -13,4 +13,12 @@
 // from a timer. Whichever ends last runs the Close hook, after the reader
 // has exited. No goroutine holds a lock while it touches the network, and
 // every write has a deadline (Options.WriteTimeout).
+//
+// A batch is written with one system call, but control frames do not
+// wait for it: pings and pongs go out at once, ahead of the batch being
+// built, and a close frame (the reply to a client's close, a protocol
+// error's) goes out at once behind it. After a close handshake the
+// socket is half-closed (FIN) and read until the client's FIN, at most
+// 2 s, so closing never resets a connection whose client has not read
+// everything yet.
 package websocket

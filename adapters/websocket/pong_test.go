@@ -1,0 +1,63 @@
+package websocket_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anyws/anyws"
+	wsadapter "github.com/anyws/anyws/adapters/websocket"
+	"github.com/stretchr/testify/require"
+)
+
+// Pongs are answered while the server streams batches (issue 16: they
+// used to wait behind the open batch). The latency is logged, not
+// asserted: a shared CPU makes any bound flaky.
+func TestPongWhileStreaming(t *testing.T) {
+	t.Parallel()
+	url, _, closes := serveWS(t, anyws.Hooks{
+		Open: func(p *anyws.Peer) { go streamBig(p) },
+	}, &wsadapter.Options{DisableCompression: true})
+	c, _ := dial(t, url, nil)
+	c.SetReadLimit(-1)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	readCtx, stopReading := context.WithCancel(ctx)
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		for {
+			if _, _, err := c.Read(readCtx); err != nil {
+				return
+			}
+		}
+	}()
+	var rtt []time.Duration
+	for range 50 {
+		start := time.Now()
+		require.NoError(t, c.Ping(ctx))
+		rtt = append(rtt, time.Since(start))
+	}
+	slices.Sort(rtt)
+	t.Logf("pong round trip while streaming: p50 %v, p90 %v, max %v", rtt[len(rtt)/2], rtt[len(rtt)*9/10], rtt[len(rtt)-1])
+	stopReading()
+	<-read
+	waitClose(t, closes)
+}
+
+// streamBig queues large bursts, so batches are large.
+func streamBig(p *anyws.Peer) {
+	msg := strings.Repeat("z", 16<<10)
+	for {
+		for range 32 {
+			if p.Send(msg) != nil {
+				return
+			}
+		}
+		if p.Drain(p.Context()) != nil {
+			return
+		}
+	}
+}

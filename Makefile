@@ -14,7 +14,7 @@ deps:
 	@if [ ! -d testdata/node/node_modules ] || [ testdata/node/package-lock.json -nt testdata/node/node_modules ]; then \
 		npm ci --prefix testdata/node --no-audit --no-fund; \
 	fi
-	@# The browser tests (internal/browsertest, examples/*) drive Debian's Chromium.
+	@# The browser tests (internal/test/browsertest, examples/*) drive Debian's Chromium.
 	@if [ ! -x /usr/bin/chromium ]; then \
 		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/anyws/anyws/internal/nodetest"
+	"github.com/anyws/anyws/internal/test/nodetest"
 	"github.com/anyws/anyws/websocketsse"
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"

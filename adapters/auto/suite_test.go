@@ -8,7 +8,7 @@ import (
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/adapters/auto"
-	"github.com/anyws/anyws/internal/suite"
+	"github.com/anyws/anyws/internal/test/suite"
 	"github.com/anyws/anyws/websocketsse"
 	"github.com/coder/websocket"
 )

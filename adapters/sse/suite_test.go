@@ -12,7 +12,7 @@ import (
 
 	"github.com/anyws/anyws"
 	adapter "github.com/anyws/anyws/adapters/sse"
-	"github.com/anyws/anyws/internal/suite"
+	"github.com/anyws/anyws/internal/test/suite"
 	"github.com/anyws/anyws/websocketsse"
 	"github.com/coder/websocket"
 )

@@ -8,7 +8,7 @@ import (
 
 	"github.com/anyws/anyws"
 	wsadapter "github.com/anyws/anyws/adapters/websocket"
-	"github.com/anyws/anyws/internal/suite"
+	"github.com/anyws/anyws/internal/test/suite"
 	"github.com/coder/websocket"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/adapters/auto"
-	"github.com/anyws/anyws/internal/nodetest"
+	"github.com/anyws/anyws/internal/test/nodetest"
 	"github.com/stretchr/testify/require"
 )
 

@@ -18,8 +18,8 @@ import (
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/adapters/auto"
 	"github.com/anyws/anyws/client/js"
-	"github.com/anyws/anyws/internal/browsertest"
-	"github.com/anyws/anyws/internal/nodetest"
+	"github.com/anyws/anyws/internal/test/browsertest"
+	"github.com/anyws/anyws/internal/test/nodetest"
 	"github.com/stretchr/testify/require"
 )
 

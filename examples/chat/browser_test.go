@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	chat "github.com/anyws/anyws/examples/chat"
-	"github.com/anyws/anyws/internal/browsertest"
+	"github.com/anyws/anyws/internal/test/browsertest"
 	"github.com/stretchr/testify/require"
 )
 

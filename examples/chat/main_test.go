@@ -3,7 +3,7 @@ package main_test
 import (
 	"testing"
 
-	"github.com/anyws/anyws/internal/browsertest"
+	"github.com/anyws/anyws/internal/test/browsertest"
 )
 
 // TestMain stops the shared browser of the browser tests and fails on

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	chat "github.com/anyws/anyws/examples/chat"
-	"github.com/anyws/anyws/internal/testservers"
+	"github.com/anyws/anyws/internal/test/testservers"
 	"github.com/anyws/anyws/websocketsse"
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"

@@ -9,7 +9,7 @@ import (
 
 	"github.com/anyws/anyws/adapters/auto"
 	demo "github.com/anyws/anyws/examples/crossws-demo"
-	"github.com/anyws/anyws/internal/browsertest"
+	"github.com/anyws/anyws/internal/test/browsertest"
 	"github.com/stretchr/testify/require"
 )
 

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anyws/anyws/internal/testservers"
+	"github.com/anyws/anyws/internal/test/testservers"
 	"github.com/anyws/anyws/websocketsse"
 	ws "github.com/coder/websocket"
 	"github.com/stretchr/testify/require"

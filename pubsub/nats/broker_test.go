@@ -4,7 +4,7 @@ import (
 	"crypto/rand"
 	"testing"
 
-	"github.com/anyws/anyws/internal/testservers"
+	"github.com/anyws/anyws/internal/test/testservers"
 	"github.com/anyws/anyws/pubsub"
 	"github.com/anyws/anyws/pubsub/nats"
 	"github.com/anyws/anyws/pubsub/pubsubtest"

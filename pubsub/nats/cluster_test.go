@@ -3,8 +3,8 @@ package nats_test
 import (
 	"testing"
 
-	"github.com/anyws/anyws/internal/clustertest"
-	"github.com/anyws/anyws/internal/testservers"
+	"github.com/anyws/anyws/internal/test/clustertest"
+	"github.com/anyws/anyws/internal/test/testservers"
 	"github.com/anyws/anyws/pubsub"
 	"github.com/anyws/anyws/pubsub/nats"
 	"github.com/stretchr/testify/require"

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anyws/anyws/internal/testservers"
+	"github.com/anyws/anyws/internal/test/testservers"
 	"github.com/anyws/anyws/pubsub"
 	"github.com/anyws/anyws/pubsub/nats"
 	"github.com/stretchr/testify/require"

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anyws/anyws/internal/testservers"
+	"github.com/anyws/anyws/internal/test/testservers"
 	"github.com/anyws/anyws/pubsub"
 	"github.com/anyws/anyws/pubsub/redis"
 	goredis "github.com/redis/go-redis/v9"

@@ -9,7 +9,7 @@ import (
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/adapters/sse"
-	"github.com/anyws/anyws/internal/browsertest"
+	"github.com/anyws/anyws/internal/test/browsertest"
 	"github.com/anyws/anyws/internal/test/faultproxy"
 	"github.com/stretchr/testify/require"
 )

@@ -28,7 +28,7 @@ import (
 // path so any test package can use the harness.
 func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
 // nodeProcessTimeout bounds the life of one Node server; each test ends

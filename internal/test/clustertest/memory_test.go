@@ -3,7 +3,7 @@ package clustertest_test
 import (
 	"testing"
 
-	"github.com/anyws/anyws/internal/clustertest"
+	"github.com/anyws/anyws/internal/test/clustertest"
 	"github.com/anyws/anyws/pubsub"
 )
 

@@ -16,7 +16,7 @@ import (
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/adapters/sse"
 	"github.com/anyws/anyws/adapters/websocket"
-	"github.com/anyws/anyws/internal/testservers"
+	"github.com/anyws/anyws/internal/test/testservers"
 	"github.com/anyws/anyws/pubsub"
 	"github.com/stretchr/testify/require"
 )

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/anyws/anyws/adapters/auto"
-	"github.com/anyws/anyws/internal/browsertest"
-	"github.com/anyws/anyws/internal/nodetest"
+	"github.com/anyws/anyws/internal/test/browsertest"
+	"github.com/anyws/anyws/internal/test/nodetest"
 	"github.com/stretchr/testify/require"
 )
 

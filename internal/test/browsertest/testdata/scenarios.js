@@ -1,4 +1,4 @@
-// Scenarios the Go tests run in the browser (internal/browsertest). Each
+// Scenarios the Go tests run in the browser (internal/test/browsertest). Each
 // window.* function returns a promise of a JSON value; waits are bounded
 // by the Go side's tab timeout.
 import { AnyWS } from "/anyws.js";

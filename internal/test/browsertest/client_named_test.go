@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/anyws/anyws/internal/browsertest"
+	"github.com/anyws/anyws/internal/test/browsertest"
 	"github.com/stretchr/testify/require"
 )
 

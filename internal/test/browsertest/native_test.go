@@ -8,7 +8,7 @@ import (
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/adapters/sse"
 	"github.com/anyws/anyws/adapters/websocket"
-	"github.com/anyws/anyws/internal/browsertest"
+	"github.com/anyws/anyws/internal/test/browsertest"
 	"github.com/stretchr/testify/require"
 )
 

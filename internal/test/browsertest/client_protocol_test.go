@@ -7,7 +7,7 @@ import (
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/adapters/auto"
 	"github.com/anyws/anyws/adapters/websocket"
-	"github.com/anyws/anyws/internal/browsertest"
+	"github.com/anyws/anyws/internal/test/browsertest"
 	"github.com/stretchr/testify/require"
 )
 

@@ -43,6 +43,12 @@ type Options struct {
 	// missed more than was kept is not resumed: its peer closes with
 	// StatusResumeFailed and it gets a new one.
 	ReplayBytes int
+	// ResumeMaxPeers bounds the peers of this Hub that wait to be resumed
+	// at once: past it, a peer whose connection drops closes at once, as
+	// with recovery off. Default 10,000: what a node's memory can hold
+	// even when every one of them has a full queue is QueueBytes times
+	// this, so lower it on small machines with large queues.
+	ResumeMaxPeers int
 	// Overflow is what happens when a queue is full. Default OverflowClose.
 	Overflow OverflowPolicy
 }
@@ -63,6 +69,8 @@ type Hub struct {
 	// added once Shutdown waits for them) and read without it on the hot
 	// paths (Publish, Upgrade).
 	closed atomic.Bool
+	// waiting counts the peers waiting to be resumed (ResumeMaxPeers).
+	waiting atomic.Int64
 
 	mu       sync.Mutex
 	nsOrder  []string              // namespaces in creation order
@@ -86,6 +94,9 @@ func New(hooks Hooks, opts *Options) *Hub {
 	}
 	if h.opts.ReplayBytes <= 0 {
 		h.opts.ReplayBytes = 1 << 20
+	}
+	if h.opts.ResumeMaxPeers <= 0 {
+		h.opts.ResumeMaxPeers = 10000
 	}
 	if h.opts.NodeID == "" {
 		h.opts.NodeID = uuid.NewString()

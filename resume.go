@@ -121,6 +121,7 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 		return nil, rs
 	}
 	p.grace = nil
+	h.waiting.Add(-1)
 	if !p.q.rewind(seq) {
 		p.linkMu.Unlock()
 		rs.Reason = "gap"
@@ -155,7 +156,7 @@ func (p *Peer) connectionEnded(l *link, info CloseInfo, drop bool) {
 		return
 	}
 	p.cur.Store(nil)
-	if drop && l.resumable && h.resumeWindow() > 0 && !p.closeSet.Load() && !h.closed.Load() {
+	if drop && l.resumable && h.resumeWindow() > 0 && !p.closeSet.Load() && !h.closed.Load() && h.wait() {
 		p.q.unsend()
 		p.lastDrop = info
 		p.grace = time.AfterFunc(h.resumeWindow(), p.expire)
@@ -171,6 +172,16 @@ func (p *Peer) connectionEnded(l *link, info CloseInfo, drop bool) {
 	p.finish(info)
 }
 
+// wait counts one more peer waiting to be resumed, unless there are
+// Options.ResumeMaxPeers already.
+func (h *Hub) wait() bool {
+	if h.waiting.Add(1) > int64(h.opts.ResumeMaxPeers) {
+		h.waiting.Add(-1)
+		return false
+	}
+	return true
+}
+
 // expire ends a detached peer whose client did not come back in time.
 func (p *Peer) expire() {
 	p.linkMu.Lock()
@@ -179,6 +190,7 @@ func (p *Peer) expire() {
 		return
 	}
 	p.grace = nil
+	p.hub.waiting.Add(-1)
 	info := p.lastDrop
 	p.linkMu.Unlock()
 	if info.Reason == "" {
@@ -197,6 +209,7 @@ func (p *Peer) closeDetached() {
 	}
 	p.grace.Stop()
 	p.grace = nil
+	p.hub.waiting.Add(-1)
 	p.linkMu.Unlock()
 	c := p.closing
 	p.finish(CloseInfo{Code: c.code, Reason: c.reason})

@@ -161,3 +161,30 @@ func TestUplinkResendDeliveredOnce(t *testing.T) {
 	c.finish()
 	require.Equal(t, []string{"open", "message 1", "message 2", "message 3", "close 1000"}, log.list())
 }
+
+// TestResumeMaxPeers: past Options.ResumeMaxPeers peers waiting to be
+// resumed, a dropped peer closes at once; a resume frees its place.
+func TestResumeMaxPeers(t *testing.T) {
+	t.Parallel()
+	var log hookLog
+	hub := anyws.New(logHooks(&log), &anyws.Options{ResumeWindow: time.Hour, ResumeMaxPeers: 2})
+	defer hub.Close()
+	var cs []*memConn
+	for range 3 {
+		cs = append(cs, attach(t, hub, "/", resumable("")))
+	}
+	secret := cs[0].s.Secret()
+	cs[0].cut()
+	cs[1].cut()
+	require.Len(t, hub.Peers(), 3, "two dropped peers wait")
+	cs[2].cut()
+	require.Len(t, hub.Peers(), 2, "the third dropped peer closed at once")
+	require.Equal(t, []string{"open", "open", "open", "disconnect", "disconnect", "close 1006"}, log.list())
+
+	c := attach(t, hub, "/", resumable(secret+":0"))
+	require.True(t, c.s.Resume().Resumed)
+	d := attach(t, hub, "/", resumable(""))
+	d.cut()
+	require.Len(t, hub.Peers(), 3, "the resume freed a place")
+	c.finish()
+}

@@ -146,10 +146,11 @@ func (s *Session) Deliver(m Message, seq uint64) error {
 
 // Leave ends the peer because its client said it is leaving (an
 // explicit close sent outside the connection, like an SSE client's
-// goodbye POST): the connection is closed without a close message and
-// the Close hook sees info; the peer is not kept for a resume.
+// goodbye POST): what is queued is dropped, the connection (if it is
+// still up) gets the close and ends cleanly, and the Close hook sees
+// info; the peer is not kept for a resume.
 func (s *Session) Leave(info CloseInfo) {
-	s.p.requestClose(closeRequest{code: info.Code, reason: info.Reason, abrupt: true, discard: true})
+	s.p.requestClose(closeRequest{code: info.Code, reason: info.Reason, discard: true})
 }
 
 // ReportError passes a transport error to the Error hook, unless the peer

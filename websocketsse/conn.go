@@ -197,16 +197,17 @@ func (c *Conn) Subprotocol() string {
 
 // Close ends the Conn: it ends the framed uplink and waits (up to 5 s) for
 // the server's answer to it, then closes the stream and waits for every
-// goroutine of the Conn. The SSE protocol has no client close frame, so
-// code and reason are not sent: the server sees the client leave, as when
-// a browser tab closes (an anyws Close hook gets StatusGoingAway, 1001,
-// "client went away"). They are kept for websocket.Conn compatibility.
+// goroutine of the Conn. The SSE protocol has no client close frame: an
+// anyws server that keeps peers for a resume is sent a goodbye POST with
+// code and reason (its Close hook sees them, and the peer does not wait
+// out the resume window); other servers see the client leave, as when a
+// browser tab closes (crossws, or an anyws Close hook without recovery,
+// gets StatusGoingAway, 1001, "client went away").
 //
 // Close returns the uplink's error if it failed (a message the server
 // refused with 413 or 400, for example), nil otherwise, and an error
 // wrapping net.ErrClosed when the Conn was already closed.
 func (c *Conn) Close(code websocket.StatusCode, reason string) error {
-	_, _ = code, reason
 	if !c.startClosing() {
 		return ErrClosed
 	}
@@ -222,6 +223,9 @@ func (c *Conn) Close(code websocket.StatusCode, reason string) error {
 				err = nil // its peer was already gone: a reconnect replaced it
 			}
 		}
+		ctx, cancel := context.WithTimeout(c.ctx, closeTimeout)
+		c.sayGoodbye(ctx, code, reason)
+		cancel()
 		<-c.wsem
 	case <-t.C:
 		// A Write is stuck: CloseNow's path aborts it.

@@ -67,6 +67,11 @@ type server struct {
 // serveEcho serves a Hub whose peers echo every message back, and
 // reports opened peers and received messages.
 func serveEcho(t *testing.T, m mode, opts *sse.Options, wrap func(http.Handler) http.Handler) *server {
+	return serveEchoHub(t, m, nil, opts, wrap)
+}
+
+// serveEchoHub is serveEcho with the Hub's options.
+func serveEchoHub(t *testing.T, m mode, hubOpts *anyws.Options, opts *sse.Options, wrap func(http.Handler) http.Handler) *server {
 	s := &server{peers: make(chan *anyws.Peer, 16), got: make(chan anyws.Message, 2048)}
 	s.hub = anyws.New(anyws.Hooks{
 		Open: func(p *anyws.Peer) { s.peers <- p },
@@ -74,7 +79,7 @@ func serveEcho(t *testing.T, m mode, opts *sse.Options, wrap func(http.Handler) 
 			s.got <- msg
 			_ = p.Send(msg)
 		},
-	}, nil)
+	}, hubOpts)
 	o := sse.Options{Bidirectional: true}
 	if opts != nil {
 		o = *opts

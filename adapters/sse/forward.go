@@ -113,9 +113,23 @@ type remoteTarget struct {
 }
 
 func (rt *remoteTarget) Deliver(m anyws.Message, seq uint64) error {
+	return rt.forward(appendForwarded(nil, rt.tok, m, seq))
+}
+
+// Leave forwards a goodbye: a text message carrying the reason, with the
+// leave flag and the close code in place of the sequence number.
+func (rt *remoteTarget) Leave(info anyws.CloseInfo) error {
+	b := appendForwarded(nil, rt.tok, anyws.NewMessage([]byte(info.Reason), false), uint64(info.Code))
+	b[0] |= flagLeave
+	return rt.forward(b)
+}
+
+// forward sends one forwarded request and turns the owner's verdict into
+// Deliver's errors.
+func (rt *remoteTarget) forward(req []byte) error {
 	ctx, cancel := context.WithTimeout(rt.ctx, rt.f.timeout)
 	defer cancel()
-	ans, err := rt.f.rq.Request(ctx, rt.node, rt.svc, appendForwarded(nil, rt.tok, m, seq))
+	ans, err := rt.f.rq.Request(ctx, rt.node, rt.svc, req)
 	switch {
 	case errors.Is(err, pubsub.ErrNoNode):
 		// The node is not on the broker: it stopped, or it (or this
@@ -154,7 +168,7 @@ var errOwnerUnreachable = &uplinkError{
 // forwarded: it checks it against this Handler's limits, delivers it, and
 // returns the verdict.
 func (h *Handler) answerForwarded(ctx context.Context, payload []byte) []byte {
-	tok, m, seq, ok := parseForwarded(payload)
+	tok, m, seq, leave, ok := parseForwarded(payload)
 	if !ok {
 		return appendVerdict(nil, http.StatusBadRequest, "anyws: malformed forwarded uplink message")
 	}
@@ -167,6 +181,8 @@ func (h *Handler) answerForwarded(ctx context.Context, payload []byte) []byte {
 		err = tooLarge(int64(m.Len()), h.opts.MaxMessageBytes)
 	case !m.IsBinary() && !utf8.Valid(m.Bytes()):
 		err = errInvalidText
+	case leave:
+		s.Leave(anyws.CloseInfo{Code: anyws.StatusCode(seq), Reason: m.Text()})
 	default:
 		err = s.Deliver(m, seq)
 	}
@@ -181,16 +197,18 @@ func (h *Handler) answerForwarded(ctx context.Context, payload []byte) []byte {
 	}
 }
 
-// appendForwarded encodes one forwarded message: flags (1: binary, 2: a
-// sequence number follows), the sequence number (uvarint) if any, the
-// token's length and bytes, then the payload.
+// appendForwarded encodes one forwarded message: flags (flagBinary,
+// flagSeq: a sequence number follows, flagLeave: a goodbye whose close
+// code is in place of the sequence number and whose reason is the
+// payload), the sequence number (uvarint) if any, the token's length and
+// bytes, then the payload.
 func appendForwarded(dst []byte, tok string, m anyws.Message, seq uint64) []byte {
 	var flags byte
 	if m.IsBinary() {
-		flags |= 1
+		flags |= flagBinary
 	}
 	if seq != 0 {
-		flags |= 2
+		flags |= flagSeq
 	}
 	dst = append(dst, flags)
 	if seq != 0 {
@@ -201,28 +219,38 @@ func appendForwarded(dst []byte, tok string, m anyws.Message, seq uint64) []byte
 	return append(dst, m.Bytes()...)
 }
 
-func parseForwarded(b []byte) (tok string, m anyws.Message, seq uint64, ok bool) {
+const (
+	flagBinary = 1 << iota
+	flagSeq
+	flagLeave
+)
+
+func parseForwarded(b []byte) (tok string, m anyws.Message, seq uint64, leave, ok bool) {
 	if len(b) < 1 {
-		return "", m, 0, false
+		return "", m, 0, false, false
 	}
 	flags := b[0]
 	b = b[1:]
-	if flags&2 != 0 {
+	if flags&flagSeq != 0 {
 		var k int
 		seq, k = binary.Uvarint(b)
 		if k <= 0 {
-			return "", m, 0, false
+			return "", m, 0, false, false
 		}
 		b = b[k:]
 	}
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)-k) {
-		return "", m, 0, false
+		return "", m, 0, false, false
 	}
 	b = b[k:]
 	tok = string(b[:n])
 	data := append([]byte(nil), b[n:]...)
-	return tok, anyws.NewMessage(data, flags&1 != 0), seq, true
+	leave = flags&flagLeave != 0
+	if leave && (seq > 0xffff || !anyws.StatusCode(seq).Sendable()) {
+		return "", m, 0, false, false
+	}
+	return tok, anyws.NewMessage(data, flags&flagBinary != 0), seq, leave, true
 }
 
 // appendVerdict encodes an HTTP status and its error text.

@@ -57,6 +57,18 @@ func (h *Handler) serveUplink(w http.ResponseWriter, r *http.Request) {
 		notFound(w)
 		return
 	}
+	if info, ok, lerr := leaveInfo(r, body); ok {
+		if err = lerr; err == nil {
+			err = s.Leave(info)
+		}
+		if err == nil {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		refuse(w, r, body)
+		writeUplinkError(w, err)
+		return
+	}
 	switch mt := mediaType(r); {
 	case mt == "text/event-stream":
 		err = h.uplinkStream(w, r, tok, body, s, func(body io.Reader, deliver func(anyws.Message, uint64) error) error {
@@ -150,6 +162,9 @@ type target interface {
 	// anyws.ErrClosed means the peer is gone (404), an *uplinkError
 	// carries another status.
 	Deliver(m anyws.Message, seq uint64) error
+	// Leave closes the peer because its client said goodbye (see
+	// uplink_leave.go); same errors as Deliver.
+	Leave(info anyws.CloseInfo) error
 	// Context ends when the peer is known to be gone.
 	Context() context.Context
 }
@@ -158,6 +173,11 @@ type target interface {
 type local struct{ *anyws.Session }
 
 func (l local) Deliver(m anyws.Message, seq uint64) error { return l.Session.Deliver(m, seq) }
+
+func (l local) Leave(info anyws.CloseInfo) error {
+	l.Session.Leave(info)
+	return nil
+}
 
 func (l local) Context() context.Context { return l.Peer().Context() }
 

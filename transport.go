@@ -153,6 +153,16 @@ func (s *Session) Leave(info CloseInfo) {
 	s.p.requestClose(closeRequest{code: info.Code, reason: info.Reason, discard: true})
 }
 
+// Received is the client's number of the last message delivered to the
+// Message hook (see Deliver), 0 when none was numbered. A transport that
+// resumes tells it to its client, which then sends again only what came
+// after (a resumed WebSocket client, a framed SSE uplink).
+func (s *Session) Received() uint64 {
+	s.p.hookMu.Lock()
+	defer s.p.hookMu.Unlock()
+	return s.p.upSeq
+}
+
 // ReportError passes a transport error to the Error hook, unless the peer
 // has already finished.
 func (s *Session) ReportError(err error) { s.p.reportErrorOpen(err) }

@@ -23,7 +23,8 @@ type transportConn interface {
 // websocket.Conn.
 type Conn struct {
 	c         transportConn
-	ws        *websocket.Conn
+	ws        *websocket.Conn // plain WebSocket (reconnection off)
+	rws       *resumeConn     // resuming WebSocket
 	sse       *websocketsse.Conn
 	transport Transport
 	wsErr     error
@@ -65,8 +66,14 @@ func (c *Conn) Transport() Transport { return c.transport }
 func (c *Conn) WebSocketError() error { return c.wsErr }
 
 // WebSocket returns the underlying websocket.Conn (for Ping or
-// SetReadLimit, say), or nil over SSE.
-func (c *Conn) WebSocket() *websocket.Conn { return c.ws }
+// SetReadLimit, say): the current one when the Conn reconnects by
+// itself (nil while it reconnects), and nil over SSE.
+func (c *Conn) WebSocket() *websocket.Conn {
+	if c.rws != nil {
+		return c.rws.conn()
+	}
+	return c.ws
+}
 
 // SSE returns the underlying websocketsse.Conn, or nil over WebSocket.
 func (c *Conn) SSE() *websocketsse.Conn { return c.sse }

@@ -27,7 +27,7 @@ func Dial(ctx context.Context, u string, opts *Options) (*Conn, *http.Response, 
 	wsOpts, sseOpts := o.transportOptions()
 	switch o.Transport {
 	case TransportWebSocket:
-		c, resp, err := dialWebSocket(ctx, u, &wsOpts)
+		c, resp, err := dialWebSocket(ctx, u, &wsOpts, o.reconnect())
 		return c, resp, err
 	case TransportSSE:
 		return dialSSE(ctx, u, &sseOpts, nil)
@@ -41,7 +41,7 @@ func Dial(ctx context.Context, u string, opts *Options) (*Conn, *http.Response, 
 		timeout = defaultWebSocketTimeout
 	}
 	wctx, cancel := context.WithTimeout(ctx, timeout)
-	c, resp, wsErr := dialWebSocket(wctx, u, &wsOpts)
+	c, resp, wsErr := dialWebSocket(wctx, u, &wsOpts, o.reconnect())
 	cancel()
 	if wsErr == nil {
 		return c, resp, nil
@@ -56,7 +56,25 @@ func Dial(ctx context.Context, u string, opts *Options) (*Conn, *http.Response, 
 	return dialSSE(ctx, u, &sseOpts, wsErr)
 }
 
-func dialWebSocket(ctx context.Context, u string, opts *websocket.DialOptions) (*Conn, *http.Response, error) {
+// dialWebSocket dials a resuming WebSocket (resume.go), or a plain one
+// when reconnection is off.
+func dialWebSocket(ctx context.Context, u string, opts *websocket.DialOptions, pol websocketsse.Reconnect) (*Conn, *http.Response, error) {
+	if pol.MaxAttempts < 0 {
+		c, resp, err := dialWS(ctx, u, opts)
+		if err != nil {
+			return nil, resp, err
+		}
+		return &Conn{c: c, ws: c, transport: TransportWebSocket}, resp, nil
+	}
+	rc, resp, err := dialResume(ctx, u, opts, pol)
+	if err != nil {
+		return nil, resp, err
+	}
+	return &Conn{c: rc, rws: rc, transport: TransportWebSocket}, resp, nil
+}
+
+// dialWS does one WebSocket handshake.
+func dialWS(ctx context.Context, u string, opts *websocket.DialOptions) (*websocket.Conn, *http.Response, error) {
 	c, resp, err := websocket.Dial(ctx, u, opts)
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
@@ -68,7 +86,7 @@ func dialWebSocket(ctx context.Context, u string, opts *websocket.DialOptions) (
 		}
 		return nil, resp, err
 	}
-	return &Conn{c: c, ws: c, transport: TransportWebSocket}, resp, nil
+	return c, resp, nil
 }
 
 // dialSSE opens the SSE stream; wsErr is why WebSocket was not used.

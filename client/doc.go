@@ -19,6 +19,20 @@
 // upgrade) falls back as well. The end of Dial's ctx ends the dial, with
 // no fallback.
 //
+// # Reconnects
+//
+// Over WebSocket, Dial speaks anyws's recovery protocol (it adds anyws=1
+// to the URL; see adapters/websocket): when the connection drops, the
+// Conn reconnects by itself (Options.Reconnect) and, if the server keeps
+// peers for a resume (anyws.Options.ResumeWindow), gets its peer back
+// with its subscriptions and every message it missed, once, in order;
+// what it wrote that the server had not received is sent again, once.
+// Read and Write wait meanwhile. When the peer cannot be resumed (the
+// window ended, the server restarted) Read returns a *ResumeError: dial
+// again. A server with recovery off says so on connect, and then a drop
+// ends the Conn as with plain WebSocket. Over SSE, websocketsse does the
+// same with Last-Event-ID (see there).
+//
 // A server that refuses upgrades with 403 on purpose, such as
 // adapters/auto with DisableWebSocket, is taken at its word: set
 // Options.Transport to TransportSSE for it.

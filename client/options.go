@@ -40,6 +40,27 @@ type Options struct {
 	WebSocket websocket.DialOptions
 	// SSE configures the SSE transport (uplink mode, reconnection, ...).
 	SSE websocketsse.DialOptions
+	// Reconnect is the WebSocket transport's reconnection policy: when
+	// its connection drops, the Conn reconnects and resumes its peer
+	// (see the package doc). Defaults: 5 attempts, from 250 ms up to
+	// 10 s apart. MaxAttempts -1 gives a plain WebSocket (a drop ends
+	// the Conn), which also works with servers other than anyws's.
+	Reconnect websocketsse.Reconnect
+}
+
+// reconnect returns the WebSocket reconnection policy with its defaults.
+func (o *Options) reconnect() websocketsse.Reconnect {
+	r := o.Reconnect
+	if r.MaxAttempts == 0 {
+		r.MaxAttempts = 5
+	}
+	if r.InitialDelay <= 0 {
+		r.InitialDelay = 250 * time.Millisecond
+	}
+	if r.MaxDelay <= 0 {
+		r.MaxDelay = 10 * time.Second
+	}
+	return r
 }
 
 const defaultWebSocketTimeout = 5 * time.Second

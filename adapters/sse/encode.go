@@ -55,12 +55,10 @@ func appendToken(dst []byte, token string) []byte {
 // appendHello appends the event that opens a resumable stream: its id is
 // the peer's secret and the number of the last message the client has
 // (so even a client that got no message yet can resume), its data says
-// whether this connection resumed an earlier peer.
-func appendHello(dst []byte, secret string, last uint64, rs anyws.ResumeStatus) []byte {
-	data, _ := json.Marshal(struct {
-		Resumed bool   `json:"resumed"`
-		Reason  string `json:"reason,omitempty"`
-	}{rs.Resumed, rs.Reason})
+// whether this connection resumed an earlier peer and which of the
+// client's uplink messages was delivered last.
+func appendHello(dst []byte, secret string, last uint64, rs anyws.ResumeStatus, received uint64) []byte {
+	data, _ := json.Marshal(sse.Hello{Resumed: rs.Resumed, Reason: rs.Reason, Received: received})
 	dst, _ = sse.AppendEvent(dst, sse.Event{Type: sse.HelloEvent, ID: resumeID(secret, last), Data: data})
 	return dst
 }

@@ -152,7 +152,7 @@ func (e *events) append(buf []byte, b anyws.Batch) []byte {
 			buf = sse.AppendRetry(buf, e.h.opts.Retry)
 		}
 		if resumable {
-			buf = appendHello(buf, e.s.Secret(), b.Seq-1, e.s.Resume())
+			buf = appendHello(buf, e.s.Secret(), b.Seq-1, e.s.Resume(), e.s.Received())
 		}
 	}
 	for i, f := range b.Payloads {

@@ -23,6 +23,12 @@ type peerConn struct {
 	bc   *batchConn
 	s    *anyws.Session
 
+	// marked: the client speaks anyws's protocol (resume.go): the first
+	// Write sends the Hello, and a resumable peer's messages are numbered.
+	marked  bool
+	greeted bool   // the Hello was written (writer goroutine only)
+	inSeq   uint64 // the number of the client's last message (reader only)
+
 	pinging atomic.Bool    // a ping waits for its pong
 	pings   sync.WaitGroup // ping goroutines, waited for before the reader's last call
 	lateErr atomic.Pointer[error]
@@ -30,30 +36,55 @@ type peerConn struct {
 
 var _ anyws.Conn = (*peerConn)(nil)
 
-// serve attaches conn to a new peer and starts its reader.
-func (h *Handler) serve(hs *anyws.Handshake, conn *ws.Conn, bc *batchConn) {
+// serve attaches conn to a new or resumed peer and starts its reader.
+// marked: the client speaks anyws's protocol (resume.go).
+func (h *Handler) serve(hs *anyws.Handshake, conn *ws.Conn, bc *batchConn, marked bool) {
 	conn.SetReadLimit(h.opts.ReadLimit)
-	c := &peerConn{h: h, conn: conn, bc: bc}
-	s, err := h.hub.Attach(hs, c, &anyws.AttachOptions{KeepAlive: h.opts.PingInterval})
-	if err != nil {
+	c := &peerConn{h: h, conn: conn, bc: bc, marked: marked}
+	o := &anyws.AttachOptions{KeepAlive: h.opts.PingInterval}
+	if marked {
+		claim, err := readClientHello(conn)
+		if err != nil {
+			if errors.Is(err, errHello) {
+				bc.finish(conn.Close(ws.StatusPolicyViolation, "anyws: expected the client's hello") == nil)
+			} else {
+				_ = conn.CloseNow()
+				bc.finish(false)
+			}
+			return
+		}
+		o.Resumable, o.Resume = true, claim
+	}
+	if _, err := h.hub.Attach(hs, c, o); err != nil {
 		err := conn.Close(ws.StatusGoingAway, "server shutting down")
 		bc.finish(err == nil)
 		return
 	}
-	c.s = s
-	go c.read()
+	go c.read() // c.s was set by Bind
 }
+
+// Bind is called by the core before its first call (the Hello needs
+// the Session).
+func (c *peerConn) Bind(s *anyws.Session) { c.s = s }
 
 // Write writes a batch under one deadline, as one write system call (see
 // batchConn).
 func (c *peerConn) Write(b anyws.Batch) error {
-	if len(b.Payloads) == 0 {
+	hello := c.marked && !c.greeted
+	if len(b.Payloads) == 0 && !hello {
 		return nil
 	}
 	timeout := c.h.opts.WriteTimeout
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	c.bc.begin()
+	if hello {
+		c.greeted = true
+		if err := c.conn.Write(ctx, ws.MessageText, appendHello(nil, c.s, b.Seq)); err != nil {
+			c.bc.discard()
+			return err
+		}
+	}
 	for _, f := range b.Payloads {
 		m := f.Message()
 		typ := ws.MessageText
@@ -130,6 +161,10 @@ func (c *peerConn) read() {
 // readLoop reads until the connection ends and says how: closed on
 // purpose (a close frame, a protocol violation) or dropped.
 func (c *peerConn) readLoop() (anyws.CloseInfo, bool) {
+	numbered := c.marked && c.s.Resumable()
+	if numbered {
+		c.inSeq = c.s.Received()
+	}
 	for {
 		typ, data, err := c.conn.Read(context.Background())
 		if err != nil {
@@ -140,7 +175,12 @@ func (c *peerConn) readLoop() (anyws.CloseInfo, bool) {
 			_ = c.conn.Close(ws.StatusInvalidFramePayloadData, reason)
 			return anyws.CloseInfo{Code: anyws.StatusInvalidPayload, Reason: reason}, false
 		}
-		if err := c.s.Deliver(anyws.NewMessage(data, typ == ws.MessageBinary), 0); err != nil {
+		var seq uint64
+		if numbered {
+			c.inSeq++
+			seq = c.inSeq
+		}
+		if err := c.s.Deliver(anyws.NewMessage(data, typ == ws.MessageBinary), seq); err != nil {
 			return anyws.CloseInfo{Code: anyws.StatusAbnormalClosure, Err: err}, false
 		}
 	}

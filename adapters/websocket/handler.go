@@ -69,7 +69,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // Accept has written the error response
 	}
-	h.serve(u, conn, bw.conn)
+	h.serve(u, conn, bw.conn, marked(r))
 }
 
 // writeUpgradeError answers a refused upgrade with a plain HTTP response

@@ -18,9 +18,8 @@ const (
 	CloseEvent = "close"
 
 	// HelloEvent (anyws) opens a resumable stream: its id is the resume
-	// claim (see LastEventIDHeader) and its data JSON
-	// {"resumed":bool,"reason":"…"} says whether the connection got its
-	// earlier peer back.
+	// claim (see LastEventIDHeader) and its data JSON (Hello) says
+	// whether the connection got its earlier peer back.
 	HelloEvent = "anyws"
 	// LastEventIDHeader is how a client claims its earlier peer: the last
 	// id it received, "<secret>:<sequence number>". Browsers' EventSource
@@ -35,3 +34,40 @@ const (
 	// at once instead of waiting to be resumed.
 	LeaveHeader = "X-Anyws-Leave"
 )
+
+// ClientParam is the query parameter with which anyws's own clients say
+// they speak anyws's additions to the protocols (its value: the
+// revision, ClientRevision). Over WebSocket it means the client opens
+// with a ClientHello and expects a Hello, and both sides number their
+// messages (see adapters/websocket's doc). Unmarked clients (crossws's,
+// browsers' own WebSocket) get the plain protocols.
+const (
+	ClientParam    = "anyws"
+	ClientRevision = "1"
+)
+
+// Hello is what a server says first on a connection that can be resumed:
+// the data of an SSE HelloEvent, or the first message of a marked
+// WebSocket connection.
+type Hello struct {
+	// ID is the claim the client sends to resume this peer:
+	// "<secret>:<number of the last message before this connection>"
+	// (the client adds one per message it receives). Over SSE it is the
+	// event's id field instead; over WebSocket it is empty when the
+	// server cannot resume peers (recovery off).
+	ID string `json:"id,omitempty"`
+	// Resumed says the connection got its earlier peer back; Reason says
+	// why not ("unknown", "gap", "refused") when the client asked.
+	Resumed bool   `json:"resumed"`
+	Reason  string `json:"reason,omitempty"`
+	// Received is the number of the client's last message the server
+	// delivered: a client sends again those after it, numbered as before.
+	Received uint64 `json:"received"`
+}
+
+// ClientHello is a marked WebSocket client's first message.
+type ClientHello struct {
+	// Resume is the claim (Hello.ID plus the messages received since),
+	// empty for a new peer.
+	Resume string `json:"resume,omitempty"`
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/anyws/anyws/adapters/sse"
 	"github.com/anyws/anyws/internal/test/faultproxy"
 	"github.com/anyws/anyws/websocketsse"
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 )
 
@@ -125,8 +126,13 @@ func downlinkThroughCuts(t *testing.T, h2, bidir bool) {
 	require.Positive(t, resumed)
 }
 
+// reader is what the clients of the tests share.
+type reader interface {
+	Read(ctx context.Context) (websocket.MessageType, []byte, error)
+}
+
 // readNumbers reads 1..n and fails on a gap, a duplicate or a reorder.
-func readNumbers(ctx context.Context, c *websocketsse.Conn, n int) error {
+func readNumbers(ctx context.Context, c reader, n int) error {
 	for want := 1; want <= n; want++ {
 		_, b, err := c.Read(ctx)
 		if err != nil {

@@ -1,0 +1,478 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/anyws/anyws/internal/sse"
+	"github.com/anyws/anyws/websocketsse"
+	"github.com/coder/websocket"
+)
+
+// A WebSocket that outlives its connection. Dial marks its handshake
+// (anyws=1) and speaks the small protocol adapters/websocket documents:
+// a hello each way, then numbered messages. When the connection drops,
+// the Conn reconnects by itself, resumes its peer (same peer, its
+// subscriptions, every message it missed, once, in order) and sends
+// again what the server had not received; Read and Write just wait
+// meanwhile. A server that cannot resume peers (recovery off) says so in
+// its hello, and then a drop ends the Conn as with plain WebSocket.
+
+// ResumeError ends a Conn whose connection dropped and whose peer could
+// not be resumed: the server no longer had it ("unknown": the resume
+// window ended, or the server restarted), or no longer had the messages
+// it missed ("gap"). Messages may have been lost: dial again and
+// re-synchronise.
+type ResumeError struct {
+	Reason string
+}
+
+func (e *ResumeError) Error() string {
+	return fmt.Sprintf("client: the connection dropped and its peer could not be resumed (%s): messages may have been lost", e.Reason)
+}
+
+const (
+	// helloTimeout bounds the wait for the server's hello on a reconnect.
+	helloTimeout = 10 * time.Second
+	// resendBytes bounds what is kept of the messages sent, for sending
+	// again those a dropped connection may not have delivered: a message
+	// the server acknowledges in its hello is dropped from it, and what
+	// is older than this much is taken as received (TCP delivers in
+	// order; only what was in flight at the drop can be missing).
+	resendBytes = 1 << 20
+)
+
+// sent is a message written and maybe not received.
+type sent struct {
+	seq  uint64
+	typ  websocket.MessageType
+	data []byte
+}
+
+// resumeConn is the transportConn of a resuming WebSocket.
+type resumeConn struct {
+	url  string
+	opts websocket.DialOptions
+	pol  websocketsse.Reconnect
+
+	ctx    context.Context // ends with the Conn
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the reconnect goroutine
+
+	mu       sync.Mutex
+	cur      *websocket.Conn // nil while reconnecting
+	gen      int             // bumped for each connection
+	up       chan struct{}   // closed while cur is usable
+	err      error           // what ended the Conn
+	closing  bool
+	claim    string // "<secret>" of the peer, "" when it cannot be resumed
+	readSeq  uint64 // the number of the last message read
+	reading  int    // Reads in progress on cur
+	readIdle sync.Cond
+	proto    string
+
+	wmu      sync.Mutex // one Write (or resend) at a time
+	writeSeq uint64     // under wmu: the number of the last message written
+	kept     []sent     // under wmu: what may need sending again
+	keptN    int
+}
+
+// dialResume dials a resuming WebSocket.
+func dialResume(ctx context.Context, u string, opts *websocket.DialOptions, pol websocketsse.Reconnect) (*resumeConn, *http.Response, error) {
+	mu, err := markURL(u)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &resumeConn{url: mu, opts: *opts, pol: pol, up: make(chan struct{})}
+	c.readIdle.L = &c.mu
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	conn, hello, resp, err := c.dialOnce(ctx, "")
+	if err != nil {
+		c.cancel()
+		return nil, resp, err
+	}
+	c.adopt(conn, hello)
+	return c, resp, nil
+}
+
+// markURL adds the anyws=1 query parameter.
+func markURL(u string) (string, error) {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return "", fmt.Errorf("client: %w", err)
+	}
+	q := pu.Query()
+	q.Set(sse.ClientParam, sse.ClientRevision)
+	pu.RawQuery = q.Encode()
+	return pu.String(), nil
+}
+
+// dialOnce opens one connection, sends the client's hello with claim and
+// reads the server's.
+func (c *resumeConn) dialOnce(ctx context.Context, claim string) (*websocket.Conn, sse.Hello, *http.Response, error) {
+	var hello sse.Hello
+	conn, resp, err := dialWS(ctx, c.url, &c.opts)
+	if err != nil {
+		return nil, hello, resp, err
+	}
+	ch, _ := json.Marshal(sse.ClientHello{Resume: claim})
+	if err := conn.Write(ctx, websocket.MessageText, ch); err != nil {
+		_ = conn.CloseNow()
+		return nil, hello, resp, fmt.Errorf("client: sending the hello: %w", err)
+	}
+	typ, data, err := conn.Read(ctx)
+	if err != nil {
+		_ = conn.CloseNow()
+		return nil, hello, resp, fmt.Errorf("client: reading the server's hello: %w", err)
+	}
+	if typ != websocket.MessageText || json.Unmarshal(data, &hello) != nil {
+		_ = conn.Close(websocket.StatusProtocolError, "client: expected the server's hello")
+		return nil, hello, resp, errors.New("client: the server's first message is not anyws's hello: is it an anyws server? (set Options.Reconnect.MaxAttempts to -1 for plain WebSocket)")
+	}
+	return conn, hello, resp, nil
+}
+
+// adopt makes conn, whose server said hello, the current connection.
+func (c *resumeConn) adopt(conn *websocket.Conn, h sse.Hello) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cur = conn
+	c.gen++
+	c.proto = conn.Subprotocol()
+	c.claim, c.readSeq = "", 0
+	if secret, n, ok := splitClaim(h.ID); ok {
+		c.claim, c.readSeq = secret, n
+	}
+	close(c.up)
+}
+
+// splitClaim splits "<secret>:<n>".
+func splitClaim(id string) (string, uint64, bool) {
+	for i := len(id) - 1; i > 0; i-- {
+		if id[i] == ':' {
+			var n uint64
+			if _, err := fmt.Sscan(id[i+1:], &n); err != nil {
+				return "", 0, false
+			}
+			return id[:i], n, true
+		}
+	}
+	return "", 0, false
+}
+
+// current waits for a usable connection.
+func (c *resumeConn) current(ctx context.Context) (*websocket.Conn, int, error) {
+	for {
+		c.mu.Lock()
+		up, conn, gen, err := c.up, c.cur, c.gen, c.err
+		c.mu.Unlock()
+		if err != nil {
+			return nil, 0, err
+		}
+		select {
+		case <-up:
+			if conn != nil {
+				return conn, gen, nil
+			}
+		case <-ctx.Done():
+			return nil, 0, ctx.Err()
+		case <-c.ctx.Done():
+		}
+	}
+}
+
+// lost handles the end of connection gen: the Conn reconnects if its
+// peer can be resumed, else it ends with err.
+func (c *resumeConn) lost(gen int, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen || c.cur == nil || c.err != nil {
+		return // already handled
+	}
+	_ = c.cur.CloseNow()
+	c.cur = nil
+	switch {
+	case c.closing:
+		c.err = net.ErrClosed
+	case c.claim == "" || c.pol.MaxAttempts < 0:
+		c.err = err
+	default:
+		c.up = make(chan struct{}) // Read and Write wait for the reconnect
+		c.wg.Add(1)
+		go c.reconnect(c.claim, err)
+	}
+	// Else c.up stays closed: the waiters see c.err.
+}
+
+// fail ends the Conn with err.
+func (c *resumeConn) fail(err error) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	select {
+	case <-c.up:
+	default:
+		close(c.up)
+	}
+	c.mu.Unlock()
+}
+
+// reconnect resumes the peer over a new connection, sends again what the
+// server did not receive, and makes it current.
+func (c *resumeConn) reconnect(secret string, lost error) {
+	defer c.wg.Done()
+	// The claim counts every message Read returned: wait for a Read
+	// still on the old connection (aborted above) to return.
+	c.mu.Lock()
+	for c.reading > 0 {
+		c.readIdle.Wait()
+	}
+	claim := fmt.Sprintf("%s:%d", secret, c.readSeq)
+	c.mu.Unlock()
+	for attempt := 1; ; attempt++ {
+		if attempt > c.pol.MaxAttempts {
+			c.fail(fmt.Errorf("client: connection lost, gave up after %d reconnect attempts: %w", attempt-1, lost))
+			return
+		}
+		if !c.sleep(reconnectDelay(attempt, c.pol)) {
+			c.fail(net.ErrClosed)
+			return
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, helloTimeout)
+		conn, hello, _, err := c.dialOnce(ctx, claim)
+		cancel()
+		if err != nil {
+			var he *HandshakeError
+			if c.ctx.Err() != nil {
+				c.fail(net.ErrClosed)
+				return
+			}
+			if errors.As(err, &he) && final(he.StatusCode) {
+				c.fail(fmt.Errorf("client: reconnect refused: %w", err))
+				return
+			}
+			lost = err
+			continue
+		}
+		if !hello.Resumed {
+			_ = conn.Close(websocket.StatusNormalClosure, "client: could not resume")
+			c.fail(&ResumeError{Reason: hello.Reason})
+			return
+		}
+		c.wmu.Lock()
+		err = c.resend(conn, hello.Received)
+		if err == nil {
+			c.adopt(conn, hello)
+		}
+		c.wmu.Unlock()
+		if err != nil {
+			var re *ResumeError
+			if errors.As(err, &re) {
+				_ = conn.Close(websocket.StatusNormalClosure, "client: could not resume")
+				c.fail(err)
+				return
+			}
+			_ = conn.CloseNow()
+			lost = err
+			continue
+		}
+		return
+	}
+}
+
+// resend sends again, in order, what was written after the server's
+// last received message. Under wmu.
+func (c *resumeConn) resend(conn *websocket.Conn, received uint64) error {
+	c.trim(received)
+	first := c.writeSeq + 1
+	if len(c.kept) > 0 {
+		first = c.kept[0].seq
+	}
+	if received+1 < first {
+		return &ResumeError{Reason: "messages sent before the drop are no longer kept"}
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, helloTimeout)
+	defer cancel()
+	for _, m := range c.kept {
+		if err := conn.Write(ctx, m.typ, m.data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// trim drops what the server said it received. Under wmu.
+func (c *resumeConn) trim(received uint64) {
+	i := 0
+	for i < len(c.kept) && c.kept[i].seq <= received {
+		c.keptN -= len(c.kept[i].data)
+		i++
+	}
+	c.kept = append(c.kept[:0], c.kept[i:]...)
+}
+
+// keep records a message written, within resendBytes. Under wmu.
+func (c *resumeConn) keep(m sent) {
+	c.kept = append(c.kept, m)
+	c.keptN += len(m.data)
+	i := 0
+	for c.keptN > resendBytes && i < len(c.kept)-1 {
+		c.keptN -= len(c.kept[i].data)
+		i++
+	}
+	if i > 0 {
+		c.kept = append(c.kept[:0], c.kept[i:]...)
+	}
+}
+
+func (c *resumeConn) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.ctx.Done():
+		return false
+	}
+}
+
+// reconnectDelay is the wait before attempt n (from 1): InitialDelay
+// doubled for each failed attempt up to MaxDelay, a quarter of it at
+// random, so that many clients dropped at once do not come back at once.
+func reconnectDelay(n int, pol websocketsse.Reconnect) time.Duration {
+	d := pol.InitialDelay
+	for i := 1; i < n && d < pol.MaxDelay; i++ {
+		d *= 2
+	}
+	d = min(d, pol.MaxDelay)
+	return d - d/4 + rand.N(d/4+1)
+}
+
+// Read reads the next message, across reconnects.
+func (c *resumeConn) Read(ctx context.Context) (websocket.MessageType, []byte, error) {
+	for {
+		conn, gen, err := c.current(ctx)
+		if err != nil {
+			return 0, nil, err
+		}
+		c.mu.Lock()
+		c.reading++
+		c.mu.Unlock()
+		typ, data, err := conn.Read(ctx)
+		c.mu.Lock()
+		c.reading--
+		if err == nil {
+			c.readSeq++
+		}
+		c.readIdle.Broadcast()
+		c.mu.Unlock()
+		if err == nil {
+			return typ, data, nil
+		}
+		if websocket.CloseStatus(err) != -1 {
+			c.fail(err) // the server closed on purpose
+			c.lost(gen, err)
+			return 0, nil, err
+		}
+		c.lost(gen, err)
+		if ctx.Err() != nil {
+			return 0, nil, ctx.Err()
+		}
+	}
+}
+
+// Write sends one message; a message a drop may have lost is sent again
+// after the reconnect, so Write returns nil for it.
+func (c *resumeConn) Write(ctx context.Context, typ websocket.MessageType, p []byte) error {
+	for {
+		conn, gen, err := c.current(ctx)
+		if err != nil {
+			return err
+		}
+		c.wmu.Lock()
+		c.mu.Lock()
+		stale, resumable := gen != c.gen, c.claim != ""
+		c.mu.Unlock()
+		if stale {
+			c.wmu.Unlock()
+			continue
+		}
+		if resumable {
+			c.writeSeq++
+			c.keep(sent{seq: c.writeSeq, typ: typ, data: append([]byte(nil), p...)})
+		}
+		err = conn.Write(ctx, typ, p)
+		c.wmu.Unlock()
+		if err == nil {
+			return nil
+		}
+		c.lost(gen, err)
+		if !resumable {
+			return err
+		}
+		return nil // kept: sent again after the reconnect
+	}
+}
+
+// Close closes the connection with a close handshake: the server's peer
+// closes with code and reason.
+func (c *resumeConn) Close(code websocket.StatusCode, reason string) error {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return net.ErrClosed
+	}
+	c.closing = true
+	conn := c.cur
+	c.mu.Unlock()
+	var err error
+	if conn != nil {
+		err = conn.Close(code, reason)
+	}
+	c.cancel()
+	c.wg.Wait()
+	c.fail(net.ErrClosed)
+	return err
+}
+
+// CloseNow closes the connection without a close handshake.
+func (c *resumeConn) CloseNow() error {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return net.ErrClosed
+	}
+	c.closing = true
+	conn := c.cur
+	c.mu.Unlock()
+	if conn != nil {
+		_ = conn.CloseNow()
+	}
+	c.cancel()
+	c.wg.Wait()
+	c.fail(net.ErrClosed)
+	return nil
+}
+
+// Subprotocol is the sub-protocol of the current connection.
+func (c *resumeConn) Subprotocol() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.proto
+}
+
+// conn is the current connection, or nil while reconnecting.
+func (c *resumeConn) conn() *websocket.Conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cur
+}

@@ -31,9 +31,13 @@ type Options struct {
 	QueueMessages int
 	// ResumeWindow is how long a peer whose connection dropped waits for
 	// its client to resume it (same peer, same subscriptions, every
-	// missed message once), for instance 2 * time.Minute. 0 (the default
-	// for now) turns recovery off: a dropped connection ends its peer at
-	// once, as in crossws.
+	// missed message once). Default 2 minutes, as Socket.IO's
+	// maxDisconnectionDuration. Negative turns recovery off: a dropped
+	// connection ends its peer at once, as in crossws. Only clients that
+	// can resume wait (SSE streams, which browsers resume by themselves,
+	// and anyws's own clients over WebSocket); a plain WebSocket client's
+	// peer ends with its connection. A client that leaves without saying
+	// so (an EventSource closed, a tab gone) is kept for the window.
 	ResumeWindow time.Duration
 	// ReplayBytes bounds, per peer, what is kept of the messages already
 	// written to its connection, counted as QueueBytes counts, for a
@@ -94,6 +98,9 @@ func New(hooks Hooks, opts *Options) *Hub {
 	}
 	if h.opts.ReplayBytes <= 0 {
 		h.opts.ReplayBytes = 1 << 20
+	}
+	if h.opts.ResumeWindow == 0 {
+		h.opts.ResumeWindow = DefaultResumeWindow
 	}
 	if h.opts.ResumeMaxPeers <= 0 {
 		h.opts.ResumeMaxPeers = 10000

@@ -21,6 +21,9 @@ import (
 // in order, once. The Close hook runs when the window ends without a
 // resume.
 
+// DefaultResumeWindow is Options.ResumeWindow's default.
+const DefaultResumeWindow = 2 * time.Minute
+
 // resumeWindow is how long a dropped peer waits; 0 or less: recovery off.
 func (h *Hub) resumeWindow() time.Duration { return h.opts.ResumeWindow }
 

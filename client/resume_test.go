@@ -77,7 +77,7 @@ func TestResumeFailed(t *testing.T) {
 // drop ends the Conn, as plain WebSocket does.
 func TestNoResumeWithoutRecovery(t *testing.T) {
 	t.Parallel()
-	url, proxy := serveThroughProxy(t, anyws.Hooks{}, nil)
+	url, proxy := serveThroughProxy(t, anyws.Hooks{}, &anyws.Options{ResumeWindow: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	c, _, err := client.Dial(ctx, url, &client.Options{Transport: client.TransportWebSocket, Reconnect: fastReconnect})

@@ -127,7 +127,8 @@ func TestClientCloseIsADisconnect(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
 			closed := make(chan anyws.CloseInfo, 1)
-			s := serveEcho(t, m, &sse.Options{Hooks: anyws.Hooks{
+			// Recovery off: no goodbye (see TestCloseSaysGoodbye).
+			s := serveEchoHub(t, m, &anyws.Options{ResumeWindow: -1}, &sse.Options{Hooks: anyws.Hooks{
 				Close: func(_ *anyws.Peer, ci anyws.CloseInfo) { closed <- ci },
 			}}, nil)
 			c := s.dial(t, nil)

@@ -149,7 +149,7 @@ func TestServerTimeoutsCleared(t *testing.T) {
 		t.Run(string(m), func(t *testing.T) {
 			t.Parallel()
 			rec := newRecorder()
-			hub := anyws.New(rec.hooks(), nil)
+			hub := anyws.New(rec.hooks(), &anyws.Options{ResumeWindow: -1})
 			h := adapter.New(hub, &adapter.Options{Bidirectional: true, KeepAlive: 20 * time.Millisecond})
 			srv := httptest.NewUnstartedServer(h)
 			srv.Config.WriteTimeout = 100 * time.Millisecond

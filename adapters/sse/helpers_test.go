@@ -58,6 +58,12 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	if cfg.hooks != nil {
 		hooks = cfg.hooks(rec)
 	}
+	if cfg.hub == nil {
+		// These tests check the plain wire and a close at the end of the
+		// stream; recovery (on by default) is tested with explicit
+		// options here, in the suite and in internal/test/recovery.
+		cfg.hub = &anyws.Options{ResumeWindow: -1}
+	}
 	hub := anyws.New(hooks, cfg.hub)
 	e := &env{hub: hub, rec: rec}
 	e.srv, e.client = serve(t, adapter.New(hub, cfg.opts), cfg.mode)

@@ -18,7 +18,7 @@ import (
 // every message, in order.
 func TestSlowConsumer(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{hub: &anyws.Options{QueueBytes: 64 << 10}, opts: &adapter.Options{Retry: -1}})
+	e := newEnv(t, envConfig{hub: &anyws.Options{QueueBytes: 64 << 10, ResumeWindow: -1}, opts: &adapter.Options{Retry: -1}})
 	e.rec.onOpen = func(p *anyws.Peer) { p.Subscribe("t") }
 	// The stalled client's writes are bounded by a short WriteTimeout, so
 	// the overflow close does not wait for the default 10 s.

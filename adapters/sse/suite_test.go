@@ -67,8 +67,10 @@ func sseTransport(name string, m mode, bidir bool, uplink websocketsse.Uplink) s
 			}
 			return c, nil
 		},
-		OneWay:     !bidir,
-		CloseCodes: true,
+		OneWay:           !bidir,
+		NoGoodbye:        !bidir,
+		CloseCodes:       true,
+		ClientCloseCodes: bidir, // its goodbye carries them
 	}
 }
 

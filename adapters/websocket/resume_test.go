@@ -95,7 +95,15 @@ func TestResumeProtocol(t *testing.T) {
 // message is the application's.
 func TestResumeProtocolOff(t *testing.T) {
 	t.Parallel()
-	url, _, closes := serveWS(t, anyws.Hooks{}, nil)
+	closes := make(chan closed, 1)
+	hub := anyws.New(anyws.Hooks{
+		Message: func(p *anyws.Peer, m anyws.Message) { _ = p.Send(m) },
+		Close:   func(p *anyws.Peer, c anyws.CloseInfo) { closes <- closed{p, c} },
+	}, &anyws.Options{ResumeWindow: -1})
+	srv := httptest.NewServer(wsadapter.New(hub, nil))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { _ = hub.Close() })
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
 	c, h := helloConn(t, url, `{"resume":"0123:4"}`)
 	require.Empty(t, h.ID)
 	require.False(t, h.Resumed)

@@ -25,7 +25,11 @@ func newHub() *anyws.Hub {
 		Upgrade: upgrade,
 		Open:    open,
 		Message: message,
-	}, nil)
+	}, &anyws.Options{
+		// crossws has no recovery: a dropped connection ends its peer
+		// at once, and streams carry no ids.
+		ResumeWindow: -1,
+	})
 }
 
 // upgrade is crossws's demo upgrade hook: "?unauthorized" is refused with

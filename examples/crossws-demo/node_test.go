@@ -163,7 +163,7 @@ func TestNodeEventSourceOneWay(t *testing.T) {
 			}
 			_ = p.Close(anyws.StatusNormalClosure, "done")
 		},
-	}, nil)
+	}, &anyws.Options{ResumeWindow: -1}) // crossws's wire: no ids
 	srv := httptest.NewServer(sse.New(hub, nil))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)

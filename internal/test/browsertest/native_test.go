@@ -42,7 +42,9 @@ func TestNativeEventSource(t *testing.T) {
 			_ = p.Send("first")
 			_ = p.Send("two\nlines\r\nand CRLF")
 		},
-	}, nil)
+		// A closed EventSource cannot say goodbye: its peer waits out
+		// the resume window (shortened here) before it closes.
+	}, &anyws.Options{ResumeWindow: time.Second})
 	t.Cleanup(func() { shutdown(t, hub) })
 	srv := serve(t, mux(sse.New(hub, nil)), false)
 	ctx := browsertest.Tab(t)

@@ -221,7 +221,12 @@ func testBinary(t *testing.T, tr Transport) {
 }
 
 func testClientClose(t *testing.T, tr Transport) {
-	e := newEnv(t, tr, nil, welcome)
+	var opts *anyws.Options
+	if tr.NoGoodbye {
+		// The peer waits to be resumed, then closes: shorten the wait.
+		opts = &anyws.Options{ResumeWindow: 200 * time.Millisecond}
+	}
+	e := newEnv(t, tr, opts, welcome)
 	c := e.dial()
 	readText(t, c)
 	require.NoError(t, c.Close(4000, "bye"))

@@ -37,8 +37,13 @@ type Transport struct {
 	// and reason (WebSocket, websocketsse), so the suite checks them.
 	CloseCodes bool
 	// ClientCloseCodes is true when the server sees the code and reason a
-	// client closes with (WebSocket has a close frame; SSE does not).
+	// client closes with (WebSocket has a close frame; an SSE client with
+	// an uplink says goodbye with them).
 	ClientCloseCodes bool
+	// NoGoodbye is true when a client cannot tell the server it leaves
+	// (one-way SSE): its closing looks like a drop, and with recovery on
+	// its peer closes when the resume window ends.
+	NoGoodbye bool
 	// TextUplink is true when clients can send text only (crossws's raw
 	// streaming POST): the suite skips binary uplink checks.
 	TextUplink bool

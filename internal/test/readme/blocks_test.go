@@ -37,16 +37,19 @@ func blocksOf(t *testing.T, doc string) []block {
 	require.NoError(t, err)
 	var out []block
 	var cur *block
+	indent := "" // a fence in a list item is indented, and so is its body
 	section := "(top)"
 	for i, l := range strings.Split(string(b), "\n") {
+		trimmed := strings.TrimLeft(l, " ")
 		switch {
-		case cur == nil && strings.HasPrefix(l, "```"):
-			cur = &block{doc: doc, lang: strings.TrimSpace(l[3:]), line: i + 2, section: section}
+		case cur == nil && strings.HasPrefix(trimmed, "```"):
+			cur = &block{doc: doc, lang: strings.TrimSpace(trimmed[3:]), line: i + 2, section: section}
+			indent = l[:len(l)-len(trimmed)]
 		case cur != nil && strings.TrimSpace(l) == "```":
 			out = append(out, *cur)
 			cur = nil
 		case cur != nil:
-			cur.body += l + "\n"
+			cur.body += strings.TrimPrefix(l, indent) + "\n"
 		case strings.HasPrefix(l, "## "):
 			section = l[3:]
 		}

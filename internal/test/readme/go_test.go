@@ -94,7 +94,7 @@ func TestGoSnippets(t *testing.T) {
 }
 
 // goFile returns a block as a Go file of package pkg: as it is if it is
-// a whole file, else as the body of a function with ctx, hooks and mux in
+// a whole file, else as the body of a function with ctx, hooks, hub and mux in
 // scope. The names the body declares at its top level are used after it,
 // as the code a reader adds would use them.
 func goFile(t *testing.T, b block, pkg string) string {
@@ -112,7 +112,7 @@ func goFile(t *testing.T, b block, pkg string) string {
 	for _, imp := range snippetImports {
 		f.WriteString("\t" + imp.use + ",\n")
 	}
-	f.WriteString("}\n\nfunc snippet(ctx context.Context, hooks anyws.Hooks, mux *http.ServeMux) error {\n\t{\n")
+	f.WriteString("}\n\nfunc snippet(ctx context.Context, hooks anyws.Hooks, hub *anyws.Hub, mux *http.ServeMux) error {\n\t{\n")
 	f.WriteString(directive + b.body)
 	f.WriteString("//line snippet-frame.go:1\n")
 	for _, name := range topLevelNames(t, b) {

@@ -31,9 +31,12 @@ func TestNginxBlocks(t *testing.T) {
 	}
 }
 
+// goVersion finds "Go 1.25 or later" in a command's comment.
+var goVersion = regexp.MustCompile(`Go (\d+\.\d+) or later`)
+
 // TestShellBlocks: each command of a sh block names something that
 // exists: `go get` the module, `go run` a directory with a main package,
-// `make` a target of the Makefile.
+// `make` a target of the Makefile; a "Go 1.N or later" is go.mod's.
 func TestShellBlocks(t *testing.T) {
 	t.Parallel()
 	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
@@ -43,6 +46,9 @@ func TestShellBlocks(t *testing.T) {
 	require.NoError(t, err)
 	for _, b := range allBlocks(t)["sh"] {
 		for _, l := range strings.Split(b.body, "\n") {
+			if m := goVersion.FindStringSubmatch(l); m != nil {
+				require.Contains(t, string(gomod), "\ngo "+m[1]+".", "%s: the Go version go.mod declares", b.where())
+			}
 			if i := strings.Index(l, " #"); i >= 0 {
 				l = l[:i]
 			}

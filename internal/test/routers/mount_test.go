@@ -107,7 +107,7 @@ func mountGin(hub *anyws.Hub) http.Handler {
 func mountEcho(hub *anyws.Hub) http.Handler {
 	ws := auto.New(hub, nil)
 	e := echo.New()
-	e.Use(echomw.RequestID(), echomw.Logger(), echomw.Recover(), echomw.Gzip())
+	e.Use(echomw.RequestID(), echomw.RequestLogger(), echomw.Recover(), echomw.Gzip())
 	e.Use(echomw.ContextTimeout(time.Minute)) // ends with the handler: a hijacked stream outlives it
 	e.Use(echo.WrapMiddleware(auth))
 	serve := func(c echo.Context) error {

@@ -148,6 +148,7 @@ func (h *Hub) publish(ns, topic string, m Message, exclude *Peer) error {
 	if h.broker != nil {
 		err := h.broker.Publish(pubsub.Message{
 			Topic: topic, Namespace: ns, Data: m.data, Binary: m.binary, Node: h.opts.NodeID,
+			Event: m.EventName(), Comment: m.Comment(),
 		})
 		if err != nil {
 			h.reportError(nil, fmt.Errorf("anyws: relay publish to %q: %w", topic, err))
@@ -166,7 +167,7 @@ func (h *Hub) fanOut(ns, topic string, m Message, exclude *Peer) {
 }
 
 func (h *Hub) deliverRemote(m pubsub.Message) {
-	h.fanOut(m.Namespace, m.Topic, Message{data: m.Data, binary: m.Binary}, nil)
+	h.fanOut(m.Namespace, m.Topic, Message{data: m.Data, binary: m.Binary}.withEvent(m.Event, m.Comment), nil)
 }
 
 func (h *Hub) subscribe(p *Peer, topic string) {

@@ -17,6 +17,10 @@ type Message struct {
 	// Node is the id of the node that published, so a broker can suppress
 	// the echo of a node's own messages.
 	Node string
+	// Event and Comment are the SSE event name and comment the message
+	// was published with (anyws.Event), "" for an ordinary message.
+	// Brokers carry them as they carry Data.
+	Event, Comment string
 }
 
 // Broker relays publishes between the Hubs of several nodes. A Hub owns its

@@ -3,9 +3,9 @@ package sse_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"errors"
 	"log"
 	"net/http"
 	"net/http/httptest"

@@ -34,6 +34,8 @@ const version byte = 0xA1
 const (
 	flagBinary byte = 1 << 0
 	flagEvent  byte = 1 << 1 // event name and comment follow the namespace
+	flagSender byte = 1 << 2 // the sending peer's id follows
+	flagPos    byte = 1 << 3 // the position follows: epoch, uvarint offset
 )
 
 // ErrMalformed is returned by Decode for bytes that are not an envelope.
@@ -60,6 +62,12 @@ func AppendPublish(dst []byte, m pubsub.Message) []byte {
 	if named {
 		flags |= flagEvent
 	}
+	if m.Sender != "" {
+		flags |= flagSender
+	}
+	if !m.Position.IsZero() {
+		flags |= flagPos
+	}
 	dst = append(dst, version, KindPublish, flags)
 	dst = appendString(dst, m.Node)
 	dst = appendString(dst, m.Topic)
@@ -67,6 +75,13 @@ func AppendPublish(dst []byte, m pubsub.Message) []byte {
 	if named {
 		dst = appendString(dst, m.Event)
 		dst = appendString(dst, m.Comment)
+	}
+	if m.Sender != "" {
+		dst = appendString(dst, m.Sender)
+	}
+	if !m.Position.IsZero() {
+		dst = appendString(dst, m.Position.Epoch)
+		dst = binary.AppendUvarint(dst, m.Position.Offset)
 	}
 	return append(dst, m.Data...)
 }
@@ -105,6 +120,13 @@ func Decode(b []byte) (Envelope, error) {
 		if flags&flagEvent != 0 {
 			e.Msg.Event = r.string()
 			e.Msg.Comment = r.string()
+		}
+		if flags&flagSender != 0 {
+			e.Msg.Sender = r.string()
+		}
+		if flags&flagPos != 0 {
+			e.Msg.Position.Epoch = r.string()
+			e.Msg.Position.Offset = r.uvarint()
 		}
 		e.Msg.Data = r.rest()
 	case KindRequest:

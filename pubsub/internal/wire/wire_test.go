@@ -15,6 +15,8 @@ func TestRoundTrip(t *testing.T) {
 		{Topic: "", Namespace: "", Data: []byte{0, 0xff, '\r', '\n'}, Binary: true, Node: "n2"},
 		{Topic: "t", Data: []byte("named"), Node: "n3", Event: "ping", Comment: "a\nb"},
 		{Topic: "t", Data: []byte{1}, Binary: true, Node: "n4", Comment: "comment only"},
+		{Topic: "t", Data: []byte("h"), Node: "n5", Sender: "peer", Position: pubsub.Position{Epoch: "e1", Offset: 1 << 40}},
+		{Topic: "t", Data: []byte("h"), Node: "n6", Event: "x", Position: pubsub.Position{Epoch: "e", Offset: 1}},
 	}
 	for _, m := range msgs {
 		e, err := wire.Decode(wire.AppendPublish(nil, m))

@@ -143,7 +143,11 @@ func InNamespace(ns string) PublishOption {
 // Publish sends data (converted as by Peer.Send) to every subscriber of
 // topic, in every namespace unless InNamespace says otherwise, here and on
 // the other nodes of the broker. It never blocks on a peer; it returns an
-// error only if data cannot be encoded or the Hub is closed.
+// error only if data cannot be encoded or the Hub is closed, or, with a
+// broker that keeps history (pubsub.HistoryBroker), if the broker
+// refused the message at once (then no peer receives it; later losses
+// go to the Error hook). With such a broker every node's peers receive a
+// topic's messages in one order, this node's own publishes included.
 func (h *Hub) Publish(topic string, data any, opts ...PublishOption) error {
 	var o publishOptions
 	for _, opt := range opts {
@@ -162,11 +166,12 @@ func (h *Hub) publish(ns, topic string, m Message, exclude *Peer) error {
 	if h.closed.Load() {
 		return ErrHubClosed
 	}
+	if hb := h.historyBroker(); hb != nil {
+		return h.publishOrdered(hb, ns, topic, m, exclude) // hub_history.go
+	}
 	h.fanOut(ns, topic, m, exclude)
 	if h.broker != nil {
-		err := h.broker.Publish(pubsub.Message{
-			Topic: topic, Namespace: ns, Data: m.data, Binary: m.binary, Node: h.opts.NodeID,
-		})
+		err := h.broker.Publish(h.relayed(ns, topic, m, nil))
 		if err != nil {
 			h.reportError(nil, fmt.Errorf("anyws: relay publish to %q: %w", topic, err))
 		}
@@ -183,9 +188,7 @@ func (h *Hub) fanOut(ns, topic string, m Message, exclude *Peer) {
 	})
 }
 
-func (h *Hub) deliverRemote(m pubsub.Message) {
-	h.fanOut(m.Namespace, m.Topic, Message{data: m.Data, binary: m.Binary}, nil)
-}
+func (h *Hub) deliverRemote(m pubsub.Message) { h.fanOutRelayed(m) }
 
 func (h *Hub) subscribe(p *Peer, topic string) {
 	defer lockTopic(topic)() // index change and broker call in one order (topic_locks.go)

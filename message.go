@@ -16,6 +16,7 @@ import (
 type Message struct {
 	data   []byte
 	binary bool
+	ev     *eventMeta // SSE event name and comment (event.go), or nil
 }
 
 // Text returns a text message. Text is what browsers receive as a string,
@@ -64,12 +65,15 @@ func (m Message) JSON(v any) error {
 func (m Message) String() string { return m.Text() }
 
 // messageOf converts what Send and Publish accept to a Message, following
-// crossws: a string is text, a []byte is binary, a Message is itself, a
-// json.RawMessage is text as is, and anything else is encoded as JSON text.
+// crossws: a string is text, a []byte is binary, a Message is itself, an
+// Event is its data with a name (checked), a json.RawMessage is text as
+// is, and anything else is encoded as JSON text.
 func messageOf(data any) (Message, error) {
 	switch v := data.(type) {
 	case Message:
 		return v, nil
+	case Event:
+		return v.Message()
 	case string:
 		return Text(v), nil
 	case []byte:

@@ -39,7 +39,13 @@ func (f *Payload) Encoded(key any, enc func(Message) []byte) []byte {
 // cost is what a payload counts against a queue's byte bounds: its bytes
 // plus what holding it costs (the queue slot, the Payload), so a burst of
 // tiny messages is bounded by the memory it really takes.
-func (f *Payload) cost() int { return f.msg.Len() + payloadOverhead }
+func (f *Payload) cost() int {
+	c := f.msg.Len() + payloadOverhead
+	if e := f.msg.ev; e != nil {
+		c += len(e.name) + len(e.comment)
+	}
+	return c
+}
 
 // payloadOverhead is the per-message memory a queue holds beside the
 // payload bytes: the slot's pointer, the Payload and its Message header.

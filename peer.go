@@ -130,7 +130,8 @@ func Value[T any](p *Peer, key string) (T, bool) {
 }
 
 // Send queues data for the peer: a string is sent as text, a []byte as
-// binary, a Message as itself, anything else as JSON text. It never blocks:
+// binary, a Message as itself, an Event as a named SSE event, anything else
+// as JSON text. It never blocks:
 // it returns ErrClosed once the peer is closed and ErrQueueFull when its
 // queue is full (see OverflowPolicy).
 func (p *Peer) Send(data any) error {

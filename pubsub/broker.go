@@ -17,6 +17,18 @@ type Message struct {
 	// Node is the id of the node that published, so a broker can suppress
 	// the echo of a node's own messages.
 	Node string
+	// Event and Comment are the SSE event name and comment the message
+	// was published with (anyws.Event), "" for an ordinary message.
+	// Brokers carry them as they carry Data.
+	Event, Comment string
+	// Sender is the id of the peer that published (Peer.Publish), which
+	// does not receive its own message; "" for Hub.Publish. The Hub sets
+	// it for HistoryBrokers, which deliver a node's own publishes back.
+	Sender string
+	// Position is the message's place in its topic's history, set by a
+	// HistoryBroker on what it delivers and what History returns; zero
+	// otherwise.
+	Position Position
 }
 
 // Broker relays publishes between the Hubs of several nodes. A Hub owns its

@@ -6,6 +6,12 @@
 // several Hubs in one process (tests, or one binary serving several ports)
 // to share topics. A Hub with no broker is a single node.
 //
+// [HistoryBroker] adds positions ([Position]: epoch + offset) and a
+// bounded per-topic history ([HistoryLimits]); [NewMemoryHistory] is the
+// in-process one. Pub/Sub-only brokers are cheaper and deliver at most
+// once; with history every node sees one order per topic and a reader
+// can ask what it missed since a position.
+//
 // The package never sees a peer: it carries a topic, a namespace, a payload
 // and the id of the node it came from.
 package pubsub

@@ -13,6 +13,7 @@ import (
 type Memory struct {
 	mu    sync.RWMutex
 	nodes map[*memoryBroker]struct{}
+	hist  *memHistory // nil: Pub/Sub only (memory_history.go)
 }
 
 // NewMemory returns an empty bus.
@@ -20,8 +21,14 @@ func NewMemory() *Memory { return &Memory{nodes: make(map[*memoryBroker]struct{}
 
 // Broker returns a new node on the bus, for one Hub.
 // It also implements Syncer (a no-op: the bus is synchronous) and
-// Requester.
-func (m *Memory) Broker() Broker { return &memoryBroker{bus: m, topics: make(map[string]bool)} }
+// Requester, and HistoryBroker on a bus made by NewMemoryHistory.
+func (m *Memory) Broker() Broker {
+	b := &memoryBroker{bus: m, topics: make(map[string]bool)}
+	if m.hist != nil {
+		return memoryHistoryBroker{b}
+	}
+	return b
+}
 
 type memoryBroker struct {
 	bus     *Memory

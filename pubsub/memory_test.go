@@ -13,3 +13,10 @@ func TestMemoryConformance(t *testing.T) {
 		return pubsub.NewMemory().Broker
 	})
 }
+
+func TestMemoryHistoryConformance(t *testing.T) {
+	t.Parallel()
+	pubsubtest.RunHistory(t, func(_ *testing.T, limits pubsub.HistoryLimits) pubsubtest.Bus {
+		return pubsub.NewMemoryHistory(&limits).Broker
+	})
+}

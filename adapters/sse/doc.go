@@ -51,7 +51,10 @@
 //  4. each message: event: message and one data: line per payload line
 //     (CR, LF and CRLF all end a line; readers rejoin lines with LF). A
 //     binary payload is one line, data:application/octet-stream;base64,
-//     followed by standard base64 (crossws's convention);
+//     followed by standard base64 (crossws's convention). A message sent
+//     or published as an anyws.Event goes as event: <its name>, after its
+//     comment as ": " lines; EventSource dispatches it to the listeners
+//     of that name, not to onmessage;
 //  5. a ": keep-alive" comment after Options.KeepAlive (default 15 s)
 //     without any write;
 //  6. when the server closes the peer (Peer.Close, a queue overflow,

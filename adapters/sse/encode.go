@@ -17,20 +17,38 @@ var encodingKey = new(int)
 // encodePayload returns f's event bytes, computed once per payload.
 func encodePayload(f *anyws.Payload) []byte { return f.Encoded(encodingKey, encodeMessage) }
 
-// encodeMessage writes m as an "event: message" event: one data line per
-// payload line for text, crossws's base64 data URL for binary.
+// encodeMessage writes m as an "event: message" event (or one named by
+// anyws.Event, after its comment lines): one data line per payload line
+// for text, crossws's base64 data URL for binary.
 func encodeMessage(m anyws.Message) []byte {
 	data := m.Bytes()
+	name, comment := m.EventName(), m.Comment()
+	if name == "" || anyws.CheckEventName(name) != nil {
+		// Unnamed, or a name that came from another node unchecked: an
+		// ordinary message rather than an injected field.
+		name = sse.MessageEvent
+	}
+	size := len(data) + len(name) + 32
 	if m.IsBinary() {
-		const head = "event: message\ndata: " + sse.BinaryPrefix
-		b := make([]byte, 0, len(head)+base64.StdEncoding.EncodedLen(len(data))+2)
-		b = append(b, head...)
+		size = len(name) + len(sse.BinaryPrefix) + base64.StdEncoding.EncodedLen(len(data)) + 32
+	}
+	if comment != "" {
+		size += len(comment) + 8
+	}
+	b := make([]byte, 0, size)
+	if comment != "" {
+		b = sse.AppendComment(b, comment)
+	}
+	if m.IsBinary() {
+		b = append(b, "event: "...)
+		b = append(b, name...)
+		b = append(b, "\ndata: "+sse.BinaryPrefix...)
 		b = base64.StdEncoding.AppendEncode(b, data)
 		return append(b, '\n', '\n')
 	}
-	b, err := sse.AppendEvent(make([]byte, 0, len(data)+32), sse.Event{Type: "message", Data: data})
+	b, err := sse.AppendEvent(b, sse.Event{Type: name, Data: data})
 	if err != nil {
-		// Unreachable: the event type is a constant without CR or LF.
+		// Unreachable: the name was checked above.
 		panic(err)
 	}
 	return b

@@ -1,10 +1,14 @@
 package sse_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/signal"
 	"syscall"
@@ -94,4 +98,32 @@ func ExampleIsStream() {
 		}
 		page.ServeHTTP(w, r)
 	}))
+}
+
+// Named events: an anyws.Event reaches a browser's EventSource listeners
+// of its name (es.addEventListener("score", …)) instead of onmessage; its
+// comment goes first, as comment lines readers ignore.
+func ExampleNew_namedEvents() {
+	hub := anyws.New(anyws.Hooks{
+		Open: func(p *anyws.Peer) {
+			_ = p.Send(anyws.Event{Name: "score", Data: map[string]int{"home": 2}, Comment: "match 7"})
+			_ = p.Close(anyws.StatusNormalClosure, "")
+		},
+	}, nil)
+	defer hub.Close()
+	srv := httptest.NewServer(sse.New(hub, nil))
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Print(string(body[bytes.Index(body, []byte(": match")):bytes.Index(body, []byte("event: close"))]))
+	// Output:
+	// : match 7
+	// event: score
+	// data: {"home":2}
 }

@@ -224,7 +224,8 @@ export declare class AnyWS extends EventTarget {
   /**
    * A named SSE event: over SSE, an event whose type is not message is
    * dispatched under its type. Needs a server that sends named events
-   * (anyws's Go server sends only message events today).
+   * (anyws's Go server sends them for an anyws.Event; over WebSocket the
+   * data arrives as a message event).
    */
   addEventListener(type: string, listener: (this: AnyWS, ev: MessageEvent<AnyWSData>) => any, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;

@@ -87,8 +87,8 @@
 //
 // Named events: over SSE, an event with a type other than message is
 // dispatched under that type as a MessageEvent (listen with
-// addEventListener("name", ...)). anyws's Go server sends only message
-// events today; the names open, close, error, reconnecting and
+// addEventListener("name", ...)); anyws's Go server sends them for an
+// anyws.Event. The names open, close, error, reconnecting and
 // crossws-id are reserved and never dispatched this way.
 //
 // Sending: send() accepts a string, Blob, ArrayBuffer or typed array. While

@@ -1,6 +1,6 @@
 // Package pubsubtest is the conformance suite every pubsub.Broker passes,
 // like testing/slogtest for slog handlers: publish and subscribe,
-// unsubscribe, many topics, binary and large payloads, concurrent
+// unsubscribe, many topics, binary and large payloads, SSE event names, concurrent
 // publishers with per-publisher order, echo suppression, namespaces,
 // close, and node-to-node requests for brokers that implement
 // pubsub.Requester.

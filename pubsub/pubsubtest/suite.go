@@ -37,6 +37,7 @@ func Run(t *testing.T, newBus func(t *testing.T) Bus) {
 		{"Unsubscribe", testUnsubscribe},
 		{"ManyTopics", testManyTopics},
 		{"Binary", testBinary},
+		{"EventNames", testEventNames},
 		{"LargePayload", testLargePayload},
 		{"ConcurrentPublishers", testConcurrentPublishers},
 		{"EchoSuppression", testEchoSuppression},
@@ -169,6 +170,8 @@ func (n *node) expect(t *testing.T, from *node, want pubsub.Message) {
 	require.Equal(t, want.Namespace, got.Namespace)
 	require.Equal(t, want.Binary, got.Binary)
 	require.Equal(t, want.Node, got.Node)
+	require.Equal(t, want.Event, got.Event, "event name")
+	require.Equal(t, want.Comment, got.Comment, "comment")
 	require.True(t, bytes.Equal(want.Data, got.Data), "payload differs: got %d bytes, want %d", len(got.Data), len(want.Data))
 }
 
@@ -278,6 +281,27 @@ func testBinary(t *testing.T, bus Bus) {
 		{Topic: "bin", Data: []byte{}},
 		{Topic: "bin", Data: []byte("line1\r\nline2\rline3\n\x00end")},
 		{Topic: "bin", Data: []byte{0xff, 0xfe, 0x00}, Binary: true},
+	}
+	for _, m := range cases {
+		b.pub(t, m)
+	}
+	for _, m := range cases {
+		a.expect(t, b, m)
+	}
+}
+
+// testEventNames: an SSE event name and comment cross the bus with their
+// message, and a message without them arrives without them.
+func testEventNames(t *testing.T, bus Bus) {
+	a, b := start(t, bus), start(t, bus)
+	a.sub(t, "ev")
+	sync_(t, a, b)
+	cases := []pubsub.Message{
+		{Topic: "ev", Data: []byte("x"), Event: "ping"},
+		{Topic: "ev", Data: []byte{0, 1}, Binary: true, Event: "bin", Comment: "c\nd"},
+		{Topic: "ev", Data: []byte("y"), Comment: "only a comment"},
+		{Topic: "ev", Data: []byte("plain")},
+		{Topic: "ev", Namespace: "/ns", Data: []byte("é"), Event: "ünï"},
 	}
 	for _, m := range cases {
 		b.pub(t, m)

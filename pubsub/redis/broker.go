@@ -44,6 +44,7 @@ type Broker struct {
 	ownPub bool
 	prefix string
 	queue  int
+	hist   *historyState // history mode (history.go), or nil
 
 	startOnce sync.Once
 	started   atomic.Bool
@@ -233,6 +234,10 @@ func (b *Broker) send(batch []pubsub.Message) {
 	doubtful := b.health.doubtful()
 	pipe := b.pub.Pipeline()
 	for _, m := range batch {
+		if b.hist != nil {
+			b.hist.queueAppend(ctx, pipe, b, m)
+			continue
+		}
 		pipe.Publish(ctx, b.topicChannel(m.Topic), wire.AppendPublish(nil, m))
 	}
 	cmds, execErr := pipe.Exec(ctx)

@@ -35,6 +35,15 @@
 // After Redis comes back, go-redis reconnects and the broker's
 // subscriptions are restored by themselves.
 //
+// # History
+//
+// [NewHistory] returns a [HistoryBroker]: each topic is also a Redis
+// stream (Prefix + "h:{" + topic + "}:s", with its epoch and last offset
+// in the hash ...:m), every publish gets a position, and every node
+// receives a topic in one order, its own publishes included (see
+// pubsub.HistoryBroker). Outage losses are reported as above; catching
+// up from the stream after an outage is not done yet.
+//
 // Requests from other nodes run on a bounded pool of goroutines with a
 // bounded backlog; past both they are refused at once (pubsub.ErrBusy),
 // so a slow handler never holds up the delivery of publishes.

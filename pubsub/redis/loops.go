@@ -59,15 +59,18 @@ func (b *Broker) readLoop() {
 func (b *Broker) receive(msg any) {
 	switch msg := msg.(type) {
 	case *goredis.Message:
-		e, err := wire.Decode([]byte(msg.Payload))
+		payload, pos := splitPosition(msg.Payload) // history.go
+		e, err := wire.Decode([]byte(payload))
 		if err != nil {
 			return // not ours: another program on the same channel
 		}
 		switch e.Kind {
 		case wire.KindPublish:
-			if e.Msg.Node == b.node || !b.topics.Wanted(msg.Channel) {
+			// In history mode a node's own publishes come back too.
+			if (e.Msg.Node == b.node && b.hist == nil) || !b.topics.Wanted(msg.Channel) {
 				return
 			}
+			e.Msg.Position = pos
 			if b.gate.Enter() {
 				b.stats.Delivered.Add(1)
 				b.deliver(e.Msg)

@@ -29,6 +29,15 @@ const (
 
 const version byte = 0xA1
 
+// Flags of a publish. A publish without an event name or comment is
+// encoded as before flagEvent existed, so older nodes read it.
+const (
+	flagBinary byte = 1 << 0
+	flagEvent  byte = 1 << 1 // event name and comment follow the namespace
+	flagSender byte = 1 << 2 // the sending peer's id follows
+	flagPos    byte = 1 << 3 // the position follows: epoch, uvarint offset
+)
+
 // ErrMalformed is returned by Decode for bytes that are not an envelope.
 var ErrMalformed = errors.New("pubsub: malformed message on the bus (not an anyws envelope, or another version)")
 
@@ -47,12 +56,33 @@ type Envelope struct {
 func AppendPublish(dst []byte, m pubsub.Message) []byte {
 	var flags byte
 	if m.Binary {
-		flags = 1
+		flags |= flagBinary
+	}
+	named := m.Event != "" || m.Comment != ""
+	if named {
+		flags |= flagEvent
+	}
+	if m.Sender != "" {
+		flags |= flagSender
+	}
+	if !m.Position.IsZero() {
+		flags |= flagPos
 	}
 	dst = append(dst, version, KindPublish, flags)
 	dst = appendString(dst, m.Node)
 	dst = appendString(dst, m.Topic)
 	dst = appendString(dst, m.Namespace)
+	if named {
+		dst = appendString(dst, m.Event)
+		dst = appendString(dst, m.Comment)
+	}
+	if m.Sender != "" {
+		dst = appendString(dst, m.Sender)
+	}
+	if !m.Position.IsZero() {
+		dst = appendString(dst, m.Position.Epoch)
+		dst = binary.AppendUvarint(dst, m.Position.Offset)
+	}
 	return append(dst, m.Data...)
 }
 
@@ -83,10 +113,21 @@ func Decode(b []byte) (Envelope, error) {
 	switch e.Kind {
 	case KindPublish:
 		flags := r.byte()
-		e.Msg.Binary = flags&1 != 0
+		e.Msg.Binary = flags&flagBinary != 0
 		e.Msg.Node = r.string()
 		e.Msg.Topic = r.string()
 		e.Msg.Namespace = r.string()
+		if flags&flagEvent != 0 {
+			e.Msg.Event = r.string()
+			e.Msg.Comment = r.string()
+		}
+		if flags&flagSender != 0 {
+			e.Msg.Sender = r.string()
+		}
+		if flags&flagPos != 0 {
+			e.Msg.Position.Epoch = r.string()
+			e.Msg.Position.Offset = r.uvarint()
+		}
 		e.Msg.Data = r.rest()
 	case KindRequest:
 		e.ID = r.uvarint()

@@ -13,6 +13,10 @@ func TestRoundTrip(t *testing.T) {
 	msgs := []pubsub.Message{
 		{Topic: "chat", Namespace: "/room", Data: []byte("hi"), Node: "n1"},
 		{Topic: "", Namespace: "", Data: []byte{0, 0xff, '\r', '\n'}, Binary: true, Node: "n2"},
+		{Topic: "t", Data: []byte("named"), Node: "n3", Event: "ping", Comment: "a\nb"},
+		{Topic: "t", Data: []byte{1}, Binary: true, Node: "n4", Comment: "comment only"},
+		{Topic: "t", Data: []byte("h"), Node: "n5", Sender: "peer", Position: pubsub.Position{Epoch: "e1", Offset: 1 << 40}},
+		{Topic: "t", Data: []byte("h"), Node: "n6", Event: "x", Position: pubsub.Position{Epoch: "e", Offset: 1}},
 	}
 	for _, m := range msgs {
 		e, err := wire.Decode(wire.AppendPublish(nil, m))
@@ -20,6 +24,9 @@ func TestRoundTrip(t *testing.T) {
 		require.Equal(t, wire.KindPublish, e.Kind)
 		require.Equal(t, m, e.Msg)
 	}
+	// A publish without an event name is encoded as before names existed.
+	plain := wire.AppendPublish(nil, msgs[0])
+	require.Equal(t, byte(0), plain[2], "flags of a plain text publish")
 	e, err := wire.Decode(wire.AppendRequest(nil, 42, "from", "svc", []byte("p")))
 	require.NoError(t, err)
 	require.Equal(t, wire.Envelope{Kind: wire.KindRequest, ID: 42, From: "from", Service: "svc", Payload: []byte("p")}, e)

@@ -1,0 +1,282 @@
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/anyws/anyws/pubsub"
+	"github.com/anyws/anyws/pubsub/internal/wire"
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// HistoryBroker is a Broker that keeps each topic's history in a Redis
+// stream and gives every publish a position. It implements
+// pubsub.HistoryBroker (and Syncer, Requester).
+//
+// One Lua script per publish, run atomically by Redis, takes the topic's
+// next offset (HINCRBY on a hash that also holds the epoch), appends the
+// message to the topic's stream (XADD with MAXLEN, then XTRIM MINID for
+// the age limit) and PUBLISHes it with its position to the nodes that
+// subscribe: every node receives a topic in offset order, its own
+// publishes included. A hash that is gone (FLUSHALL, a Redis without
+// persistence restarted, a topic idle past the age limit: both keys
+// expire) starts a new epoch, so old positions are never taken for new
+// ones.
+//
+// Limits: Count and Age as in pubsub.HistoryLimits; Bytes is not
+// enforced (Redis streams trim by count and by id, not by size).
+type HistoryBroker struct {
+	*Broker
+}
+
+var _ pubsub.HistoryBroker = (*HistoryBroker)(nil)
+
+// historyState is what a Broker in history mode adds.
+type historyState struct {
+	limits pubsub.HistoryLimits
+}
+
+// NewHistory returns a broker in history mode (nil limits: the
+// defaults). See New for opts.
+func NewHistory(opts *Options, limits *pubsub.HistoryLimits) (*HistoryBroker, error) {
+	b, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	l := pubsub.DefaultHistoryLimits
+	if limits != nil {
+		if limits.Count != 0 {
+			l.Count = limits.Count
+		}
+		if limits.Age != 0 {
+			l.Age = limits.Age
+		}
+	}
+	l.Bytes = -1 // not enforced
+	b.hist = &historyState{limits: l}
+	return &HistoryBroker{b}, nil
+}
+
+func (b *Broker) metaKey(topic string) string   { return b.prefix + "h:{" + topic + "}:m" }
+func (b *Broker) streamKey(topic string) string { return b.prefix + "h:{" + topic + "}:s" }
+
+// appendScript: KEYS meta, stream; ARGV channel, envelope, a new epoch,
+// max count (-1: none), age in ms (<= 0: none). Returns {epoch, offset}.
+var appendScript = goredis.NewScript(appendLua)
+
+const appendLua = `
+local meta, stream = KEYS[1], KEYS[2]
+local epoch = redis.call('HGET', meta, 'e')
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('DEL', stream)
+  redis.call('HSET', meta, 'e', epoch)
+end
+local off = redis.call('HINCRBY', meta, 'o', 1)
+local maxlen = tonumber(ARGV[4])
+if maxlen >= 0 then
+  redis.call('XADD', stream, 'MAXLEN', maxlen, '*', 'o', off, 'd', ARGV[2])
+else
+  redis.call('XADD', stream, '*', 'o', off, 'd', ARGV[2])
+end
+local age = tonumber(ARGV[5])
+if age > 0 then
+  local t = redis.call('TIME')
+  local min = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - age
+  if min > 0 then redis.call('XTRIM', stream, 'MINID', min) end
+  redis.call('PEXPIRE', meta, age)
+  redis.call('PEXPIRE', stream, age)
+end
+redis.call('PUBLISH', ARGV[1], 'H' .. off .. '@' .. epoch .. '\n' .. ARGV[2])
+return {epoch, off}
+`
+
+// historyScript: KEYS meta, stream; ARGV age in ms, count. Returns
+// {epoch, top offset, newest count entries newest first}, or {} when the
+// topic has no history.
+var historyScript = goredis.NewScript(`
+local meta, stream = KEYS[1], KEYS[2]
+local epoch = redis.call('HGET', meta, 'e')
+if not epoch then return {} end
+local top = redis.call('HGET', meta, 'o')
+local age = tonumber(ARGV[1])
+if age > 0 then
+  local t = redis.call('TIME')
+  local min = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - age
+  if min > 0 then redis.call('XTRIM', stream, 'MINID', min) end
+end
+local n = tonumber(ARGV[2])
+if n <= 0 then return {epoch, top, {}} end
+return {epoch, top, redis.call('XREVRANGE', stream, '+', '-', 'COUNT', n)}
+`)
+
+func (h *historyState) args(b *Broker, m pubsub.Message) ([]string, []any) {
+	keys := []string{b.metaKey(m.Topic), b.streamKey(m.Topic)}
+	maxlen := int64(h.limits.Count)
+	if maxlen < 0 {
+		maxlen = -1
+	}
+	return keys, []any{b.topicChannel(m.Topic), wire.AppendPublish(nil, m), rand.Text()[:13], maxlen, h.limits.Age.Milliseconds()}
+}
+
+// queueAppend adds m's append script to a pipeline (the outbox's send).
+func (h *historyState) queueAppend(ctx context.Context, pipe goredis.Pipeliner, b *Broker, m pubsub.Message) {
+	keys, args := h.args(b, m)
+	pipe.Eval(ctx, appendLua, keys, args...)
+}
+
+// Append implements pubsub.HistoryBroker: it waits until every publish
+// queued before it was sent, then runs the append itself.
+func (b *HistoryBroker) Append(ctx context.Context, m pubsub.Message) (pubsub.Position, error) {
+	if !b.started.Load() || b.gate.Closed() {
+		return pubsub.Position{}, errClosed
+	}
+	if err := b.out.Flush(ctx); err != nil {
+		return pubsub.Position{}, err
+	}
+	m.Node = b.node
+	keys, args := b.hist.args(b.Broker, m)
+	res, err := appendScript.Run(ctx, b.pub, keys, args...).Slice()
+	if err != nil {
+		b.stats.Failed.Add(1)
+		return pubsub.Position{}, fmt.Errorf("redis: append to %q (not stored): %w", m.Topic, err)
+	}
+	b.stats.Published.Add(1)
+	return positionOf(res)
+}
+
+func positionOf(res []any) (pubsub.Position, error) {
+	if len(res) < 2 {
+		return pubsub.Position{}, errors.New("redis: unexpected reply from the append script")
+	}
+	epoch, _ := res[0].(string)
+	off, _ := res[1].(int64)
+	return pubsub.Position{Epoch: epoch, Offset: uint64(off)}, nil
+}
+
+// History implements pubsub.HistoryBroker.
+func (b *HistoryBroker) History(ctx context.Context, topic string, since pubsub.Position, limit int) ([]pubsub.Message, error) {
+	if !b.started.Load() || b.gate.Closed() {
+		return nil, errClosed
+	}
+	// How many of the newest entries to read: those after since, or the
+	// newest limit. The first call learns the top offset.
+	count := int64(limit)
+	if !since.IsZero() || limit <= 0 {
+		count = 0
+	}
+	for range 2 {
+		res, err := historyScript.Run(ctx, b.client, []string{b.metaKey(topic), b.streamKey(topic)}, b.hist.limits.Age.Milliseconds(), count).Slice()
+		if err != nil {
+			return nil, fmt.Errorf("redis: history of %q: %w", topic, err)
+		}
+		if len(res) == 0 {
+			if since.IsZero() {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("%w: topic %q has no history (none published, expired, or Redis lost it)", pubsub.ErrNotCovered, topic)
+		}
+		epoch, _ := res[0].(string)
+		topS, _ := res[1].(string)
+		top, _ := strconv.ParseUint(topS, 10, 64)
+		want := count
+		switch {
+		case since.IsZero() && limit <= 0:
+			want = int64(top)
+		case since.IsZero():
+			want = int64(limit)
+		case since.Epoch != epoch:
+			return nil, fmt.Errorf("%w: topic %q is at epoch %s, not %s (its history was lost)", pubsub.ErrNotCovered, topic, epoch, since.Epoch)
+		case since.Offset > top:
+			return nil, fmt.Errorf("%w: topic %q ends at offset %d, before %d", pubsub.ErrNotCovered, topic, top, since.Offset)
+		default:
+			want = int64(top - since.Offset)
+		}
+		if want == 0 {
+			return nil, nil
+		}
+		if want != count {
+			count = want // read again with the count (the top may move on: more is fine)
+			continue
+		}
+		rows, _ := res[2].([]any)
+		msgs, err := decodeRows(rows, epoch)
+		if err != nil {
+			return nil, fmt.Errorf("redis: history of %q: %w", topic, err)
+		}
+		slices.Reverse(msgs)
+		if !since.IsZero() {
+			i := slices.IndexFunc(msgs, func(m pubsub.Message) bool { return m.Position.Offset > since.Offset })
+			if i < 0 || msgs[i].Position.Offset != since.Offset+1 {
+				first := uint64(0)
+				if len(msgs) > 0 {
+					first = msgs[0].Position.Offset
+				}
+				return nil, fmt.Errorf("%w: topic %q keeps offsets from %d; those after %d were trimmed", pubsub.ErrNotCovered, topic, first, since.Offset)
+			}
+			msgs = msgs[i:]
+			if limit > 0 && len(msgs) > limit {
+				msgs = msgs[:limit]
+			}
+		}
+		return msgs, nil
+	}
+	return nil, fmt.Errorf("redis: history of %q: the topic moved on while it was read; try again", topic)
+}
+
+// decodeRows reads XREVRANGE rows: [id, [o, offset, d, envelope]].
+func decodeRows(rows []any, epoch string) ([]pubsub.Message, error) {
+	out := make([]pubsub.Message, 0, len(rows))
+	for _, r := range rows {
+		row, _ := r.([]any)
+		if len(row) != 2 {
+			return nil, errors.New("malformed stream entry")
+		}
+		fields, _ := row[1].([]any)
+		var m pubsub.Message
+		var off uint64
+		ok := false
+		for i := 0; i+1 < len(fields); i += 2 {
+			k, _ := fields[i].(string)
+			v, _ := fields[i+1].(string)
+			switch k {
+			case "o":
+				off, _ = strconv.ParseUint(v, 10, 64)
+			case "d":
+				e, err := wire.Decode([]byte(v))
+				if err != nil || e.Kind != wire.KindPublish {
+					return nil, fmt.Errorf("malformed stream entry: %w", wire.ErrMalformed)
+				}
+				m, ok = e.Msg, true
+			}
+		}
+		if !ok || off == 0 {
+			return nil, errors.New("malformed stream entry")
+		}
+		m.Position = pubsub.Position{Epoch: epoch, Offset: off}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// splitPosition takes the position off a publish made by the append
+// script ("H<offset>@<epoch>\n" then the envelope).
+func splitPosition(payload string) (string, pubsub.Position) {
+	if !strings.HasPrefix(payload, "H") {
+		return payload, pubsub.Position{}
+	}
+	head, rest, ok := strings.Cut(payload[1:], "\n")
+	if !ok {
+		return payload, pubsub.Position{}
+	}
+	pos, err := pubsub.ParsePosition(head)
+	if err != nil {
+		return payload, pubsub.Position{}
+	}
+	return rest, pos
+}

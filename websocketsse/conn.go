@@ -29,7 +29,8 @@ type Conn struct {
 
 	wsem  chan struct{} // capacity 1: serializes Write, and Close's end of the uplink
 	up    *uplink       // the framed uplink, under wsem
-	upSeq uint64        // the last numbered per-message POST, under wsem
+	upSeq uint64        // the last numbered message (POST or framed event), under wsem
+	sent  frames        // framed events kept for a resend (uplink_resend.go)
 
 	mu          sync.Mutex
 	tok         string        // current uplink token; "" while (re)connecting

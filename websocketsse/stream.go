@@ -99,10 +99,9 @@ func parseClose(data []byte) websocket.CloseError {
 func (c *Conn) token(tok string) { c.setToken(tok) }
 
 func (c *Conn) hello(data []byte) {
-	var v struct {
-		Resumed bool `json:"resumed"`
-	}
+	var v sse.Hello
 	_ = json.Unmarshal(data, &v)
+	c.sent.hello(v.Resumed, v.Received)
 	c.mu.Lock()
 	c.resumable = true
 	c.resumed = v.Resumed

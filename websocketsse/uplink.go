@@ -262,11 +262,12 @@ type uplink struct {
 var errUplinkEnded = errors.New("websocketsse: the server ended the uplink")
 
 func (c *Conn) writeFramed(ctx context.Context, tok, postURL string, typ websocket.MessageType, p []byte) error {
+	numbered := c.resumes()
 	if up := c.up; up != nil {
 		select {
 		case <-up.done:
 			c.up = nil
-			if up.err != nil && up.token == tok {
+			if up.err != nil && up.token == tok && !(numbered && lostUplink(up.err)) {
 				return up.err
 			}
 		default:
@@ -277,11 +278,9 @@ func (c *Conn) writeFramed(ctx context.Context, tok, postURL string, typ websock
 		}
 	}
 	if c.up == nil {
-		up, err := c.openUplink(tok, postURL)
-		if err != nil {
+		if err := c.reopenUplink(tok, postURL); err != nil {
 			return err
 		}
-		c.up = up
 	}
 	up := c.up
 	ev := sse.Event{Data: p}
@@ -289,9 +288,16 @@ func (c *Conn) writeFramed(ctx context.Context, tok, postURL string, typ websock
 		up.b64 = base64.StdEncoding.AppendEncode(up.b64[:0], p)
 		ev = sse.Event{Type: "binary", Data: up.b64}
 	}
+	if numbered {
+		c.upSeq++
+		ev.ID, ev.HasID = strconv.FormatUint(c.upSeq, 10), true
+	}
 	frame, err := sse.AppendEvent(up.frame[:0], ev)
 	if err != nil {
 		return fmt.Errorf("websocketsse: %w", err)
+	}
+	if numbered {
+		c.sent.keep(c.upSeq, frame)
 	}
 	stop := context.AfterFunc(ctx, func() { up.pw.CloseWithError(ctx.Err()) })
 	_, werr := up.pw.Write(frame)
@@ -312,6 +318,9 @@ func (c *Conn) writeFramed(ctx context.Context, tok, postURL string, typ websock
 	// The uplink ended under this Write: report the server's answer.
 	select {
 	case <-up.done:
+		if numbered && lostUplink(up.err) {
+			return nil // kept: written again on the next uplink
+		}
 		if up.err != nil {
 			return up.err
 		}
@@ -361,6 +370,11 @@ func (c *Conn) runUplink(up *uplink, req *http.Request, pr *io.PipeReader) {
 		pr.CloseWithError(errUplinkEnded)
 	}
 	if err == nil || up.ended.Load() || c.ctx.Err() != nil {
+		return
+	}
+	if lostUplink(err) && c.resumes() {
+		c.wg.Add(1)
+		go c.recoverUplink(up)
 		return
 	}
 	var herr *HTTPError

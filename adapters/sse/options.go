@@ -41,9 +41,11 @@ type Options struct {
 	// have no such deadline; they end with their peer. Default 10 s.
 	UplinkTimeout time.Duration
 	// MaxStreamingUplinksPerPeer bounds the streaming uplinks (raw or
-	// framed POSTs) one peer may have open at a time; one more is
-	// answered 409. Default 1, which is what crossws's and anyws's
-	// clients use; negative means no limit.
+	// framed POSTs) one peer may have open at a time; one more replaces
+	// the oldest, which ends (answered 404): a client whose uplink broke
+	// opens a new one before the server may see the old one end.
+	// Default 1, which is what crossws's and anyws's clients use;
+	// negative means no limit.
 	MaxStreamingUplinksPerPeer int
 	// MaxStreamingUplinks bounds the streaming uplinks open at a time on
 	// this Handler, all peers together; one more is answered 429. Each

@@ -138,7 +138,9 @@ func (h *Handler) uplinkOne(w http.ResponseWriter, r *http.Request, body io.Read
 // when the peer finishes, so an uplink never outlives its stream. Their
 // number is bounded per peer and per Handler (see acquireStream).
 func (h *Handler) uplinkStream(w http.ResponseWriter, r *http.Request, tok string, body io.Reader, s target, decode func(io.Reader, func(anyws.Message, uint64) error) error) error {
-	release, err := h.acquireStream(tok)
+	ctx, end := context.WithCancel(s.Context())
+	defer end()
+	release, err := h.acquireStream(tok, end)
 	if err != nil {
 		return err
 	}
@@ -146,7 +148,7 @@ func (h *Handler) uplinkStream(w http.ResponseWriter, r *http.Request, tok strin
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
-	stop := endWithPeer(s.Context(), rc)
+	stop := endWithPeer(ctx, rc)
 	err = decode(body, s.Deliver)
 	if gone := stop(); err != nil && gone {
 		return anyws.ErrClosed

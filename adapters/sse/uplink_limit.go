@@ -1,6 +1,7 @@
 package sse
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sync"
@@ -9,43 +10,64 @@ import (
 // streamCount bounds the streaming uplinks open at a time, per peer
 // (token) and per Handler: an idle one costs a connection or an HTTP/2
 // stream, a goroutine and a read buffer, and needs nothing but a token.
+//
+// Over the peer's bound, a new uplink replaces the oldest one (which
+// ends, answered 404) rather than being refused: a client whose uplink
+// broke (a proxy's cut, a network change) opens a new one at once, while
+// the server may not see the old one end for a long time (a dropped
+// connection sends nothing), and only one client holds the token.
 type streamCount struct {
 	mu    sync.Mutex
 	total int
-	per   map[string]int
+	per   map[string][]*streamSlot
 }
 
-// acquireStream counts one more streaming uplink for tok, or returns the
-// error it is refused with: 409 over the peer's bound, 429 over the
-// Handler's. release must be called once the uplink ended.
-func (h *Handler) acquireStream(tok string) (release func(), err error) {
+// streamSlot is one open streaming uplink.
+type streamSlot struct {
+	end context.CancelFunc // ends it (replaced)
+}
+
+// acquireStream counts one more streaming uplink for tok, which end ends,
+// or returns the error it is refused with: 429 over the Handler's bound.
+// Over the peer's bound the oldest of the peer's uplinks is ended.
+// release must be called once the uplink ended.
+func (h *Handler) acquireStream(tok string, end context.CancelFunc) (release func(), err error) {
 	perPeer, total := h.opts.MaxStreamingUplinksPerPeer, h.opts.MaxStreamingUplinks
 	c := &h.streams
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch {
-	case perPeer > 0 && c.per[tok] >= perPeer:
-		return nil, &uplinkError{
-			status: http.StatusConflict,
-			msg:    fmt.Sprintf("anyws: this peer already has %d streaming uplink(s) open, its limit (Options.MaxStreamingUplinksPerPeer): send on the open one, or end it first", perPeer),
-		}
-	case total > 0 && c.total >= total:
+	if total > 0 && c.total >= total {
 		return nil, &uplinkError{
 			status: http.StatusTooManyRequests,
 			msg:    fmt.Sprintf("anyws: %d streaming uplinks are open on this server, its limit (Options.MaxStreamingUplinks): send one POST per message, or retry later", total),
 		}
 	}
 	if c.per == nil {
-		c.per = make(map[string]int)
+		c.per = make(map[string][]*streamSlot)
 	}
-	c.per[tok]++
+	slots := c.per[tok]
+	if perPeer > 0 && len(slots) >= perPeer {
+		slots[0].end()
+		slots = slots[1:]
+	}
+	slot := &streamSlot{end: end}
+	c.per[tok] = append(slots, slot)
 	c.total++
 	return func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if c.per[tok]--; c.per[tok] <= 0 {
-			delete(c.per, tok)
-		}
 		c.total--
+		slots := c.per[tok]
+		for i, s := range slots {
+			if s == slot {
+				slots = append(slots[:i:i], slots[i+1:]...)
+				break
+			}
+		}
+		if len(slots) == 0 {
+			delete(c.per, tok)
+		} else {
+			c.per[tok] = slots
+		}
 	}, nil
 }

@@ -9,9 +9,9 @@ import (
 )
 
 // TestStreamingUplinkLimits: one streaming uplink per peer by default
-// (409 for a second), and at most MaxStreamingUplinks on the Handler
-// (429); one-message POSTs are not counted, and an ended uplink frees
-// its place.
+// (a second replaces the first, which ends with 404), and at most
+// MaxStreamingUplinks on the Handler (429); one-message POSTs are not
+// counted, and an ended uplink frees its place.
 func TestStreamingUplinkLimits(t *testing.T) {
 	t.Parallel()
 	for _, m := range allModes {
@@ -25,11 +25,14 @@ func TestStreamingUplinkLimits(t *testing.T) {
 			a := startPost(t, e.client, e.url, toks[0], "application/octet-stream")
 			a.write(t, "a")
 			require.Equal(t, "a", e.rec.msg(t).Text())
-			for _, ct := range []string{"application/octet-stream", "text/event-stream"} {
+			for _, ct := range []string{"text/event-stream", "application/octet-stream"} {
 				sp := startPost(t, e.client, e.url, toks[0], ct)
-				status, body := sp.response(t)
-				requireAnywsError(t, status, http.StatusConflict, body, "MaxStreamingUplinksPerPeer")
+				status, body := a.response(t)
+				require.Equal(t, http.StatusNotFound, status, "the replaced uplink: %s", body)
+				a = sp
 			}
+			a.write(t, "a2")
+			require.Equal(t, "a2", e.rec.msg(t).Text(), "the newest uplink delivers")
 			status, body := post(t, e.client, e.url, toks[0], "text/plain", []byte("one"))
 			require.Equal(t, http.StatusNoContent, status, body)
 			require.Equal(t, "one", e.rec.msg(t).Text())

@@ -30,6 +30,8 @@ type peerConn struct {
 	inSeq   uint64 // the number of the client's last message (reader only)
 
 	pinging atomic.Bool    // a ping waits for its pong
+	pingMu  sync.Mutex     // orders pings.Add before the reader's pings.Wait
+	noPings bool           // under pingMu: the reader is ending, no more pings
 	pings   sync.WaitGroup // ping goroutines, waited for before the reader's last call
 	lateErr atomic.Pointer[error]
 }
@@ -116,7 +118,13 @@ func (c *peerConn) KeepAlive() error {
 	if !c.pinging.CompareAndSwap(false, true) {
 		return nil // the last ping is still out
 	}
+	c.pingMu.Lock()
+	if c.noPings {
+		c.pingMu.Unlock()
+		return nil // the reader is ending: the core learns it soon
+	}
 	c.pings.Add(1)
+	c.pingMu.Unlock()
 	go func() {
 		defer c.pings.Done()
 		defer c.pinging.Store(false)
@@ -138,6 +146,9 @@ func (c *peerConn) Abort() { _ = c.conn.CloseNow() }
 func (c *peerConn) read() {
 	info, dropped := c.readLoop()
 	_ = c.conn.CloseNow()
+	c.pingMu.Lock()
+	c.noPings = true
+	c.pingMu.Unlock()
 	c.pings.Wait()
 	if code, reason, ok := c.bc.closeSent(); ok && dropped {
 		// coder/websocket closed on a protocol error with a close frame

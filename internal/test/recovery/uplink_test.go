@@ -23,21 +23,25 @@ const (
 	sends   = 300
 )
 
-// TestUplinkThroughCuts: websocketsse clients post numbered messages
-// (one POST each) through a proxy that cuts every connection every
-// 50-500 ms; a POST whose answer was lost is sent again with the same
-// number, and the Message hook sees each message exactly once, in order.
+// TestUplinkThroughCuts: websocketsse clients send numbered messages
+// (one POST each, or the framed streaming POST) through a proxy that
+// cuts every connection every 50-500 ms; a POST whose answer was lost is
+// sent again with the same number, a framed uplink that broke is
+// replaced and what the server may not have is written again, and the
+// Message hook sees each message exactly once, in order.
 func TestUplinkThroughCuts(t *testing.T) {
 	t.Parallel()
-	for _, h2 := range []bool{false, true} {
-		t.Run(fmt.Sprint("h2=", h2), func(t *testing.T) {
-			t.Parallel()
-			uplinkThroughCuts(t, h2)
-		})
+	for _, up := range []websocketsse.Uplink{websocketsse.UplinkPerMessage, websocketsse.UplinkStream} {
+		for _, h2 := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/h2=%v", up, h2), func(t *testing.T) {
+				t.Parallel()
+				uplinkThroughCuts(t, h2, up)
+			})
+		}
 	}
 }
 
-func uplinkThroughCuts(t *testing.T, h2 bool) {
+func uplinkThroughCuts(t *testing.T, h2 bool, uplink websocketsse.Uplink) {
 	var mu sync.Mutex
 	got := make(map[string][]string) // by peer id
 	hub := anyws.New(anyws.Hooks{
@@ -71,7 +75,7 @@ func uplinkThroughCuts(t *testing.T, h2 bool) {
 		hc := &http.Client{Transport: srv.Client().Transport.(*http.Transport).Clone()}
 		c, _, err := websocketsse.Dial(ctx, scheme+"://"+proxy.Addr()+"/", &websocketsse.DialOptions{
 			HTTPClient: hc,
-			Uplink:     websocketsse.UplinkPerMessage,
+			Uplink:     uplink,
 			Reconnect:  websocketsse.Reconnect{MaxAttempts: 1000, InitialDelay: 10 * time.Millisecond, MaxDelay: 100 * time.Millisecond},
 		})
 		require.NoError(t, err)
@@ -99,6 +103,11 @@ func uplinkThroughCuts(t *testing.T, h2 bool) {
 					errs <- fmt.Errorf("client %d, message %d: %w", i, n, err)
 					return
 				}
+				if uplink == websocketsse.UplinkStream {
+					// A framed Write returns once written into the
+					// stream: spread the run over several cuts.
+					time.Sleep(5 * time.Millisecond)
+				}
 			}
 			errs <- nil
 		}()
@@ -106,6 +115,17 @@ func uplinkThroughCuts(t *testing.T, h2 bool) {
 	for range clients {
 		require.NoError(t, <-errs)
 	}
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		full := 0
+		for _, msgs := range got {
+			if len(msgs) >= sends {
+				full++
+			}
+		}
+		return full >= senders
+	}, wait, 10*time.Millisecond, "waiting for every client's %d messages at the Message hook", sends)
 	require.Positive(t, proxy.Cuts(), "the proxy cut no connection: the test tested nothing")
 	mu.Lock()
 	defer mu.Unlock()

@@ -1,0 +1,125 @@
+package websocketsse
+
+import (
+	"errors"
+	"sync/atomic"
+)
+
+// The framed uplink across a drop. With a server that resumes peers,
+// each framed event carries its number in its id field, and the Conn
+// keeps what it wrote (up to resendBytes). When the uplink POST ends
+// without an answer (the connection dropped under it), the Conn opens a
+// new one at once and writes again what it kept after the server's
+// last received number (the hello of a resumed stream says it; until
+// then everything kept): the server delivers each number once, so
+// nothing is lost and nothing doubled. A new uplink replaces the old one
+// on the server even if the server has not seen the old one end.
+
+// resendBytes bounds what is kept of the framed events written: only
+// what was in flight when a connection dropped can be missing (TCP
+// delivers in order), and a hello acknowledges what arrived.
+const resendBytes = 1 << 20
+
+// keptFrame is one encoded framed event, with its number and the peer
+// it was written to (frames.peer).
+type keptFrame struct {
+	seq   uint64
+	peer  uint64
+	frame []byte
+}
+
+// frames is what is kept of the framed events written, under wsem.
+type frames struct {
+	kept     []keptFrame
+	n        int           // their bytes
+	received atomic.Uint64 // the server's last received number, from its hello
+	// peer counts the peers the Conn had: a hello that did not resume
+	// (a new peer) bumps it, and what was kept for the earlier peer is
+	// not sent to the new one (it is lost: Resumed says so).
+	peer atomic.Uint64
+}
+
+// hello records a server's hello.
+func (f *frames) hello(resumed bool, received uint64) {
+	if !resumed {
+		f.peer.Add(1)
+	}
+	f.received.Store(received)
+}
+
+// keep records frame (copied), dropping the oldest past resendBytes.
+func (f *frames) keep(seq uint64, frame []byte) {
+	f.kept = append(f.kept, keptFrame{seq, f.peer.Load(), append([]byte(nil), frame...)})
+	f.n += len(frame)
+	i := 0
+	for f.n > resendBytes && i < len(f.kept)-1 {
+		f.n -= len(f.kept[i].frame)
+		i++
+	}
+	f.drop(i)
+}
+
+// pending returns what the server may not have received, dropping what
+// its hello acknowledged.
+func (f *frames) pending() []keptFrame {
+	rec, peer := f.received.Load(), f.peer.Load()
+	i := 0
+	for i < len(f.kept) && (f.kept[i].seq <= rec || f.kept[i].peer != peer) {
+		f.n -= len(f.kept[i].frame)
+		i++
+	}
+	f.drop(i)
+	return f.kept
+}
+
+func (f *frames) drop(i int) {
+	if i > 0 {
+		f.kept = append(f.kept[:0], f.kept[i:]...)
+	}
+}
+
+// lostUplink reports whether err ended an uplink without the server's
+// answer (a dropped connection), which a resumable Conn recovers from.
+func lostUplink(err error) bool {
+	var herr *HTTPError
+	return err != nil && !errors.As(err, &herr) && !errors.Is(err, ErrClosed)
+}
+
+// recoverUplink replaces an uplink that ended without an answer, unless
+// a Write did already, and writes again what the server may not have.
+func (c *Conn) recoverUplink(up *uplink) {
+	defer c.wg.Done()
+	select {
+	case c.wsem <- struct{}{}:
+	case <-c.ctx.Done():
+		return
+	}
+	defer func() { <-c.wsem }()
+	if c.up != up {
+		return
+	}
+	c.up = nil
+	tok, postURL, _, err := c.waitToken(c.ctx)
+	if err != nil {
+		return // the Conn is closing or its stream is gone: Read says why
+	}
+	if err := c.reopenUplink(tok, postURL); err != nil {
+		c.fail(err)
+	}
+}
+
+// reopenUplink opens a new framed uplink and writes into it what the
+// server may not have received. Under wsem.
+func (c *Conn) reopenUplink(tok, postURL string) error {
+	up, err := c.openUplink(tok, postURL)
+	if err != nil {
+		return err
+	}
+	c.up = up
+	for _, k := range c.sent.pending() {
+		if _, err := up.pw.Write(k.frame); err != nil {
+			return nil // this one broke too: its own recovery goes on
+		}
+	}
+	return nil
+}

@@ -39,8 +39,10 @@
 // is one [Payload] shared by every subscriber, encoded once per
 // transport. A peer that falls too far behind is closed with
 // [StatusTryAgainLater] (or, with [OverflowDrop], loses the messages that
-// did not fit). With [Options.ResumeWindow] set, a peer outlives a
-// dropped connection: its client can resume it and gets what it missed.
+// did not fit). A peer outlives a dropped connection for
+// [Options.ResumeWindow] (two minutes by default): a client that can
+// resume (SSE, anyws's clients over WebSocket) gets it back, with
+// everything it missed, once and in order.
 //
 // Topics are routed by the pubsub package: a topic index for local
 // fan-out and a Broker interface through which Hubs on several nodes

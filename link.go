@@ -220,6 +220,12 @@ func (l *link) closed(info CloseInfo, drop bool) {
 	l.readDone = true
 	l.stopTimer()
 	if !l.ended {
+		if l.p.closeSet.Load() {
+			// The server's close came first (its writer had not sent it
+			// yet): that is how the peer ends, whatever the reader saw.
+			c := l.p.closing
+			info, drop = CloseInfo{Code: c.code, Reason: c.reason, Err: info.Err}, false
+		}
 		l.ended, l.info, l.drop = true, info, drop
 	}
 	var idle chan struct{}

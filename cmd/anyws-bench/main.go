@@ -24,6 +24,9 @@ type options struct {
 	seconds    int // length of a latency run
 }
 
+// controlImpl is the implementation anyws is compared with (-control).
+var controlImpl = "bare"
+
 func main() {
 	var (
 		serverImpl   = flag.String("server", "", "internal: run as the child server for `impl` (anyws or bare)")
@@ -38,9 +41,15 @@ func main() {
 		windows   = flag.Int("windows", 10, "chat: 1-second windows measured (after one dropped); -short: 4")
 		subs      = flag.String("subs", "100,1000,10000", "broadcast: subscriber counts; -short: 100,1000")
 		idle      = flag.Int("idle", 10000, "idle: connections per transport; -short: 2000")
+		control   = flag.String("control", "bare", "the control anyws is compared with: bare (a hand-written server) or norecovery (anyws with Options.ResumeWindow -1)")
 	)
 	flag.Parse()
 	raiseFileLimit(65536)
+	if *control != "bare" && *control != "norecovery" {
+		fmt.Fprintf(os.Stderr, "anyws-bench: bad -control %q: want bare or norecovery\n", *control)
+		os.Exit(2)
+	}
+	controlImpl = *control
 	if *serverImpl != "" {
 		err := runServer(serverConfig{impl: *serverImpl, queue: *queue, writeTimeout: *writeTimeout, sndbuf: *sndbuf})
 		if err != nil {
@@ -99,9 +108,9 @@ func run(o options, t *table) error {
 	first := 0
 	// pair runs fn against both implementations; fn's values fill rows.
 	pair := func(queue, sndbuf int, wt time.Duration, fn func(impl string, s *server) ([]float64, error), rows ...row) error {
-		impls := []string{"anyws", "bare"}
+		impls := []string{"anyws", controlImpl}
 		if first%2 == 1 {
-			impls = []string{"bare", "anyws"}
+			impls = []string{controlImpl, "anyws"}
 		}
 		first++
 		for _, impl := range impls {
@@ -205,7 +214,7 @@ func run(o options, t *table) error {
 					return err
 				}
 				if st > 0 {
-					t.note(fmt.Sprintf("stalled subscribers closed by the policy over %s: anyws %d/%d, bare %d/%d", tr, closed["anyws"], st, closed["bare"], st))
+					t.note(fmt.Sprintf("stalled subscribers closed by the policy over %s: anyws %d/%d, %s %d/%d", tr, closed["anyws"], st, controlImpl, closed[controlImpl], st))
 				}
 			}
 		}

@@ -18,13 +18,17 @@ type anywsImpl struct {
 }
 
 func newAnywsImpl(cfg serverConfig) *anywsImpl {
+	opts := &anyws.Options{QueueMessages: cfg.queue}
+	if cfg.impl == "norecovery" {
+		opts.ResumeWindow = -1 // the -control norecovery run
+	}
 	hub := anyws.New(anyws.Hooks{
 		Open: func(p *anyws.Peer) { p.Subscribe("room") },
 		Message: func(p *anyws.Peer, m anyws.Message) {
 			_ = p.Send(m)
 			_ = p.Publish("room", m)
 		},
-	}, &anyws.Options{QueueMessages: cfg.queue})
+	}, opts)
 	return &anywsImpl{cfg: cfg, hub: hub}
 }
 

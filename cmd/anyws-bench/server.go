@@ -20,7 +20,7 @@ import (
 
 // serverConfig is what the parent tells a child server, by flags.
 type serverConfig struct {
-	impl         string        // "anyws" or "bare"
+	impl         string        // "anyws", "norecovery" or "bare"
 	queue        int           // per-connection outbound queue bound, in messages
 	writeTimeout time.Duration // per-write deadline; a stalled client is closed after it
 	sndbuf       int           // SO_SNDBUF of accepted connections; 0 leaves the kernel's autotuning
@@ -45,10 +45,12 @@ func runServer(cfg serverConfig) error {
 	switch cfg.impl {
 	case "anyws":
 		im = newAnywsImpl(cfg)
+	case "norecovery":
+		im = newAnywsImpl(cfg)
 	case "bare":
 		im = newBareImpl(cfg)
 	default:
-		return fmt.Errorf("anyws-bench: unknown -server %q: want anyws or bare", cfg.impl)
+		return fmt.Errorf("anyws-bench: unknown -server %q: want anyws, norecovery or bare", cfg.impl)
 	}
 	mux := http.NewServeMux()
 	im.routes(mux)

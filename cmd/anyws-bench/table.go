@@ -21,8 +21,8 @@ type table struct {
 
 func (t *table) add(r row) {
 	t.rows = append(t.rows, r)
-	fmt.Printf("  %s over %s: %s anyws %s, bare %s, anyws/bare %.2fx\n",
-		r.scenario, r.transport, r.metric, num(r.anyws), num(r.bare), ratio(r))
+	fmt.Printf("  %s over %s: %s anyws %s, %s %s, anyws/%s %.2fx\n",
+		r.scenario, r.transport, r.metric, num(r.anyws), controlImpl, num(r.bare), controlImpl, ratio(r))
 }
 
 func (t *table) note(s string) {
@@ -32,7 +32,7 @@ func (t *table) note(s string) {
 
 func (t *table) print(w io.Writer) {
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| scenario | transport | metric | anyws | bare control | anyws/control |")
+	fmt.Fprintf(w, "| scenario | transport | metric | anyws | %s control | anyws/control |\n", controlImpl)
 	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|")
 	for _, r := range t.rows {
 		better := "lower is better"

@@ -53,3 +53,33 @@ func TestNode(t *testing.T) {
 	require.Equal(t, 3, res.ReadyState)
 	require.Eventually(t, func() bool { return len(hub.Peers()) == 0 }, 20*time.Second, 10*time.Millisecond)
 }
+
+// TestNodeGoodbye: in Node too, close(code, reason) over SSE tells a
+// server that keeps dropped peers for a resume (a window far longer than
+// the test) that the client leaves: the peer closes at once, with the
+// client's code and reason.
+func TestNodeGoodbye(t *testing.T) {
+	t.Parallel()
+	closed := make(chan anyws.CloseInfo, 1)
+	hub := anyws.New(anyws.Hooks{
+		Message: func(p *anyws.Peer, m anyws.Message) { _ = p.Send(m) },
+		Open:    func(p *anyws.Peer) { _ = p.Send("welcome " + p.Transport()) },
+		Close:   func(_ *anyws.Peer, c anyws.CloseInfo) { closed <- c },
+	}, &anyws.Options{ResumeWindow: 10 * time.Minute})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		require.NoError(t, hub.Shutdown(ctx))
+	})
+	srv := httptest.NewServer(auto.New(hub, nil))
+	t.Cleanup(srv.Close)
+	nodetest.HarnessDir(t)
+	nodetest.Run(t, ".", "node", "testdata/node-client.mjs", srv.URL+"/_ws")
+	select {
+	case info := <-closed:
+		require.Equal(t, anyws.StatusNormalClosure, info.Code)
+		require.Equal(t, "bye", info.Reason)
+	case <-time.After(20 * time.Second):
+		require.FailNow(t, "the Close hook did not run: the goodbye should end the peer at once, not after the 10-minute window")
+	}
+}

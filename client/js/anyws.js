@@ -46,6 +46,10 @@
 //                   1000); beyond that send() throws.
 //   withCredentials send cookies cross-origin with the event stream, as
 //                   EventSource's option does.
+//   resume          true (default): claim the peer back after a drop (see
+//                   Recovery); false: every connection is a new peer, and
+//                   WebSocket is plain (no anyws=1 mark, no hello: for
+//                   crossws's WebSocket servers, see below).
 //
 // Lifetime: unlike a WebSocket, one AnyWS lives across connections. Each
 // "open" is followed by one "close" (a CloseEvent with code, reason and
@@ -56,18 +60,38 @@
 // 1008 policy, application codes 4000-4999, ...), after maxAttempts, or
 // with reconnect: false.
 //
-// Recovery: over SSE, when the server keeps a dropped peer for a while
-// (anyws's Options.ResumeWindow), its stream opens with an "anyws" hello
-// event and every message carries an id "<secret>:<seq>". The client
-// keeps the last id it received and sends it as Last-Event-ID when it
-// reconnects after a drop, as EventSource does: the server gives the same
-// peer back (id, subscriptions) and sends what the client missed, each
-// message once, in order. Each "open" event says how it went: resumed
-// (the earlier peer is back, nothing was lost) and lost (a reconnection
-// after a drop that got a new peer: messages may have been lost), plus
-// resumeReason ("unknown", "gap", "refused") when a claim failed. Every
-// reconnection over WebSocket, or to a server without recovery, is a new
-// peer (resumed false).
+// Recovery: when the server keeps a dropped peer for a while (anyws's
+// Options.ResumeWindow), a client that reconnects after a drop (not
+// after a clean close) claims it back: the server gives the same peer
+// back (id, subscriptions) and sends what the client missed, each
+// message once, in order. Over SSE the stream opens with an "anyws"
+// hello event and every message carries an id "<secret>:<seq>"; the
+// client sends the last one as Last-Event-ID, as EventSource does. Over
+// WebSocket the client marks its URL (anyws=1) and the two sides say
+// hello first (see openWebSocket); the claim counts the messages
+// received. Each "open" event says how it went: resumed (the earlier
+// peer is back, nothing was lost) and lost (a reconnection after a drop
+// that got a new peer: messages may have been lost), plus resumeReason
+// ("unknown", "gap", "refused") when a claim failed. A reconnection to a
+// server without recovery is a new peer (resumed false).
+//
+// Plain WebSocket servers: a server that answers the marked connection
+// with anything but anyws's hello (crossws, an older anyws), or says
+// nothing within the timeout, is taken for a plain one: its first
+// message is delivered as a message, there is no recovery, and later
+// connections are neither marked nor say hello. Its Message hook does
+// get the first connection's hello, the text "{}": with resume: false
+// the client never sends it.
+//
+// Goodbye: over SSE the server cannot tell a client that leaves from one
+// that dropped, and would keep its peer for the window. close(code,
+// reason) therefore first POSTs a goodbye (header X-Anyws-Leave: code,
+// the reason as body; fetch keepalive, so a close() in a pagehide
+// handler still sends it) to a server that said hello: the peer closes
+// at once and its Close hook sees code (1000 when none was given) and
+// reason. The goodbye goes after what was sent before close(); when a
+// POST is still in flight at page unload it may not go at all, and the
+// peer closes when the window ends.
 //
 // Refused connections: browsers hide the HTTP status of a refused
 // WebSocket upgrade, but the event-stream GET that follows shows it. A
@@ -100,7 +124,16 @@
 // network error, a streaming uplink that broke) is sent again, in order,
 // once the connection is back, and reported as unsent only if the peer
 // was not resumed. Without recovery such messages are reported as unsent
-// at once and never retried, so nothing is delivered twice.
+// at once and never retried, so nothing is delivered twice. Over a
+// resumable WebSocket, messages are numbered by their order and the
+// client keeps the last ones it sent (1 MiB beyond what the browser still
+// buffers): the server's hello says which one it received last, and
+// those after it go again, in order, before anything new. A WebSocket
+// has no acknowledgements, so when the peer is not resumed every message
+// kept is reported unsent (it may or may not have been delivered); if
+// the server missed more than was kept, the client gives the resumed
+// peer up, comes back as a new one (resumeReason "gap") and reports what
+// it kept.
 
 const CONNECTING = 0;
 const OPEN = 1;

@@ -79,4 +79,3 @@ func openOf(i int) func([]nodetest.Event) (nodetest.Event, bool) {
 		return nodetest.Event{}, false
 	}
 }
-

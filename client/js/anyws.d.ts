@@ -74,6 +74,17 @@ export interface AnyWSOptions {
   maxQueue?: number;
   /** Send cookies cross-origin with the event stream, as EventSource's option does. */
   withCredentials?: boolean;
+  /**
+   * Claim the peer back after a dropped connection (default true; see
+   * {@link AnyWSOpenEvent}). Over WebSocket the client then marks its URL
+   * (anyws=1) and says hello first; a server that answers with anything
+   * but anyws's hello, or with nothing within timeout, is taken for a
+   * plain one (its first message is delivered, later connections are not
+   * marked), but its Message hook gets the hello, the text "{}". false:
+   * every connection is a new peer and WebSocket is plain, as crossws's
+   * WebSocket servers expect.
+   */
+  resume?: boolean;
 }
 
 /** The options of the (url, protocols, options) form, which takes protocols apart. */
@@ -82,14 +93,17 @@ export type AnyWSOptionsWithoutProtocols = Omit<AnyWSOptions, "protocols">;
 /**
  * The "open" event, with the recovery state of the connection.
  *
- * Over SSE, against a server that keeps a dropped peer for a while
- * (anyws's Options.ResumeWindow), a client that reconnects after a drop
- * claims its peer back with the last event id it received (the
- * Last-Event-ID header, as EventSource does). If the server still has it,
- * resumed is true: the same peer (same id, subscriptions and values), and
- * what the client missed comes first, each message once, in order. Over
- * WebSocket, against a server without recovery, after a clean close, or
- * when the claim failed, the connection is a new peer: resumed is false.
+ * Against a server that keeps a dropped peer for a while (anyws's
+ * Options.ResumeWindow), a client that reconnects after a drop claims its
+ * peer back: over SSE with the last event id it received (the
+ * Last-Event-ID header, as EventSource does), over WebSocket in its hello
+ * (the connection opens once the server answered). If the server still
+ * has the peer, resumed is true: the same peer (same id, subscriptions
+ * and values), what the client missed comes first, each message once, in
+ * order, and what the server had not received of the client's messages
+ * is sent again, in order, before anything new. Against a server without
+ * recovery, after a clean close, with resume: false, or when the claim
+ * failed, the connection is a new peer: resumed is false.
  */
 export interface AnyWSOpenEvent extends Event {
   /** True when the server gave the earlier peer back: nothing was lost. */
@@ -105,7 +119,8 @@ export interface AnyWSOpenEvent extends Event {
   /**
    * Why a claim got a new peer: "unknown" (the server no longer has the
    * peer: the window ended, or another server), "gap" (what the client
-   * missed is no longer kept) or "refused" (a malformed claim); "" when
+   * missed is no longer kept, or over WebSocket what the server missed of
+   * the client's messages) or "refused" (a malformed claim); "" when
    * resumed or when nothing was claimed.
    */
   readonly resumeReason: "" | "unknown" | "gap" | "refused" | (string & {});
@@ -141,7 +156,10 @@ export interface AnyWSErrorEvent extends Event {
    * The message send() took and could not deliver, if the error is about
    * one. Over a resumable SSE stream, a message whose POST got no answer
    * is sent again after the reconnection and reported here only if the
-   * peer was not resumed (it may or may not have been delivered).
+   * peer was not resumed (it may or may not have been delivered). Over a
+   * resumable WebSocket, which has no acknowledgements, every message the
+   * client kept for sending again (the last MiB or so) is reported when
+   * the peer was not resumed: each may or may not have been delivered.
    */
   readonly unsent?: AnyWSSendData;
   /** The HTTP status of a failed connection attempt, else 0. */
@@ -216,7 +234,10 @@ export declare class AnyWS extends EventTarget {
   send(data: AnyWSSendData): void;
   /**
    * Closes for good: delivers what was sent, then fires "close". code must
-   * be 1000 or 3000-4999 and reason at most 123 bytes of UTF-8.
+   * be 1000 or 3000-4999 and reason at most 123 bytes of UTF-8. Over SSE,
+   * to a server that keeps peers for a resume, a goodbye POST (header
+   * X-Anyws-Leave, fetch keepalive) carries them, so that the peer closes
+   * at once with them rather than at the end of its window.
    */
   close(code?: number, reason?: string): void;
 

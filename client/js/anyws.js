@@ -46,6 +46,10 @@
 //                   1000); beyond that send() throws.
 //   withCredentials send cookies cross-origin with the event stream, as
 //                   EventSource's option does.
+//   resume          true (default): claim the peer back after a drop (see
+//                   Recovery); false: every connection is a new peer, and
+//                   WebSocket is plain (no anyws=1 mark, no hello: for
+//                   crossws's WebSocket servers, see below).
 //
 // Lifetime: unlike a WebSocket, one AnyWS lives across connections. Each
 // "open" is followed by one "close" (a CloseEvent with code, reason and
@@ -56,18 +60,38 @@
 // 1008 policy, application codes 4000-4999, ...), after maxAttempts, or
 // with reconnect: false.
 //
-// Recovery: over SSE, when the server keeps a dropped peer for a while
-// (anyws's Options.ResumeWindow), its stream opens with an "anyws" hello
-// event and every message carries an id "<secret>:<seq>". The client
-// keeps the last id it received and sends it as Last-Event-ID when it
-// reconnects after a drop, as EventSource does: the server gives the same
-// peer back (id, subscriptions) and sends what the client missed, each
-// message once, in order. Each "open" event says how it went: resumed
-// (the earlier peer is back, nothing was lost) and lost (a reconnection
-// after a drop that got a new peer: messages may have been lost), plus
-// resumeReason ("unknown", "gap", "refused") when a claim failed. Every
-// reconnection over WebSocket, or to a server without recovery, is a new
-// peer (resumed false).
+// Recovery: when the server keeps a dropped peer for a while (anyws's
+// Options.ResumeWindow), a client that reconnects after a drop (not
+// after a clean close) claims it back: the server gives the same peer
+// back (id, subscriptions) and sends what the client missed, each
+// message once, in order. Over SSE the stream opens with an "anyws"
+// hello event and every message carries an id "<secret>:<seq>"; the
+// client sends the last one as Last-Event-ID, as EventSource does. Over
+// WebSocket the client marks its URL (anyws=1) and the two sides say
+// hello first (see openWebSocket); the claim counts the messages
+// received. Each "open" event says how it went: resumed (the earlier
+// peer is back, nothing was lost) and lost (a reconnection after a drop
+// that got a new peer: messages may have been lost), plus resumeReason
+// ("unknown", "gap", "refused") when a claim failed. A reconnection to a
+// server without recovery is a new peer (resumed false).
+//
+// Plain WebSocket servers: a server that answers the marked connection
+// with anything but anyws's hello (crossws, an older anyws), or says
+// nothing within the timeout, is taken for a plain one: its first
+// message is delivered as a message, there is no recovery, and later
+// connections are neither marked nor say hello. Its Message hook does
+// get the first connection's hello, the text "{}": with resume: false
+// the client never sends it.
+//
+// Goodbye: over SSE the server cannot tell a client that leaves from one
+// that dropped, and would keep its peer for the window. close(code,
+// reason) therefore first POSTs a goodbye (header X-Anyws-Leave: code,
+// the reason as body; fetch keepalive, so a close() in a pagehide
+// handler still sends it) to a server that said hello: the peer closes
+// at once and its Close hook sees code (1000 when none was given) and
+// reason. The goodbye goes after what was sent before close(); when a
+// POST is still in flight at page unload it may not go at all, and the
+// peer closes when the window ends.
 //
 // Refused connections: browsers hide the HTTP status of a refused
 // WebSocket upgrade, but the event-stream GET that follows shows it. A
@@ -100,7 +124,16 @@
 // network error, a streaming uplink that broke) is sent again, in order,
 // once the connection is back, and reported as unsent only if the peer
 // was not resumed. Without recovery such messages are reported as unsent
-// at once and never retried, so nothing is delivered twice.
+// at once and never retried, so nothing is delivered twice. Over a
+// resumable WebSocket, messages are numbered by their order and the
+// client keeps the last ones it sent (1 MiB beyond what the browser still
+// buffers): the server's hello says which one it received last, and
+// those after it go again, in order, before anything new. A WebSocket
+// has no acknowledgements, so when the peer is not resumed every message
+// kept is reported unsent (it may or may not have been delivered); if
+// the server missed more than was kept, the client gives the resumed
+// peer up, comes back as a new one (resumeReason "gap") and reports what
+// it kept.
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -116,6 +149,20 @@ const TOKEN_HEADER = "x-crossws-id";
 const HELLO_EVENT = "anyws";
 const LAST_ID_HEADER = "last-event-id";
 const SEQ_HEADER = "x-anyws-seq";
+// anyws's own: the goodbye POST of a client that closes an SSE
+// connection (its value is the close code, its body the reason).
+const LEAVE_HEADER = "x-anyws-leave";
+// anyws's own: the query parameter with which the client tells an anyws
+// server that it speaks its WebSocket recovery protocol (a hello each way,
+// then numbered messages: see openWebSocket), and its revision.
+const CLIENT_PARAM = "anyws";
+const CLIENT_REVISION = "1";
+// What a resumable WebSocket keeps of the messages it sent, to send again
+// those the server did not receive when the connection dropped: as the Go
+// client, 1 MiB beyond what the browser has not handed to the network yet
+// (TCP delivers in order: only what was in flight at the drop can be
+// missing).
+const RESEND_BYTES = 1 << 20;
 
 // Close codes after which the client does not reconnect by default: the
 // server or the client meant it, or reconnecting would fail the same way.
@@ -140,6 +187,7 @@ const defaults = Object.freeze({
   timeout: 8000,
   maxQueue: 1000,
   withCredentials: false,
+  resume: true,
 });
 
 export class AnyWS extends EventTarget {
@@ -181,6 +229,12 @@ export class AnyWS extends EventTarget {
   #dropped = false;
   #seqs = { next: 1 };
   #left = null;
+  // Recovery (WebSocket): the server answered a marked connection without
+  // anyws's hello (crossws, a plain server): later connections are not
+  // marked. failedResume: why the client gave up a resumed peer itself
+  // (for the next open's resumeReason).
+  #plainWS = false;
+  #failedResume = "";
 
   constructor(url, protocols, options) {
     super();
@@ -307,6 +361,11 @@ export class AnyWS extends EventTarget {
         return;
       } catch (err) {
         lastErr = err;
+        // The upgrade worked and the connection broke before the server's
+        // hello, or the client gave its resumed peer up: WebSocket is not
+        // what failed, so no fallback; the next attempt comes after the
+        // backoff.
+        if (err.upgraded) break;
       } finally {
         this.#pending = null;
       }
@@ -334,7 +393,8 @@ export class AnyWS extends EventTarget {
     const open = new Event("open");
     open.resumed = !!conn.hello?.resumed;
     open.lost = this.#dropped && !open.resumed;
-    open.resumeReason = conn.hello?.reason ?? "";
+    open.resumeReason = conn.hello?.reason || this.#failedResume;
+    this.#failedResume = "";
     this.#dropped = false;
     // The claim of this connection: the hello's id, then each message's.
     this.#lastId = conn.hello ? conn.hello.id : "";
@@ -365,6 +425,8 @@ export class AnyWS extends EventTarget {
     this.#conn = null;
     this.protocol = "";
     this.#dropped = !wasClean;
+    // Over WebSocket the claim is counted by the connection.
+    if (conn.claim) this.#lastId = conn.claim();
     if (wasClean || !conn.hello) {
       // A clean close ends the peer on the server, and a server without
       // recovery has no peer to resume: nothing to claim or resend.
@@ -451,11 +513,31 @@ export class AnyWS extends EventTarget {
 
   // openWebSocket resolves with an open WebSocket connection, or rejects
   // when the upgrade fails, is refused or times out. The rejection's
-  // reason ("failed" or "timeout") becomes ws.fallback.reason.
+  // reason ("failed" or "timeout") becomes ws.fallback.reason; upgraded
+  // says the upgrade itself worked (no fallback then).
+  //
+  // Recovery: unless the resume option is false or the server is known
+  // to be a plain one, the URL is marked (anyws=1) and the connection
+  // speaks anyws's protocol (see adapters/websocket/resume.go): the
+  // client says hello first, {"resume":"<claim>"} after a drop, else {};
+  // the server answers before anything else with its own,
+  // {"id":"<secret>:<n>","resumed":…,"reason":…,"received":<m>}, and the
+  // connection opens then. Both sides then count data messages: the
+  // claim is the secret and n plus the messages received since; the
+  // client's messages are numbered m+1, m+2, … and kept (RESEND_BYTES),
+  // so that after a resume those the server did not receive go again,
+  // in order, before anything else. A hello without id is a server
+  // without recovery: nothing is counted. A first message that is not a
+  // hello is a plain server's (crossws, an older anyws): it is delivered
+  // as a message, the connection opens without recovery, and later
+  // connections are not marked; so is a server that says nothing within
+  // the timeout.
   #openWebSocket(signal) {
     return new Promise((resolve, reject) => {
       const u = new URL(this.url);
       u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+      const marked = this.#opts.resume && !this.#plainWS;
+      if (marked) u.searchParams.set(CLIENT_PARAM, CLIENT_REVISION);
       let ws;
       try {
         ws = new WebSocket(u, this.#opts.protocols);
@@ -466,35 +548,143 @@ export class AnyWS extends EventTarget {
       }
       ws.binaryType = "arraybuffer";
       const conn = newConn("websocket", "");
-      let opened = false;
-      const fail = (msg, reason) => {
+      let opened = false; // the upgrade worked
+      let greeted = !marked; // the server's first message was seen, or is not awaited
+      let settled = false;
+      // A resumable peer: the numbering of its messages (null otherwise),
+      // what was sent and may need sending again ({ data, seq, size },
+      // from kept[head]), and the claim's count of messages received.
+      let seqs = null;
+      let kept = [];
+      let head = 0;
+      let keptBytes = 0;
+      let received = 0;
+      const settle = (err, code, reason) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        ws.onopen = ws.onclose = ws.onmessage = null;
-        ws.close();
-        reject(failure(msg, { reason }));
-      };
-      const timer = setTimeout(() => fail(`anyws: WebSocket did not open within ${this.#opts.timeout} ms`, "timeout"), this.#opts.timeout);
-      signal.addEventListener("abort", () => fail("anyws: aborted", "failed"));
-      ws.onopen = () => {
-        clearTimeout(timer);
-        opened = true;
-        conn.protocol = ws.protocol;
-        resolve(conn);
-      };
-      ws.onmessage = (e) => conn.emit("message", e.data);
-      ws.onclose = (e) => {
-        if (!opened) {
-          clearTimeout(timer);
-          reject(failure(`anyws: WebSocket upgrade failed (close code ${e.code})`, { reason: "failed" }));
+        if (!err) {
+          resolve(conn);
           return;
         }
-        if (ws.bufferedAmount > 0) {
+        ws.onopen = ws.onclose = ws.onmessage = null;
+        ws.close(code, reason);
+        reject(err);
+      };
+      const fail = (msg, reason) => settle(failure(msg, { reason, upgraded: opened }));
+      const timer = setTimeout(() => {
+        if (!opened) {
+          fail(`anyws: WebSocket did not open within ${this.#opts.timeout} ms`, "timeout");
+          return;
+        }
+        // Open, and no hello: a plain server that says nothing first.
+        greeted = true;
+        this.#plainWS = true;
+        settle();
+      }, this.#opts.timeout);
+      signal.addEventListener("abort", () => fail("anyws: aborted", "failed"));
+      const keep = (item) => {
+        kept.push(item);
+        keptBytes += item.size;
+        while (keptBytes > RESEND_BYTES + ws.bufferedAmount && kept.length - head > 1) {
+          keptBytes -= kept[head].size;
+          kept[head++] = null;
+        }
+        if (head > 1024 && head * 2 > kept.length) {
+          kept = kept.slice(head);
+          head = 0;
+        }
+      };
+      const send = (item) => {
+        keep(item);
+        ws.send(item.data);
+      };
+      // greet takes the server's hello: the claim, then what the peer
+      // continues from (see carry); the connection opens once what the
+      // server did not receive was sent again.
+      const greet = (h) => {
+        if (h.id) {
+          const i = h.id.lastIndexOf(":");
+          const secret = h.id.slice(0, i);
+          received = Number(h.id.slice(i + 1));
+          conn.hello = { resumed: h.resumed, reason: h.reason, id: h.id };
+          conn.claim = () => secret + ":" + received;
+        }
+        const carried = this.#carry(conn);
+        if (!conn.hello) {
+          settle();
+          return;
+        }
+        seqs = this.#seqs;
+        Promise.resolve(carried ?? []).catch(() => []).then((list) => {
+          if (settled) return; // aborted meanwhile
+          const rest = list.filter((i) => i.seq > h.received);
+          if ((rest.length > 0 ? rest[0].seq : seqs.next) !== h.received + 1) {
+            // Messages the server did not receive are no longer kept:
+            // give this peer up as a failed resume would, and come back
+            // as a new one that reports what is left as unsent.
+            this.#left = Promise.resolve(rest);
+            this.#lastId = "";
+            this.#failedResume = "gap";
+            const reason = "anyws: messages the server did not receive are no longer kept";
+            settle(failure(reason, { reason: "failed", upgraded: true }), 1000, reason);
+            return;
+          }
+          for (const item of rest) send({ ...item, size: sizeOf(item.data) });
+          seqs.next = h.received + 1 + rest.length;
+          settle();
+        });
+      };
+      ws.onopen = () => {
+        opened = true;
+        conn.protocol = ws.protocol;
+        if (!marked) {
+          settle();
+          return;
+        }
+        const claim = this.#dropped ? this.#lastId : "";
+        ws.send(JSON.stringify(claim ? { resume: claim } : {}));
+      };
+      ws.onmessage = (e) => {
+        if (!greeted) {
+          greeted = true;
+          const h = parseHello(e.data);
+          if (h) {
+            clearTimeout(timer);
+            greet(h);
+            return;
+          }
+          this.#plainWS = true;
+          settle();
+        }
+        if (seqs) received++;
+        conn.emit("message", e.data);
+      };
+      ws.onclose = (e) => {
+        if (!settled) {
+          fail(opened
+            ? `anyws: the WebSocket closed before the server's hello (close code ${e.code})`
+            : `anyws: WebSocket upgrade failed (close code ${e.code})`, "failed");
+          return;
+        }
+        // What a dropped resumable connection did not send goes again.
+        if (ws.bufferedAmount > 0 && (e.wasClean || !seqs)) {
           conn.onerror?.(new Error(`anyws: ${ws.bufferedAmount} bytes sent were not delivered before the connection closed`));
         }
         conn.end(e.code, e.reason, e.wasClean);
       };
-      conn.send = (data) => ws.send(data);
+      conn.send = (data) => {
+        if (seqs) send({ data, seq: seqs.next++, size: sizeOf(data) });
+        else ws.send(data);
+      };
       conn.buffered = () => ws.bufferedAmount;
+      conn.leftover = (dropped) => {
+        const list = dropped ? kept.slice(head).map(({ data, seq }) => ({ data, seq })) : [];
+        kept = [];
+        head = 0;
+        keptBytes = 0;
+        return Promise.resolve(list);
+      };
       conn.close = (code, reason) => {
         try {
           ws.close(code, reason);
@@ -570,7 +760,7 @@ export class AnyWS extends EventTarget {
         }
       };
       const headers = { accept: "text/event-stream" };
-      if (this.#lastId && this.#dropped) headers[LAST_ID_HEADER] = this.#lastId;
+      if (this.#opts.resume && this.#lastId && this.#dropped) headers[LAST_ID_HEADER] = this.#lastId;
       fetch(this.url, {
         headers,
         credentials: this.#opts.withCredentials ? "include" : "same-origin",
@@ -597,6 +787,9 @@ export class AnyWS extends EventTarget {
       conn.buffered = () => uplink?.buffered() ?? 0;
       conn.close = async (code, reason) => {
         await uplink?.flush();
+        // A server that keeps peers for a resume (it said hello) would
+        // keep this one for its window: say goodbye first.
+        if (conn.hello && token) await within(goodbye(this.url, token, code, reason), this.#opts.timeout);
         end(code ?? 1005, reason ?? "", true);
       };
     });
@@ -902,6 +1095,32 @@ function streamUplink({ url, token, conn, seqs, carried }) {
   return up;
 }
 
+// goodbye tells an anyws server that keeps peers for a resume that the
+// client is leaving, so that its peer closes now with code (1000 when
+// none) and reason, instead of waiting out the resume window: a POST with
+// the X-Anyws-Leave header. keepalive lets it outlive the page (a close()
+// in a pagehide handler). Its failure is not close()'s: the peer then
+// closes when the window ends.
+function goodbye(url, token, code, reason) {
+  return fetch(url, {
+    method: "POST",
+    keepalive: true,
+    headers: {
+      [TOKEN_HEADER]: token,
+      [LEAVE_HEADER]: String(code ?? 1000),
+      "content-type": "text/plain;charset=UTF-8",
+    },
+    body: reason ?? "",
+  }).then((res) => res.body?.cancel(), () => {});
+}
+
+// within resolves when promise does, or after ms.
+function within(promise, ms) {
+  let timer;
+  return Promise.race([promise, new Promise((resolve) => { timer = setTimeout(resolve, ms); })])
+    .finally(() => clearTimeout(timer));
+}
+
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -946,6 +1165,21 @@ function nextHopProtocol(origin) {
     return perf.getEntriesByType("navigation")[0]?.nextHopProtocol ?? "";
   }
   return "";
+}
+
+// parseHello returns the server's hello of a marked WebSocket connection
+// ({ id, resumed, reason, received }), or null when data is not one.
+function parseHello(data) {
+  if (typeof data !== "string") return null;
+  let h;
+  try {
+    h = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  if (h === null || typeof h !== "object" || typeof h.resumed !== "boolean" || !Number.isSafeInteger(h.received) || h.received < 0) return null;
+  if (h.id !== undefined && (typeof h.id !== "string" || !/^.+:\d+$/.test(h.id))) return null;
+  return { id: h.id ?? "", resumed: h.resumed, reason: typeof h.reason === "string" ? h.reason : "", received: h.received };
 }
 
 function decodeData(data) {

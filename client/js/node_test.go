@@ -53,3 +53,93 @@ func TestNode(t *testing.T) {
 	require.Equal(t, 3, res.ReadyState)
 	require.Eventually(t, func() bool { return len(hub.Peers()) == 0 }, 20*time.Second, 10*time.Millisecond)
 }
+
+// TestNodeGoodbye: in Node too, close(code, reason) over SSE tells a
+// server that keeps dropped peers for a resume (a window far longer than
+// the test) that the client leaves: the peer closes at once, with the
+// client's code and reason.
+func TestNodeGoodbye(t *testing.T) {
+	t.Parallel()
+	closed := make(chan anyws.CloseInfo, 1)
+	hub := anyws.New(anyws.Hooks{
+		Message: func(p *anyws.Peer, m anyws.Message) { _ = p.Send(m) },
+		Open:    func(p *anyws.Peer) { _ = p.Send("welcome " + p.Transport()) },
+		Close:   func(_ *anyws.Peer, c anyws.CloseInfo) { closed <- c },
+	}, &anyws.Options{ResumeWindow: 10 * time.Minute})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		require.NoError(t, hub.Shutdown(ctx))
+	})
+	srv := httptest.NewServer(auto.New(hub, nil))
+	t.Cleanup(srv.Close)
+	nodetest.HarnessDir(t)
+	nodetest.Run(t, ".", "node", "testdata/node-client.mjs", srv.URL+"/_ws")
+	select {
+	case info := <-closed:
+		require.Equal(t, anyws.StatusNormalClosure, info.Code)
+		require.Equal(t, "bye", info.Reason)
+	case <-time.After(20 * time.Second):
+		require.FailNow(t, "the Close hook did not run: the goodbye should end the peer at once, not after the 10-minute window")
+	}
+}
+
+// wsResumeResult is what testdata/node-ws-resume.mjs prints.
+type wsResumeResult struct {
+	URLs   []string
+	Hellos []string
+	Sent   [][]any
+	Closed []*struct {
+		Code   int
+		Reason string
+	}
+	Opens []struct {
+		Resumed, Lost bool
+		Reason        string
+	}
+	Messages []string
+	Unsent   []int
+}
+
+// TestNodeWebSocketResume drives the client's WebSocket recovery against
+// a scripted server (a fake WebSocket in Node, so both sides are
+// deterministic): the claim counts the messages received, a resume sends
+// again exactly what the server's hello says it did not receive, and a
+// resume that would need more than the client kept gives the peer up and
+// comes back as a new one that reports what it kept (resumeReason
+// "gap"), as a failed resume does.
+func TestNodeWebSocketResume(t *testing.T) {
+	t.Parallel()
+	nodetest.HarnessDir(t)
+	run := func(scenario string) wsResumeResult {
+		out := nodetest.Run(t, ".", "node", "testdata/node-ws-resume.mjs", scenario)
+		var res wsResumeResult
+		require.NoError(t, json.Unmarshal(out, &res), "output: %s", out)
+		return res
+	}
+	t.Run("resend", func(t *testing.T) {
+		t.Parallel()
+		res := run("resend")
+		require.Equal(t, []string{"?anyws=1", "?anyws=1"}, res.URLs)
+		require.Equal(t, []string{`{}`, `{"resume":"s:2"}`}, res.Hellos, "the claim counts the two messages received")
+		require.Equal(t, [][]any{{"a1", "a2", "a3", "a4", "a5"}, {"a4", "a5", "a6"}}, res.Sent, "after the resume: what the server did not receive, then the new message")
+		require.Equal(t, []string{"d1", "d2", "d3"}, res.Messages)
+		require.Len(t, res.Opens, 2)
+		require.True(t, res.Opens[1].Resumed)
+		require.Empty(t, res.Unsent)
+	})
+	t.Run("gap", func(t *testing.T) {
+		t.Parallel()
+		res := run("gap")
+		require.Equal(t, []string{`{}`, `{"resume":"s:0"}`, `{}`}, res.Hellos, "resumed, given up, then a new peer")
+		require.NotNil(t, res.Closed[1])
+		require.Equal(t, 1000, res.Closed[1].Code, "the resumed peer is closed")
+		require.Len(t, res.Opens, 2)
+		require.False(t, res.Opens[1].Resumed)
+		require.True(t, res.Opens[1].Lost)
+		require.Equal(t, "gap", res.Opens[1].Reason)
+		// 40 messages of 32 KiB were sent; the client keeps 1 MiB of them.
+		require.Len(t, res.Unsent, 32, "what the client kept is reported unsent")
+		require.Equal(t, []any{}, res.Sent[2], "nothing kept is sent to the new peer")
+	})
+}

@@ -1,7 +1,8 @@
 // Package nodetest runs the project's Node.js test harness
 // (testdata/node, installed by `make deps`) from Go tests: crossws's own
-// SSE adapter on Node (crossws-sse-server.mjs), which interop tests of the
-// Go and JavaScript clients talk to, and its tools (tsc, esbuild: [Bin],
+// SSE and WebSocket adapters on Node (crossws-sse-server.mjs,
+// crossws-ws-server.mjs), which interop tests of the Go and JavaScript
+// clients talk to, and its tools (tsc, esbuild: [Bin],
 // [Run]) for the tests of the npm package in client/js. A missing install
 // fails the test with the command to run; it never skips.
 package nodetest
@@ -42,9 +43,13 @@ type Event struct {
 	Event string `json:"event"`
 	ID    string `json:"id"`
 	Text  string `json:"text"`
+	// Query is the query string of a WebSocket peer's upgrade request
+	// (crossws-ws-server.mjs's open events).
+	Query string `json:"query"`
 }
 
-// Crossws is one crossws SSE server on Node, with what it logged.
+// Crossws is one crossws server on Node (SSE or WebSocket adapter), with
+// what it logged.
 type Crossws struct {
 	// URL is where the server listens (http://127.0.0.1:port).
 	URL string
@@ -80,10 +85,22 @@ func HarnessDir(t *testing.T) string {
 // for it.
 func StartCrossws(t *testing.T) *Crossws {
 	t.Helper()
+	return startCrossws(t, "crossws-sse-server.mjs")
+}
+
+// StartCrosswsWebSocket starts crossws-ws-server.mjs, crossws's WebSocket
+// adapter for Node with the same hooks and log, as StartCrossws does.
+func StartCrosswsWebSocket(t *testing.T) *Crossws {
+	t.Helper()
+	return startCrossws(t, "crossws-ws-server.mjs")
+}
+
+func startCrossws(t *testing.T, script string) *Crossws {
+	t.Helper()
 	dir := HarnessDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), nodeProcessTimeout)
 	s := &Crossws{notify: make(chan struct{}, 1)}
-	cmd := exec.CommandContext(ctx, "node", "crossws-sse-server.mjs", "0")
+	cmd := exec.CommandContext(ctx, "node", script, "0")
 	cmd.Dir = dir
 	cmd.Stdout = lineWriter{s}
 	cmd.Stderr = stderrWriter{s}

@@ -200,3 +200,48 @@ window.startResumable = async (name, url, options) => {
 
 // waitOpens resolves with the client's log once it opened n times.
 window.waitOpens = (name, n) => waitFor(name, (log) => log.opens.length >= n);
+
+// throughCuts opens a named client like start does, sends count numbered
+// messages ("u1", "u2", ...) one every 5 ms from its first open on, and
+// resolves with its log once every send was made and n messages arrived.
+window.throughCuts = (name, url, options, n, count) => new Promise((resolve) => {
+  const ws = new AnyWS(url, { minDelay: 20, maxDelay: 200, ...options });
+  const log = { messages: [], events: [], errors: [], opens: [], transports: [] };
+  clients[name] = { ws, log };
+  let sent = 0;
+  const done = () => {
+    if (sent === count && log.messages.length >= n) resolve(log);
+  };
+  ws.addEventListener("message", (e) => {
+    log.messages.push(describe(e.data));
+    done();
+  });
+  ws.addEventListener("error", (e) => {
+    log.errors.push({ message: e.message, unsent: e.unsent === undefined ? null : describe(e.unsent) });
+  });
+  ws.addEventListener("open", (e) => {
+    log.opens.push({ resumed: e.resumed, lost: e.lost, reason: e.resumeReason });
+    log.transports.push(ws.transport);
+  });
+  ws.addEventListener("open", () => {
+    const tick = () => {
+      ws.send("u" + ++sent);
+      if (sent < count) setTimeout(tick, 5);
+      else done();
+    };
+    tick();
+  }, { once: true });
+});
+
+// stopWith closes a named client with code and reason and resolves with
+// the close event's code.
+window.stopWith = (name, code, reason) => {
+  const { ws } = clients[name];
+  const closed = new Promise((resolve) => ws.addEventListener("close", (e) => resolve(e.code), { once: true }));
+  ws.close(code, reason);
+  return closed;
+};
+
+// waitUnsent resolves with the client's log once it reported a message
+// unsent.
+window.waitUnsent = (name) => waitFor(name, (log) => log.errors.some((e) => e.unsent !== null));

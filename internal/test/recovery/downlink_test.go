@@ -19,14 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Sizes of the downlink test: bounded so that it runs in seconds in
-// make test on a loaded 2-core machine.
-const (
-	subscribers = 10
-	messages    = 3000
-	wait        = 60 * time.Second
-)
-
 // TestDownlinkThroughCuts: a publisher sends numbered messages to SSE
 // subscribers whose connections a proxy cuts every 50-500 ms; each
 // client (websocketsse, which sends Last-Event-ID as browsers do)

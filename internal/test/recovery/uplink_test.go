@@ -18,11 +18,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const (
-	senders = 5
-	sends   = 300
-)
-
 // TestUplinkThroughCuts: websocketsse clients send numbered messages
 // (one POST each, or the framed streaming POST) through a proxy that
 // cuts every connection every 50-500 ms; a POST whose answer was lost is

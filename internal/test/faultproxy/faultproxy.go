@@ -12,10 +12,12 @@ import (
 	"time"
 )
 
-// Proxy forwards connections from its own loopback address to a target.
+// Proxy forwards connections from its own loopback address to a target
+// (or, balancing, to each of its targets in turn).
 type Proxy struct {
-	ln     net.Listener
-	target string
+	ln      net.Listener
+	targets []string
+	next    int // the target of the next connection
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -27,12 +29,21 @@ type Proxy struct {
 }
 
 // Start listens on a free loopback port and forwards to target.
-func Start(target string) (*Proxy, error) {
+func Start(target string) (*Proxy, error) { return StartBalancer(target) }
+
+// StartBalancer listens on a free loopback port and forwards each new
+// connection to the next of targets, round robin: a load balancer
+// without sticky sessions, so a client's reconnect lands on another
+// node.
+func StartBalancer(targets ...string) (*Proxy, error) {
+	if len(targets) == 0 {
+		return nil, errors.New("faultproxy: no target")
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{ln: ln, target: target, conns: make(map[net.Conn]struct{}), stop: make(chan struct{})}
+	p := &Proxy{ln: ln, targets: targets, conns: make(map[net.Conn]struct{}), stop: make(chan struct{})}
 	p.wg.Add(1)
 	go p.accept()
 	return p, nil
@@ -48,7 +59,9 @@ func (p *Proxy) accept() {
 		if err != nil {
 			return
 		}
-		up, err := net.Dial("tcp", p.target)
+		target := p.targets[p.next%len(p.targets)]
+		p.next++
+		up, err := net.Dial("tcp", target)
 		if err != nil {
 			_ = c.Close()
 			continue

@@ -22,9 +22,8 @@ func encodePayload(f *anyws.Payload) []byte { return f.Encoded(encodingKey, enco
 func encodeMessage(m anyws.Message) []byte {
 	data := m.Bytes()
 	if m.IsBinary() {
-		const head = "event: message\ndata: " + sse.BinaryPrefix
-		b := make([]byte, 0, len(head)+base64.StdEncoding.EncodedLen(len(data))+2)
-		b = append(b, head...)
+		b := make([]byte, 0, len(binaryMessageHead)+base64.StdEncoding.EncodedLen(len(data))+2)
+		b = append(b, binaryMessageHead...)
 		b = base64.StdEncoding.AppendEncode(b, data)
 		return append(b, '\n', '\n')
 	}

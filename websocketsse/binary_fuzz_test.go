@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/anyws/anyws/internal/sse"
 	"github.com/anyws/anyws/internal/splitread"
+	"github.com/anyws/anyws/internal/sse"
 	"github.com/anyws/anyws/websocketsse"
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"

@@ -51,7 +51,12 @@
 //  4. each message: event: message and one data: line per payload line
 //     (CR, LF and CRLF all end a line; readers rejoin lines with LF). A
 //     binary payload is one line, data:application/octet-stream;base64,
-//     followed by standard base64 (crossws's convention);
+//     followed by standard base64 (crossws's convention), so such a
+//     client cannot tell a text that starts with that prefix from
+//     binary. A client that sends X-Anyws-Binary: event with its GET
+//     (anyws's own: websocketsse, anyws.js) gets the same header back
+//     and binary payloads as event: binary with the base64 alone on one
+//     data: line; every event: message is then text;
 //  5. a ": keep-alive" comment after Options.KeepAlive (default 15 s)
 //     without any write;
 //  6. when the server closes the peer (Peer.Close, a queue overflow,

@@ -169,18 +169,6 @@ func (l *link) end(info CloseInfo, drop bool) bool {
 	return true
 }
 
-// abortIfWriting aborts the connection if a write is in progress.
-func (l *link) abortIfWriting() {
-	l.mu.Lock()
-	busy := l.writing
-	l.mu.Unlock()
-	if busy {
-		c := l.p.closing
-		l.end(CloseInfo{Code: c.code, Reason: c.reason}, false)
-		l.c.Abort()
-	}
-}
-
 // arm (re)starts the keep-alive timer, unless the connection is over.
 func (l *link) arm() {
 	if l.ka <= 0 {

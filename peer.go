@@ -264,11 +264,14 @@ func (p *Peer) requestClose(c closeRequest) {
 		l.end(CloseInfo{Code: c.code, Reason: c.reason}, false)
 		l.c.Abort()
 	case c.discard:
-		// A write blocked on a client that stopped reading (an
-		// overflow's usual cause) would hold the peer until its
-		// deadline: end it. A writer that is not writing sends the
-		// close, so the client learns why.
-		l.abortIfWriting()
+		// An overflow: the pending messages were dropped above. A write
+		// in progress is left to finish, and the writer then sends the
+		// close, so a client that reads again learns why (1013); one
+		// that never does makes the write pass its deadline, which
+		// fails it and aborts the connection (link.failed). Aborting
+		// here instead ended the connection with no close whenever the
+		// writer was busy, which under a flood is nearly always
+		// (issue 16 item 7).
 	}
 	l.notify()
 }

@@ -25,7 +25,8 @@
 // peer as one batch, encodes it (a published message is encoded once and
 // the bytes are shared by every SSE subscriber), and writes it with one
 // write under Options.WriteTimeout (on a hijacked stream, Peer.CloseNow
-// and a queue overflow also abort a write blocked on a stalled client).
+// also aborts a write blocked on a stalled client; a queue overflow lets
+// it finish or time out, then sends event: close).
 // No lock is held while
 // writing. Like the WebSocket adapter's, hijacked streams are not closed
 // by http.Server.Shutdown: Hub.Shutdown closes them.
@@ -62,8 +63,9 @@
 //  6. when the server closes the peer (Peer.Close, a queue overflow,
 //     Hub.Shutdown): what is queued, then event: close with data
 //     {"code":<code>,"reason":"<reason>"}, and the response ends.
-//     Peer.CloseNow and overflow drop the queue; CloseNow also skips the
-//     close event.
+//     Peer.CloseNow and overflow drop the queue (overflow keeps the batch
+//     being written, then sends the close event); CloseNow also skips
+//     the close event.
 //
 // A client that disconnects (closes its EventSource, or the connection
 // drops) ends the peer at once; its Close hook sees StatusGoingAway (1001)

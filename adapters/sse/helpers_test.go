@@ -47,7 +47,7 @@ type envConfig struct {
 	mode  mode
 	opts  *adapter.Options
 	hub   *anyws.Options
-	hooks func(r *recorder) anyws.Hooks // default: r.hooks()
+	hooks func(r *recorder) anyws.Hooks   // default: r.hooks()
 	start func(net.Listener) net.Listener // wraps the server's listener
 }
 

@@ -1,6 +1,7 @@
 package sse_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,17 +33,33 @@ func (l smallBufferListener) Accept() (net.Conn, error) {
 	return c, err
 }
 
-// flood sends 1 KiB messages to p until its queue overflows (at most
-// 64 MiB, far more than the queue and the socket buffers hold). With
-// stuck, it first sends one 8 MiB message, which an empty queue takes
-// whatever its bound: more than the socket buffers and an HTTP/2
-// client's flow-control window hold, so the write of it is blocked until
-// the client reads, and the overflow comes while it is.
-func flood(t *testing.T, p *anyws.Peer, stuck bool) {
-	t.Helper()
-	if stuck {
-		require.NoError(t, p.Send(strings.Repeat("y", 8<<20)))
+// bigMessage is larger than the socket buffers and an HTTP/2 client's
+// flow-control window hold (see smallClientBuffers), so a write of it
+// cannot finish until the client reads; an empty queue takes it whatever
+// its bound.
+var bigMessage = strings.Repeat("y", 1<<20)
+
+// smallClientBuffers makes hc read through a small socket buffer
+// (HTTP/1.1) or flow-control window (HTTP/2).
+func smallClientBuffers(hc *http.Client, m mode) {
+	tr := hc.Transport.(*http.Transport)
+	if m != h1 {
+		tr.HTTP2 = &http.HTTP2Config{MaxReceiveBufferPerConnection: 64 << 10, MaxReceiveBufferPerStream: 64 << 10}
+		return
 	}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetReadBuffer(smallBuffers)
+		}
+		return c, err
+	}
+}
+
+// flood sends 1 KiB messages to p until its queue overflows (at most
+// 64 MiB, far more than the queue and the socket buffers hold).
+func flood(t *testing.T, p *anyws.Peer) {
+	t.Helper()
 	msg := strings.Repeat("x", 1<<10)
 	for range 64 << 10 {
 		if err := p.Send(msg); err != nil {
@@ -53,10 +70,23 @@ func flood(t *testing.T, p *anyws.Peer, stuck bool) {
 	require.FailNow(t, "the queue never overflowed")
 }
 
+// readUntil reads r until what it read contains s, and returns it.
+func readUntil(t *testing.T, r io.Reader, s string) []byte {
+	t.Helper()
+	var buf []byte
+	b := make([]byte, 512)
+	for !bytes.Contains(buf, []byte(s)) {
+		n, err := r.Read(b)
+		buf = append(buf, b[:n]...)
+		require.NoError(t, err, "reading until %q; read %q", s, buf)
+	}
+	return buf
+}
+
 // closeCode reads an event stream to its end and returns the code of its
 // close event, -1 if it ended without one.
 func closeCode(body io.Reader) int {
-	p := sse.NewParser(body, 16<<20)
+	p := sse.NewParser(body, 2<<20)
 	for {
 		ev, err := p.Next()
 		if err != nil {
@@ -75,9 +105,9 @@ func closeCode(body io.Reader) int {
 // TestOverflowCloseReachesClient: a peer closed because its queue
 // overflowed tells its client why (event: close, 1013), whenever the
 // client reads again (issue 16 item 7). Over bounded rounds: a client
-// that stops reading while a write to it is blocked and resumes once the
-// queue overflowed, and one that reads all along but slower than the
-// server sends. The overflow used to
+// that stops reading while a big message is being written to it and
+// resumes once the queue overflowed, and one that reads all along but
+// slower than the server sends. The overflow used to
 // abort the write in progress, so an HTTP/1.1 stream ended without
 // event: close.
 func TestOverflowCloseReachesClient(t *testing.T) {
@@ -93,15 +123,7 @@ func TestOverflowCloseReachesClient(t *testing.T) {
 				e := newEnv(t, envConfig{mode: m, hub: &anyws.Options{QueueBytes: 64 << 10}, start: func(l net.Listener) net.Listener {
 					return smallBufferListener{l}
 				}})
-				if tr, ok := e.client.Transport.(*http.Transport); ok && m == h1 {
-					tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-						c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-						if tc, ok := c.(*net.TCPConn); ok {
-							_ = tc.SetReadBuffer(smallBuffers)
-						}
-						return c, err
-					}
-				}
+				smallClientBuffers(e.client, m)
 				const rounds = 10
 				got := map[int]int{}
 				for range rounds {
@@ -113,18 +135,22 @@ func TestOverflowCloseReachesClient(t *testing.T) {
 					require.NoError(t, err)
 					p := e.rec.peer(t)
 					code := make(chan int, 1)
-					if !paused {
-						go func() { code <- closeCode(resp.Body) }()
-					}
-					flood(t, p, paused)
 					if paused {
+						// The client reads the head of a big message, so
+						// the server is writing it, and stops reading.
+						require.NoError(t, p.Send(bigMessage))
+						head := readUntil(t, resp.Body, "data: yyyy")
+						flood(t, p)
+						go func() { code <- closeCode(io.MultiReader(bytes.NewReader(head), resp.Body)) }()
+					} else {
 						go func() { code <- closeCode(resp.Body) }()
+						flood(t, p)
 					}
 					got[recv(t, code, "the stream's end")]++
-					info := e.rec.close(t).info
-					require.Equal(t, anyws.StatusTryAgainLater, info.Code, "the Close hook: %+v", info)
 					_ = resp.Body.Close()
 					cancel()
+					info := e.rec.close(t).info
+					require.Equal(t, anyws.StatusTryAgainLater, info.Code, "the Close hook: %+v", info)
 				}
 				require.Equal(t, map[int]int{1013: rounds}, got,
 					"close codes the client got in %d rounds (-1: the stream ended without event: close)", rounds)
@@ -149,7 +175,8 @@ func TestOverflowNeverReads(t *testing.T) {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	p := e.rec.peer(t)
-	flood(t, p, true)
+	require.NoError(t, p.Send(bigMessage))
+	flood(t, p)
 	info := e.rec.close(t).info
 	require.Equal(t, anyws.StatusTryAgainLater, info.Code, "the Close hook: %+v", info)
 	require.True(t, errors.Is(p.Send("late"), anyws.ErrClosed))

@@ -3,6 +3,7 @@ package websocket_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -63,17 +64,15 @@ func overflowServer(t *testing.T, opts *wsadapter.Options) (url string, opened c
 	return "ws" + strings.TrimPrefix(srv.URL, "http"), opened, closes
 }
 
+// bigMessage is larger than the socket buffers hold, so a write of it
+// cannot finish until the client reads; an empty queue takes it whatever
+// its bound.
+var bigMessage = strings.Repeat("y", 1<<20)
+
 // flood sends 1 KiB messages to p until its queue overflows (at most
-// 64 MiB, far more than the queue and the socket buffers hold). With
-// stuck, it first sends one 8 MiB message, which an empty queue takes
-// whatever its bound: more than the socket buffers and an HTTP/2
-// client's flow-control window hold, so the write of it is blocked until
-// the client reads, and the overflow comes while it is.
-func flood(t *testing.T, p *anyws.Peer, stuck bool) {
+// 64 MiB, far more than the queue and the socket buffers hold).
+func flood(t *testing.T, p *anyws.Peer) {
 	t.Helper()
-	if stuck {
-		require.NoError(t, p.Send(strings.Repeat("y", 8<<20)))
-	}
 	msg := strings.Repeat("x", 1<<10)
 	for range 64 << 10 {
 		if err := p.Send(msg); err != nil {
@@ -99,11 +98,10 @@ func readToEnd(c *websocket.Conn) websocket.StatusCode {
 // TestOverflowCloseReachesClient: a peer closed because its queue
 // overflowed tells its client why (1013), whenever the client reads
 // again (issue 16 item 7). Over bounded rounds: a client that stops
-// reading while a write to it is blocked and resumes once the queue
-// overflowed, and one that reads all along but slower than the server
-// sends. The overflow used to abort the
-// write in progress, so the client saw the connection end with no close
-// frame.
+// reading while a big message is being written to it and resumes once
+// the queue overflowed, and one that reads all along but slower than the
+// server sends. The overflow used to abort the write in progress, so the
+// client saw the connection end with no close frame.
 func TestOverflowCloseReachesClient(t *testing.T) {
 	t.Parallel()
 	for _, paused := range []bool{true, false} {
@@ -118,15 +116,28 @@ func TestOverflowCloseReachesClient(t *testing.T) {
 			got := map[websocket.StatusCode]int{}
 			for range rounds {
 				c, _ := dial(t, url, &websocket.DialOptions{HTTPClient: smallBufferClient()})
-				c.SetReadLimit(16 << 20)
+				c.SetReadLimit(2 << 20)
 				p := recv(t, opened, "Open")
 				code := make(chan websocket.StatusCode, 1)
-				if !paused {
-					go func() { code <- readToEnd(c) }()
-				}
-				flood(t, p, paused)
 				if paused {
+					// The client reads the head of a big message, so the
+					// server is writing it, and stops reading.
+					require.NoError(t, p.Send(bigMessage))
+					ctx, cancel := context.WithTimeout(context.Background(), wait)
+					_, r, err := c.Reader(ctx)
+					require.NoError(t, err, "the big message's head")
+					flood(t, p)
+					go func() {
+						defer cancel()
+						if _, err := io.Copy(io.Discard, r); err != nil {
+							code <- -1
+							return
+						}
+						code <- readToEnd(c)
+					}()
+				} else {
 					go func() { code <- readToEnd(c) }()
+					flood(t, p)
 				}
 				got[recv(t, code, "the client's end")]++
 				info := waitClose(t, closes).info
@@ -147,7 +158,8 @@ func TestOverflowNeverReads(t *testing.T) {
 	url, opened, closes := overflowServer(t, &wsadapter.Options{DisableCompression: true, WriteTimeout: 200 * time.Millisecond})
 	c, _ := dial(t, url, &websocket.DialOptions{HTTPClient: smallBufferClient()})
 	p := recv(t, opened, "Open")
-	flood(t, p, true)
+	require.NoError(t, p.Send(bigMessage))
+	flood(t, p)
 	info := waitClose(t, closes).info
 	require.Equal(t, anyws.StatusTryAgainLater, info.Code, "the Close hook: %+v", info)
 	require.True(t, errors.Is(p.Send("late"), anyws.ErrClosed))

@@ -265,13 +265,10 @@ func (p *Peer) requestClose(c closeRequest) {
 		l.c.Abort()
 	case c.discard:
 		// An overflow: the pending messages were dropped above. A write
-		// in progress is left to finish, and the writer then sends the
-		// close, so a client that reads again learns why (1013); one
-		// that never does makes the write pass its deadline, which
-		// fails it and aborts the connection (link.failed). Aborting
-		// here instead ended the connection with no close whenever the
-		// writer was busy, which under a flood is nearly always
-		// (issue 16 item 7).
+		// in progress may finish, then the writer sends the close, so a
+		// client that reads again learns why; one stuck is aborted
+		// (link_overflow.go).
+		l.abortIfStuck()
 	}
 	l.notify()
 }

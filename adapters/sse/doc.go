@@ -25,8 +25,8 @@
 // peer as one batch, encodes it (a published message is encoded once and
 // the bytes are shared by every SSE subscriber), and writes it with one
 // write under Options.WriteTimeout (on a hijacked stream, Peer.CloseNow
-// also aborts a write blocked on a stalled client; a queue overflow lets
-// it finish or time out, then sends event: close).
+// also aborts a write blocked on a stalled client; a queue overflow gives
+// it 3 s to finish, then sends event: close, or aborts it).
 // No lock is held while
 // writing. Like the WebSocket adapter's, hijacked streams are not closed
 // by http.Server.Shutdown: Hub.Shutdown closes them.

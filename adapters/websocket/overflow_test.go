@@ -67,7 +67,7 @@ func overflowServer(t *testing.T, opts *wsadapter.Options) (url string, opened c
 // bigMessage is larger than the socket buffers hold, so a write of it
 // cannot finish until the client reads; an empty queue takes it whatever
 // its bound.
-var bigMessage = strings.Repeat("y", 1<<20)
+var bigMessage = strings.Repeat("y", 256<<10)
 
 // flood sends 1 KiB messages to p until its queue overflows (at most
 // 64 MiB, far more than the queue and the socket buffers hold).
@@ -151,14 +151,18 @@ func TestOverflowCloseReachesClient(t *testing.T) {
 }
 
 // TestOverflowNeverReads: a client that never reads again cannot learn
-// anything; its peer still closes (1013), once the write blocked on it
-// passes the write deadline.
+// anything; its peer still closes (1013) once the write blocked on it
+// counts as stuck, well before the write deadline (10 s) would end it.
 func TestOverflowNeverReads(t *testing.T) {
 	t.Parallel()
-	url, opened, closes := overflowServer(t, &wsadapter.Options{DisableCompression: true, WriteTimeout: 200 * time.Millisecond})
+	url, opened, closes := overflowServer(t, &wsadapter.Options{DisableCompression: true})
 	c, _ := dial(t, url, &websocket.DialOptions{HTTPClient: smallBufferClient()})
 	p := recv(t, opened, "Open")
 	require.NoError(t, p.Send(bigMessage))
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	_, _, err := c.Reader(ctx) // the big message is being written; never read on
+	require.NoError(t, err, "the big message's head")
 	flood(t, p)
 	info := waitClose(t, closes).info
 	require.Equal(t, anyws.StatusTryAgainLater, info.Code, "the Close hook: %+v", info)

@@ -3,6 +3,7 @@ package anyws
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,6 +34,13 @@ type link struct {
 	info     CloseInfo
 	drop     bool          // the connection was lost rather than closed
 	done     chan struct{} // closed once the peer has been handed on
+
+	// inWrite numbers the Write in progress (1, 2, …; writes counts
+	// them, writer only), 0 when none is; stuck aborts it if it is
+	// still in progress long after an overflow (link_overflow.go).
+	inWrite atomic.Uint64
+	writes  uint64
+	stuck   *time.Timer
 }
 
 func newLink(p *Peer, c Conn, o *AttachOptions, rs ResumeStatus) *link {
@@ -136,7 +144,11 @@ func (l *link) writeQueued() (bool, error) {
 		return false, nil
 	}
 	l.started = true
-	if err := l.c.Write(Batch{Payloads: batch, Seq: seq}); err != nil {
+	l.writes++
+	l.inWrite.Store(l.writes)
+	err := l.c.Write(Batch{Payloads: batch, Seq: seq})
+	l.inWrite.Store(0)
+	if err != nil {
 		p.q.unsend()
 		return false, err
 	}
@@ -169,18 +181,6 @@ func (l *link) end(info CloseInfo, drop bool) bool {
 	return true
 }
 
-// abortIfWriting aborts the connection if a write is in progress.
-func (l *link) abortIfWriting() {
-	l.mu.Lock()
-	busy := l.writing
-	l.mu.Unlock()
-	if busy {
-		c := l.p.closing
-		l.end(CloseInfo{Code: c.code, Reason: c.reason}, false)
-		l.c.Abort()
-	}
-}
-
 // arm (re)starts the keep-alive timer, unless the connection is over.
 func (l *link) arm() {
 	if l.ka <= 0 {
@@ -208,6 +208,9 @@ func (l *link) stopTimer() {
 	if l.timer != nil {
 		l.timer.Stop()
 	}
+	if l.stuck != nil {
+		l.stuck.Stop()
+	}
 }
 
 // closed is the transport reader's last call (Session.Closed, Dropped).
@@ -216,6 +219,13 @@ func (l *link) stopTimer() {
 // it is writing, which may hold the reply to the client's close), then
 // hands the peer on: detached to wait for a resume, or finished.
 func (l *link) closed(info CloseInfo, drop bool) {
+	if drop && l.p.closeSet.Load() {
+		// The server was closing the peer (an overflow lets the write in
+		// progress go on, and the client may leave or the stream be
+		// reset meanwhile): report its close, as failed does.
+		c := l.p.closing
+		info, drop = CloseInfo{Code: c.code, Reason: c.reason, Err: info.Err}, false
+	}
 	l.mu.Lock()
 	l.readDone = true
 	l.stopTimer()

@@ -265,11 +265,11 @@ func (p *Peer) requestClose(c closeRequest) {
 		l.end(CloseInfo{Code: c.code, Reason: c.reason}, false)
 		l.c.Abort()
 	case c.discard:
-		// A write blocked on a client that stopped reading (an
-		// overflow's usual cause) would hold the peer until its
-		// deadline: end it. A writer that is not writing sends the
-		// close, so the client learns why.
-		l.abortIfWriting()
+		// An overflow: the pending messages were dropped above. A write
+		// in progress may finish, then the writer sends the close, so a
+		// client that reads again learns why; one stuck is aborted
+		// (link_overflow.go).
+		l.abortIfStuck()
 	}
 	l.notify()
 }

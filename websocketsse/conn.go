@@ -133,9 +133,10 @@ func (c *Conn) lastEventID() string {
 	return c.lastID
 }
 
-// Read returns the next message, like websocket.Conn.Read: an
-// `event: message` whose data starts with
-// "data:application/octet-stream;base64," is MessageBinary with the
+// Read returns the next message, like websocket.Conn.Read. From an anyws
+// server, which sends binary as `event: binary`, the type is always the
+// one sent. From a crossws server an `event: message` whose data starts
+// with "data:application/octet-stream;base64," is MessageBinary with the
 // decoded bytes (data with that prefix that is not valid base64 is
 // delivered as text, unchanged), anything else MessageText.
 //

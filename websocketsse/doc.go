@@ -12,7 +12,12 @@
 // # How it works
 //
 // Messages from the server come down one long GET (an EventSource stream):
-// `event: message` events, binary ones as a base64 data URL. Messages to
+// `event: message` events. The GET asks for binary events (header
+// X-Anyws-Binary: event): an anyws server grants them and sends binary
+// messages as `event: binary` (base64), so text is always text; a
+// crossws server sends them as a base64 data URL in `event: message`,
+// which Read returns as binary (as crossws's clients do, a text that
+// starts with that prefix then reads as binary). Messages to
 // the server go up with POSTs carrying the stream's token (header
 // x-crossws-id): over HTTP/2 one long framed POST whose body is a stream
 // of SSE events, otherwise one POST per message. See [Uplink].

@@ -39,8 +39,9 @@ type streamResult struct {
 
 // readStream reads events from r until it ends, handing them to h. It
 // never holds more than maxEventSize bytes of one event (plus the parser's
-// line slack and read buffer), whatever r sends.
-func readStream(r io.Reader, maxEventSize int, h streamEvents) (res streamResult) {
+// line slack and read buffer), whatever r sends. binaryEvents: the server
+// granted binary events (binary.go).
+func readStream(r io.Reader, maxEventSize int, binaryEvents bool, h streamEvents) (res streamResult) {
 	p := sse.NewParser(r, maxEventSize)
 	defer func() {
 		res.retry, _ = p.Retry()
@@ -61,10 +62,10 @@ func readStream(r io.Reader, maxEventSize int, h streamEvents) (res streamResult
 			res.hasLastID = true
 		}
 		switch ev.Type {
-		case "message":
-			m := message{typ: websocket.MessageText, data: ev.Data}
-			if b, ok, err := sse.DecodeBinaryData(ev.Data); ok && err == nil {
-				m = message{typ: websocket.MessageBinary, data: b}
+		case "message", sse.BinaryEvent:
+			m, ok := decodeMessage(ev, binaryEvents)
+			if !ok {
+				continue
 			}
 			if !h.message(m) {
 				res.err = context.Canceled
@@ -135,7 +136,7 @@ func (c *Conn) streamLoop(resp *http.Response) error {
 	attempts := 0
 	retry := time.Duration(0)
 	for {
-		res := readStream(resp.Body, c.opts.MaxEventSize, c)
+		res := readStream(resp.Body, c.opts.MaxEventSize, grantsBinaryEvents(resp.Header), c)
 		_ = resp.Body.Close()
 		if res.retry > 0 {
 			retry = res.retry

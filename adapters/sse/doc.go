@@ -25,7 +25,8 @@
 // peer as one batch, encodes it (a published message is encoded once and
 // the bytes are shared by every SSE subscriber), and writes it with one
 // write under Options.WriteTimeout (on a hijacked stream, Peer.CloseNow
-// and a queue overflow also abort a write blocked on a stalled client).
+// also aborts a write blocked on a stalled client; a queue overflow gives
+// it 3 s to finish, then sends event: close, or aborts it).
 // No lock is held while
 // writing. Like the WebSocket adapter's, hijacked streams are not closed
 // by http.Server.Shutdown: Hub.Shutdown closes them.
@@ -51,8 +52,13 @@
 //  4. each message: event: message and one data: line per payload line
 //     (CR, LF and CRLF all end a line; readers rejoin lines with LF). A
 //     binary payload is one line, data:application/octet-stream;base64,
-//     followed by standard base64 (crossws's convention). A message sent
-//     or published as an anyws.Event goes as event: <its name>, after its
+//     followed by standard base64 (crossws's convention), so such a
+//     client cannot tell a text that starts with that prefix from
+//     binary. A client that sends X-Anyws-Binary: event with its GET
+//     (anyws's own: websocketsse, anyws.js) gets the same header back
+//     and binary payloads as event: binary with the base64 alone on one
+//     data: line; every event: message is then text. A message sent or
+//     published as an anyws.Event goes as event: <its name>, after its
 //     comment as ": " lines; EventSource dispatches it to the listeners
 //     of that name, not to onmessage;
 //  5. a ": keep-alive" comment after Options.KeepAlive (default 15 s)
@@ -60,15 +66,21 @@
 //  6. when the server closes the peer (Peer.Close, a queue overflow,
 //     Hub.Shutdown): what is queued, then event: close with data
 //     {"code":<code>,"reason":"<reason>"}, and the response ends.
-//     Peer.CloseNow and overflow drop the queue; CloseNow also skips the
-//     close event.
+//     Peer.CloseNow and overflow drop the queue (overflow keeps the batch
+//     being written, then sends the close event); CloseNow also skips
+//     the close event.
 //
-// A client that disconnects (closes its EventSource, or the connection
-// drops) ends the peer at once; its Close hook sees StatusGoingAway (1001)
-// with Err set to the cause. SSE has no close handshake, so this is the
-// normal way for a client to leave, not an abnormal one (1006 is kept for
-// failed writes). A Last-Event-ID header is accepted and ignored: there is
-// no history to replay yet.
+// With recovery on (anyws.Options.ResumeWindow, on by default) the
+// stream opens with event: anyws (data: {"resumed":…,"reason":…,
+// "received":…}) and every message carries id: <key>:<number>, so a
+// client that reconnects with that Last-Event-ID gets its peer back and
+// everything after it, once, in order; a stream that ends is a drop, and
+// the peer waits out the window unless its client said goodbye (a POST
+// with X-Anyws-Leave: <code>, see the uplink). With recovery off, a
+// client that disconnects ends the peer at once; its Close hook sees
+// StatusGoingAway (1001) with Err set to the cause. SSE has no close
+// handshake, so this is the normal way for a client to leave, not an
+// abnormal one (1006 is kept for failed writes).
 //
 // # Uplink (bidirectional mode)
 //

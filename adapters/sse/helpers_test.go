@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -46,7 +47,8 @@ type envConfig struct {
 	mode  mode
 	opts  *adapter.Options
 	hub   *anyws.Options
-	hooks func(r *recorder) anyws.Hooks // default: r.hooks()
+	hooks func(r *recorder) anyws.Hooks   // default: r.hooks()
+	start func(net.Listener) net.Listener // wraps the server's listener
 }
 
 // newEnv serves a new Hub. Cleanup closes the Hub first (ending every
@@ -66,7 +68,11 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	}
 	hub := anyws.New(hooks, cfg.hub)
 	e := &env{hub: hub, rec: rec}
-	e.srv, e.client = serve(t, adapter.New(hub, cfg.opts), cfg.mode)
+	srv := httptest.NewUnstartedServer(adapter.New(hub, cfg.opts))
+	if cfg.start != nil {
+		srv.Listener = cfg.start(srv.Listener)
+	}
+	e.srv, e.client = srv, startServer(t, srv, cfg.mode)
 	e.url = e.srv.URL + "/room?x=1"
 	t.Cleanup(func() { _ = hub.Close() })
 	return e

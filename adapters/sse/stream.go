@@ -130,6 +130,8 @@ type events struct {
 	token   string
 	key     string // the claims' key (Session.ResumeKey), set on the first write
 	started bool
+	// binaryEvents: the client asked for binary events (binary_events.go).
+	binaryEvents bool
 }
 
 // Bind is called by the core before its first call.
@@ -141,6 +143,9 @@ func (e *events) headers(dst http.Header) {
 		e.token = e.s.Secret() + e.h.tokens.route
 	}
 	writeHeaders(dst, e.hdr, e.r, e.token)
+	if e.binaryEvents = wantsBinaryEvents(e.r); e.binaryEvents {
+		dst.Set(sse.BinaryEventsHeader, sse.BinaryEvents)
+	}
 }
 
 // append appends the events of one Write to buf.
@@ -161,7 +166,7 @@ func (e *events) append(buf []byte, b anyws.Batch) []byte {
 		if resumable {
 			buf = appendID(buf, e.key, b.Seq+uint64(i))
 		}
-		buf = append(buf, encodePayload(f)...)
+		buf = e.appendPayload(buf, f)
 	}
 	// What Open sent comes first, then the token: crossws's demo sends
 	// its welcome message before the client may talk.

@@ -125,14 +125,3 @@ func TestResumeProtocolOff(t *testing.T) {
 	require.NoError(t, plain.Write(ctx, websocket.MessageText, []byte(`{}`)))
 	require.Equal(t, `{}`, readText(t, plain), "an unmarked client speaks plain WebSocket")
 }
-
-func recv[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(wait):
-		require.FailNow(t, "timed out waiting for "+what)
-		panic("unreachable")
-	}
-}

@@ -115,6 +115,15 @@
 // anyws.Event. The names open, close, error, reconnecting and
 // crossws-id are reserved and never dispatched this way.
 //
+// Binary over SSE: the stream request asks for binary events (header
+// x-anyws-binary: event) when the URL is on the page's origin (a custom
+// header would need a CORS preflight elsewhere). An anyws server grants
+// them in the same response header and sends binary as "binary" events,
+// so a text message is always text, even one that looks like crossws's
+// data URL. Otherwise (a crossws server, another origin) a message whose
+// data is a "data:application/octet-stream;base64," URL is binary, as
+// crossws's convention has it.
+//
 // Sending: send() accepts a string, Blob, ArrayBuffer or typed array. While
 // connecting, messages are queued and sent in order once open. Over SSE a
 // POST the server refuses (the peer is gone, 413) fires "error" with the
@@ -163,6 +172,11 @@ const CLIENT_REVISION = "1";
 // (TCP delivers in order: only what was in flight at the drop can be
 // missing).
 const RESEND_BYTES = 1 << 20;
+// Binary events (anyws): asked for and granted with this header and
+// value; a binary message then comes as a BINARY_EVENT with base64 data.
+const BINARY_HEADER = "x-anyws-binary";
+const BINARY_EVENTS = "event";
+const BINARY_EVENT = "binary";
 
 // Close codes after which the client does not reconnect by default: the
 // server or the client meant it, or reconnecting would fail the same way.
@@ -704,6 +718,7 @@ export class AnyWS extends EventTarget {
     return new Promise((resolve, reject) => {
       const abort = new AbortController();
       const conn = newConn("sse", "");
+      let binaryEvents = false; // granted by the server: see BINARY_HEADER
       let token = "";
       let uplink = null;
       const fail = (err) => {
@@ -756,10 +771,16 @@ export class AnyWS extends EventTarget {
             return;
           }
           default:
-            if (type === "message" || !RESERVED_EVENTS.has(type)) conn.emit(type, decodeData(data), id);
+            if (binaryEvents && type === BINARY_EVENT) {
+              const bin = fromBase64(data);
+              if (bin) conn.emit("message", bin, id); // else a broken server: dropped
+            } else if (type === "message" || !RESERVED_EVENTS.has(type)) {
+              conn.emit(type, binaryEvents ? data : decodeData(data), id);
+            }
         }
       };
       const headers = { accept: "text/event-stream" };
+      if (sameOrigin(this.url)) headers[BINARY_HEADER] = BINARY_EVENTS;
       if (this.#opts.resume && this.#lastId && this.#dropped) headers[LAST_ID_HEADER] = this.#lastId;
       fetch(this.url, {
         headers,
@@ -777,6 +798,7 @@ export class AnyWS extends EventTarget {
             { status: res.ok ? 0 : res.status, body },
           );
         }
+        binaryEvents = res.headers.get(BINARY_HEADER)?.trim().toLowerCase() === BINARY_EVENTS;
         await readEvents(res.body, onEvent);
         throw failure("anyws: the event stream ended");
       }).catch((err) => {
@@ -1184,10 +1206,29 @@ function parseHello(data) {
 
 function decodeData(data) {
   if (!data.startsWith(BINARY_PREFIX)) return data;
-  const bin = atob(data.slice(BINARY_PREFIX.length));
+  return fromBase64(data.slice(BINARY_PREFIX.length)) ?? data;
+}
+
+// fromBase64 decodes standard base64 into an ArrayBuffer, or returns null
+// when b64 is not base64.
+function fromBase64(b64) {
+  let bin;
+  try {
+    bin = atob(b64);
+  } catch {
+    return null;
+  }
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out.buffer;
+}
+
+// sameOrigin reports whether url is on the page's origin (always true
+// outside a page, as in Node, where there is no CORS).
+function sameOrigin(url) {
+  const here = globalThis.location?.origin;
+  if (!here || here === "null") return true;
+  return new URL(url, here).origin === here;
 }
 
 async function toBytes(data) {

@@ -19,5 +19,6 @@
 // come back as LF.
 //
 // Binary payloads follow the crossws convention of a base64 data URL, see
-// [AppendBinaryData] and [DecodeBinaryData].
+// [AppendBinaryData] and [DecodeBinaryData], or, for clients that ask,
+// anyws's unambiguous [BinaryEvent] (see [BinaryEventsHeader]).
 package sse

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,10 @@ type Options struct {
 	ReplayBytes int
 	// Overflow is what happens when a queue is full. Default OverflowClose.
 	Overflow OverflowPolicy
+	// Logger receives connections at Debug, shutdown at Info, peers'
+	// errors at Warn and panics and broker failures at Error, with the
+	// attribute keys of logging.go (LogPeer, ...). nil: anyws logs nothing.
+	Logger *slog.Logger
 }
 
 // Hub is the registry of peers and the pub/sub router shared by every
@@ -308,12 +313,14 @@ func (h *Hub) stop() []*Peer {
 	h.mu.Lock()
 	h.closed.Store(true)
 	h.mu.Unlock()
+	h.stopping()
 	return h.Peers()
 }
 
 func (h *Hub) closeBroker() error {
 	var err error
 	h.brokerOnce.Do(func() {
+		defer h.stopped()
 		if h.broker != nil {
 			err = h.broker.Close()
 		}
@@ -326,6 +333,7 @@ func (h *Hub) reportError(p *Peer, err error) {
 		p.reportError(err)
 		return
 	}
+	h.logHubError(err)
 	if h.hooks.Error != nil {
 		h.hooks.Error(nil, err)
 	}

@@ -303,7 +303,7 @@ func (p *Peer) recoverHook(name string, fn func()) {
 			if e, ok := r.(error); ok {
 				err = fmt.Errorf("anyws: %s hook panicked: %w", name, e)
 			}
-			p.reportError(err)
+			p.reportError(hookPanic{err})
 			p.requestClose(closeRequest{code: StatusInternalError, reason: "internal error"})
 		}
 	}()
@@ -311,6 +311,7 @@ func (p *Peer) recoverHook(name string, fn func()) {
 }
 
 func (p *Peer) reportError(err error) {
+	p.hub.logPeerError(p, err)
 	if p.hooks.Error == nil || err == nil {
 		return
 	}
@@ -328,7 +329,7 @@ func (p *Peer) reportError(err error) {
 func (p *Peer) recoverHookNoClose(name string, fn func()) {
 	defer func() {
 		if r := recover(); r != nil {
-			p.reportError(fmt.Errorf("anyws: %s hook panicked: %v", name, r))
+			p.reportError(hookPanic{fmt.Errorf("anyws: %s hook panicked: %v", name, r)})
 		}
 	}()
 	fn()

@@ -71,6 +71,7 @@ func (h *Hub) attachNew(hs *Handshake, c Conn, o *AttachOptions, rs ResumeStatus
 		cancel(err)
 		return nil, err
 	}
+	h.peerOpened(p, rs)
 	l := newLink(p, c, o, rs)
 	if b, ok := c.(Binder); ok {
 		b.Bind(&Session{p: p, l: l})
@@ -134,6 +135,7 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 	}
 	p.cur.Store(l)
 	p.linkMu.Unlock()
+	h.peerResumed(p)
 	p.hookMu.Lock()
 	if !p.closed && p.hooks.Resume != nil {
 		p.recoverHook("Resume", func() { p.hooks.Resume(p) })
@@ -160,6 +162,7 @@ func (p *Peer) connectionEnded(l *link, info CloseInfo, drop bool) {
 		p.lastDrop = info
 		p.grace = time.AfterFunc(h.resumeWindow(), p.expire)
 		p.linkMu.Unlock()
+		h.peerDetached(p, info)
 		p.hookMu.Lock()
 		if !p.closed && p.hooks.Disconnect != nil {
 			p.recoverHook("Disconnect", func() { p.hooks.Disconnect(p, info) })
@@ -213,6 +216,7 @@ func (p *Peer) finish(info CloseInfo) {
 		p.hookMu.Unlock()
 
 		h.unregister(p)
+		h.peerFinished(p, info)
 		p.mu.Lock()
 		p.gone = true
 		topics := p.topics

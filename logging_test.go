@@ -31,8 +31,8 @@ type logCapture struct {
 }
 
 func (c *logCapture) Enabled(_ context.Context, l slog.Level) bool { return l >= c.min }
-func (c *logCapture) WithAttrs([]slog.Attr) slog.Handler          { return c }
-func (c *logCapture) WithGroup(string) slog.Handler               { return c }
+func (c *logCapture) WithAttrs([]slog.Attr) slog.Handler           { return c }
+func (c *logCapture) WithGroup(string) slog.Handler                { return c }
 
 func (c *logCapture) Handle(_ context.Context, r slog.Record) error {
 	rec := logRecord{Level: r.Level, Msg: r.Message, Attrs: map[string]string{}}

@@ -50,6 +50,9 @@ type Options struct {
 	// errors at Warn and panics and broker failures at Error, with the
 	// attribute keys of logging.go (LogPeer, ...). nil: anyws logs nothing.
 	Logger *slog.Logger
+	// Metrics receives counters, gauges and histograms (metrics.go). nil:
+	// none, at the cost of a nil check.
+	Metrics Metrics
 }
 
 // Hub is the registry of peers and the pub/sub router shared by every
@@ -163,11 +166,14 @@ func (h *Hub) publish(ns, topic string, m Message, exclude *Peer) error {
 
 func (h *Hub) fanOut(ns, topic string, m Message, exclude *Peer) {
 	f := NewPayload(m)
+	n := 0
 	h.index.Each(ns, topic, func(p *Peer) {
 		if p != exclude {
 			_ = p.enqueue(f)
+			n++
 		}
 	})
+	h.published(n)
 }
 
 func (h *Hub) deliverRemote(m pubsub.Message) {
@@ -333,7 +339,7 @@ func (h *Hub) reportError(p *Peer, err error) {
 		p.reportError(err)
 		return
 	}
-	h.logHubError(err)
+	h.hubError(err)
 	if h.hooks.Error != nil {
 		h.hooks.Error(nil, err)
 	}

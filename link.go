@@ -136,7 +136,7 @@ func (l *link) writeQueued() (bool, error) {
 		return false, nil
 	}
 	l.started = true
-	if err := l.c.Write(Batch{Payloads: batch, Seq: seq}); err != nil {
+	if err := l.writeBatch(Batch{Payloads: batch, Seq: seq}); err != nil {
 		p.q.unsend()
 		return false, err
 	}

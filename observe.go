@@ -9,6 +9,12 @@ import "log/slog"
 // peerOpened: a new peer is registered (rs says whether the client had
 // claimed an earlier one).
 func (h *Hub) peerOpened(p *Peer, rs ResumeStatus) {
+	if x := h.opts.Metrics; x != nil {
+		x.Connected(p.transport)
+		if rs.Attempted {
+			x.ResumeClaimed(p.transport, rs.Reason)
+		}
+	}
 	if rs.Attempted {
 		h.logPeer(p, slog.LevelDebug, "anyws: peer opened", slog.String(LogReason, rs.Reason))
 		return
@@ -18,11 +24,17 @@ func (h *Hub) peerOpened(p *Peer, rs ResumeStatus) {
 
 // peerResumed: a client got its peer back.
 func (h *Hub) peerResumed(p *Peer) {
+	if x := h.opts.Metrics; x != nil {
+		x.ResumeClaimed(p.transport, "resumed")
+	}
 	h.logPeer(p, slog.LevelDebug, "anyws: peer resumed")
 }
 
 // peerDetached: the connection dropped and the peer waits for a resume.
 func (h *Hub) peerDetached(p *Peer, info CloseInfo) {
+	if x := h.opts.Metrics; x != nil {
+		x.ConnectionLost(p.transport, info.Code)
+	}
 	if h.opts.Logger != nil {
 		h.logPeer(p, slog.LevelDebug, "anyws: connection dropped", closeAttrs(info)...)
 	}
@@ -30,6 +42,9 @@ func (h *Hub) peerDetached(p *Peer, info CloseInfo) {
 
 // peerFinished: the peer is gone; its Close hook runs next.
 func (h *Hub) peerFinished(p *Peer, info CloseInfo) {
+	if x := h.opts.Metrics; x != nil {
+		x.Disconnected(p.transport, info.Code)
+	}
 	if h.opts.Logger != nil {
 		h.logPeer(p, slog.LevelDebug, "anyws: peer closed", closeAttrs(info)...)
 	}
@@ -49,3 +64,12 @@ func (h *Hub) stopping() {
 // stopped: Shutdown or Close is done with the peers (every one finished,
 // or Shutdown's ctx ended) and closes the broker.
 func (h *Hub) stopped() { h.logHub(slog.LevelInfo, "anyws: hub stopped") }
+
+// hubError: an error that concerns no peer, from the Hub itself; all
+// of them come from the broker.
+func (h *Hub) hubError(err error) {
+	h.logHubError(err)
+	if x := h.opts.Metrics; x != nil {
+		x.BrokerError()
+	}
+}

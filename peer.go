@@ -154,6 +154,7 @@ func (p *Peer) enqueue(f *Payload) error {
 	case pushClosed:
 		return ErrClosed
 	}
+	p.hub.queueFull(p)
 	if p.hub.opts.Overflow == OverflowDrop {
 		p.dropped.Add(1)
 		p.signal()
@@ -250,7 +251,7 @@ func (p *Peer) requestClose(c closeRequest) {
 		// Release the queue now: the close of a client that does not
 		// read may take until the write deadline. Also after a graceful
 		// close was requested: CloseNow escalates it.
-		p.q.discard()
+		p.hub.dropped(p, p.q.discard())
 	}
 	l := p.cur.Load()
 	if l == nil {

@@ -225,7 +225,7 @@ func (p *Peer) finish(info CloseInfo) {
 		for t := range topics {
 			h.unsubscribe(p, t)
 		}
-		p.q.close()
+		h.dropped(p, p.q.close())
 		p.cancel(fmt.Errorf("anyws: peer closed: %s", info))
 
 		if err := p.closing.err; err != nil {
@@ -252,6 +252,7 @@ func (p *Peer) deliver(m Message, seq uint64) error {
 		}
 		p.upSeq = seq
 	}
+	p.hub.received(p, m)
 	if p.hooks.Message != nil {
 		p.recoverHook("Message", func() { p.hooks.Message(p, m) })
 	}

@@ -2,6 +2,8 @@ package anyws_test
 
 import (
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -36,7 +38,29 @@ func TestReadmeOperating(t *testing.T) {
 		require.True(t, strings.Contains(code.String(), dedent(b)), "a README snippet that is in none of %q:\n%s", operatingFiles, b)
 	}
 	hub := readmeLogger(anyws.Hooks{})
+	mux := http.NewServeMux()
+	readmeReady(hub, mux)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	n, err := readmeFilter(hub)
+	require.NoError(t, err)
+	require.Zero(t, n)
 	require.NoError(t, hub.Close())
+}
+
+// readmeReady is the README's readiness snippet.
+func readmeReady(hub *anyws.Hub, mux *http.ServeMux) {
+	mux.Handle("/readyz", hub.ReadyHandler()) // 503 while shutting down or while the broker is down
+}
+
+// readmeFilter is the README's filtered publish.
+func readmeFilter(hub *anyws.Hub) (int, error) {
+	n, err := hub.PublishLocal("ops", "deploy at 5", func(p *anyws.Peer) bool {
+		role, _ := anyws.Value[string](p, "role")
+		return role == "admin"
+	})
+	return n, err
 }
 
 // readmeLogger is the README's logging snippet.

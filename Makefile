@@ -4,10 +4,15 @@
 GO ?= go
 GOTEST_FLAGS ?= -race -count=1 -parallel 8 -timeout 30m
 
+# SUBMODULES have their own go.mod (the metrics exporters), so that the
+# core module depends on no metrics library; ./... does not reach them.
+SUBMODULES = metrics/prometheus metrics/otel
+
 .PHONY: test deps lint fmt vet bench
 
 test: deps vet
 	$(GO) test $(GOTEST_FLAGS) ./...
+	@for m in $(SUBMODULES); do echo "cd $$m && $(GO) test $(GOTEST_FLAGS) ./..."; (cd $$m && $(GO) test $(GOTEST_FLAGS) ./...) || exit 1; done
 
 # deps installs the test dependencies that are not Go modules.
 deps:
@@ -32,10 +37,12 @@ deps:
 
 vet:
 	$(GO) vet ./...
+	@for m in $(SUBMODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
 	@out=$$(gofmt -l . | grep -v '^testdata/'); if [ -n "$$out" ]; then echo "gofmt: not formatted:"; echo "$$out"; exit 1; fi
 
 lint: vet
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	@for m in $(SUBMODULES); do (cd $$m && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...) || exit 1; done
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
@@ -45,4 +52,5 @@ fmt:
 # `go run ./cmd/anyws-bench`; docs/performance.md has the method and figures.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200ms ./...
+	@for m in $(SUBMODULES); do (cd $$m && $(GO) test -run '^$$' -bench . -benchmem -benchtime 200ms ./...) || exit 1; done
 	$(GO) run ./cmd/anyws-bench -short

@@ -32,6 +32,9 @@ func (h *Hub) Accept(r *http.Request, route *Hooks, transport string, protocols 
 	}
 	if u.hooks.Upgrade != nil {
 		if err := runUpgrade(u); err != nil {
+			if _, ok := err.(*Rejection); !ok {
+				h.logHubError(err)
+			}
 			if _, ok := err.(*Rejection); !ok && u.hooks.Error != nil {
 				u.hooks.Error(nil, err)
 			}
@@ -43,6 +46,7 @@ func (h *Hub) Accept(r *http.Request, route *Hooks, transport string, protocols 
 	}
 	if u.Protocol != "" && !slices.Contains(protocols, u.Protocol) {
 		err := fmt.Errorf("anyws: Upgrade hook chose sub-protocol %q, which the client did not offer (%q)", u.Protocol, protocols)
+		h.logHubError(err)
 		if u.hooks.Error != nil {
 			u.hooks.Error(nil, err)
 		}

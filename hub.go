@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,13 @@ type Options struct {
 	ResumeMaxPeers int
 	// Overflow is what happens when a queue is full. Default OverflowClose.
 	Overflow OverflowPolicy
+	// Logger receives connections at Debug, shutdown at Info, peers'
+	// errors at Warn and panics and broker failures at Error, with the
+	// attribute keys of logging.go (LogPeer, ...). nil: anyws logs nothing.
+	Logger *slog.Logger
+	// Metrics receives counters, gauges and histograms (metrics.go). nil:
+	// none, at the cost of a nil check.
+	Metrics Metrics
 }
 
 // Hub is the registry of peers and the pub/sub router shared by every
@@ -188,11 +196,14 @@ func (h *Hub) publish(ns, topic string, m Message, exclude *Peer) error {
 
 func (h *Hub) fanOut(ns, topic string, m Message, exclude *Peer) {
 	f := NewPayload(m)
+	n := 0
 	h.index.Each(ns, topic, func(p *Peer) {
 		if p != exclude {
 			_ = p.enqueue(f)
+			n++
 		}
 	})
+	h.published(n)
 }
 
 func (h *Hub) deliverRemote(m pubsub.Message) { h.fanOutRelayed(m) }
@@ -336,12 +347,14 @@ func (h *Hub) stop() []*Peer {
 	h.mu.Lock()
 	h.closed.Store(true)
 	h.mu.Unlock()
+	h.stopping()
 	return h.Peers()
 }
 
 func (h *Hub) closeBroker() error {
 	var err error
 	h.brokerOnce.Do(func() {
+		defer h.stopped()
 		if h.broker != nil {
 			err = h.broker.Close()
 		}
@@ -354,6 +367,7 @@ func (h *Hub) reportError(p *Peer, err error) {
 		p.reportError(err)
 		return
 	}
+	h.hubError(err)
 	if h.hooks.Error != nil {
 		h.hooks.Error(nil, err)
 	}

@@ -146,7 +146,7 @@ func (l *link) writeQueued() (bool, error) {
 	l.started = true
 	l.writes++
 	l.inWrite.Store(l.writes)
-	err := l.c.Write(Batch{Payloads: batch, Seq: seq})
+	err := l.writeBatch(Batch{Payloads: batch, Seq: seq})
 	l.inWrite.Store(0)
 	if err != nil {
 		p.q.unsend()

@@ -155,6 +155,7 @@ func (p *Peer) enqueue(f *Payload) error {
 	case pushClosed:
 		return ErrClosed
 	}
+	p.hub.queueFull(p)
 	if p.hub.opts.Overflow == OverflowDrop {
 		p.dropped.Add(1)
 		p.signal()
@@ -251,7 +252,7 @@ func (p *Peer) requestClose(c closeRequest) {
 		// Release the queue now: the close of a client that does not
 		// read may take until the write deadline. Also after a graceful
 		// close was requested: CloseNow escalates it.
-		p.q.discard()
+		p.hub.dropped(p, p.q.discard())
 	}
 	l := p.cur.Load()
 	if l == nil {
@@ -304,7 +305,7 @@ func (p *Peer) recoverHook(name string, fn func()) {
 			if e, ok := r.(error); ok {
 				err = fmt.Errorf("anyws: %s hook panicked: %w", name, e)
 			}
-			p.reportError(err)
+			p.reportError(hookPanic{err})
 			p.requestClose(closeRequest{code: StatusInternalError, reason: "internal error"})
 		}
 	}()
@@ -312,6 +313,7 @@ func (p *Peer) recoverHook(name string, fn func()) {
 }
 
 func (p *Peer) reportError(err error) {
+	p.hub.logPeerError(p, err)
 	if p.hooks.Error == nil || err == nil {
 		return
 	}
@@ -329,7 +331,7 @@ func (p *Peer) reportError(err error) {
 func (p *Peer) recoverHookNoClose(name string, fn func()) {
 	defer func() {
 		if r := recover(); r != nil {
-			p.reportError(fmt.Errorf("anyws: %s hook panicked: %v", name, r))
+			p.reportError(hookPanic{fmt.Errorf("anyws: %s hook panicked: %v", name, r)})
 		}
 	}()
 	fn()

@@ -226,9 +226,10 @@ func (q *queue) drain(ctx context.Context) error {
 }
 
 // discard drops what is pending (a close that does not flush) and keeps
-// the queue open.
-func (q *queue) discard() {
+// the queue open. It returns how many messages it dropped.
+func (q *queue) discard() int {
 	q.mu.Lock()
+	n := len(q.items) - q.taken
 	clear(q.items[q.taken:])
 	q.items = q.items[:q.taken]
 	q.pending, q.bytes = 0, 0
@@ -237,11 +238,14 @@ func (q *queue) discard() {
 		q.bytes += f.msg.Len()
 	}
 	q.mu.Unlock()
+	return n
 }
 
-// close refuses further pushes, drops everything and wakes waiters.
-func (q *queue) close() {
+// close refuses further pushes, drops everything and wakes waiters. It
+// returns how many messages were never written.
+func (q *queue) close() int {
 	q.mu.Lock()
+	n := len(q.items) - q.written
 	q.closed = true
 	q.items = nil
 	q.written, q.taken = 0, 0
@@ -252,4 +256,5 @@ func (q *queue) close() {
 	for _, w := range ws {
 		close(w)
 	}
+	return n
 }

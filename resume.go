@@ -55,6 +55,7 @@ func (h *Hub) attachNew(hs *Handshake, c Conn, o *AttachOptions, rs ResumeStatus
 		p.cancel(err)
 		return nil, err
 	}
+	h.peerOpened(p, rs)
 	l := newLink(p, c, o, rs)
 	if b, ok := c.(Binder); ok {
 		b.Bind(&Session{p: p, l: l})
@@ -151,6 +152,7 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 	}
 	p.cur.Store(l)
 	p.linkMu.Unlock()
+	h.peerResumed(p)
 	p.hookMu.Lock()
 	if !p.closed && p.hooks.Resume != nil {
 		p.recoverHook("Resume", func() { p.hooks.Resume(p) })
@@ -177,6 +179,7 @@ func (p *Peer) connectionEnded(l *link, info CloseInfo, drop bool) {
 		p.lastDrop = info
 		p.grace = time.AfterFunc(h.resumeWindow(), p.expire)
 		p.linkMu.Unlock()
+		h.peerDetached(p, info)
 		p.hookMu.Lock()
 		if !p.closed && p.hooks.Disconnect != nil {
 			p.recoverHook("Disconnect", func() { p.hooks.Disconnect(p, info) })
@@ -242,6 +245,7 @@ func (p *Peer) finish(info CloseInfo) {
 		p.hookMu.Unlock()
 
 		h.unregister(p)
+		h.peerFinished(p, info)
 		p.mu.Lock()
 		p.gone = true
 		topics := p.topics
@@ -250,7 +254,7 @@ func (p *Peer) finish(info CloseInfo) {
 		for t := range topics {
 			h.unsubscribe(p, t)
 		}
-		p.q.close()
+		h.dropped(p, p.q.close())
 		p.cancel(fmt.Errorf("anyws: peer closed: %s", info))
 
 		if err := p.closing.err; err != nil {
@@ -277,6 +281,7 @@ func (p *Peer) deliver(m Message, seq uint64) error {
 		}
 		p.upSeq = seq
 	}
+	p.hub.received(p, m)
 	if p.hooks.Message != nil {
 		p.recoverHook("Message", func() { p.hooks.Message(p, m) })
 	}

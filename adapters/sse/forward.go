@@ -47,6 +47,7 @@ type forwarder struct {
 	rq      pubsub.Requester
 	node    string
 	timeout time.Duration // forwardTimeout; shorter in tests
+	hub     *anyws.Hub    // for its Metrics (forward_metrics.go)
 }
 
 // startForwarding turns routing on when the Hub's broker can carry
@@ -62,7 +63,7 @@ func (h *Handler) startForwarding() {
 	hid := hex.EncodeToString(id[:])
 	node := h.hub.NodeID()
 	h.tokens.route = "." + hid + "." + base64.RawURLEncoding.EncodeToString([]byte(node))
-	h.tokens.fwd = &forwarder{rq: rq, node: node, timeout: forwardTimeout}
+	h.tokens.fwd = &forwarder{rq: rq, node: node, timeout: forwardTimeout, hub: h.hub}
 	rq.Handle(service(hid), h.answerForwarded)
 	rq.Handle(aliveService(service(hid)), h.answerAlive)
 }
@@ -112,7 +113,7 @@ type remoteTarget struct {
 	alive aliveContext // see forward_alive.go
 }
 
-func (rt *remoteTarget) Deliver(m anyws.Message, seq uint64) error {
+func (rt *remoteTarget) deliver(m anyws.Message, seq uint64) error {
 	return rt.forward(appendForwarded(nil, rt.tok, m, seq))
 }
 
@@ -125,7 +126,7 @@ func (rt *remoteTarget) Leave(info anyws.CloseInfo) error {
 }
 
 // forward sends one forwarded request and turns the owner's verdict into
-// Deliver's errors.
+// deliver's errors.
 func (rt *remoteTarget) forward(req []byte) error {
 	ctx, cancel := context.WithTimeout(rt.ctx, rt.f.timeout)
 	defer cancel()

@@ -30,6 +30,15 @@ func (h *Hub) peerResumed(p *Peer) {
 	h.logPeer(p, slog.LevelDebug, "anyws: peer resumed")
 }
 
+// peerMovedIn: a client resumed here a peer that was on another node.
+func (h *Hub) peerMovedIn(p *Peer) {
+	if x := h.opts.Metrics; x != nil {
+		x.Connected(p.transport)
+		x.ResumeClaimed(p.transport, "resumed")
+	}
+	h.logPeer(p, slog.LevelDebug, "anyws: peer resumed from another node")
+}
+
 // peerDetached: the connection dropped and the peer waits for a resume.
 func (h *Hub) peerDetached(p *Peer, info CloseInfo) {
 	if x := h.opts.Metrics; x != nil {

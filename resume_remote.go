@@ -275,6 +275,7 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 		b.Bind(&Session{p: p, l: l})
 	}
 	p.cur.Store(l)
+	h.peerMovedIn(p)
 	p.hookMu.Lock()
 	if p.hooks.Resume != nil {
 		p.recoverHook("Resume", func() { p.hooks.Resume(p) })

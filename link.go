@@ -146,6 +146,11 @@ func (l *link) writeQueued() (bool, error) {
 	l.started = true
 	l.writes++
 	l.inWrite.Store(l.writes)
+	if p.closeSet.Load() && p.closing.discard {
+		// An overflow came before this write began: it may not be
+		// stuck for long either (link_overflow.go).
+		l.abortIfStuck()
+	}
 	err := l.writeBatch(Batch{Payloads: batch, Seq: seq})
 	l.inWrite.Store(0)
 	if err != nil {

@@ -89,6 +89,7 @@ type Hub struct {
 	route      string
 	lastFanned sync.Map
 	moved      sync.Map // secret → the node a peer moved to, for a while
+	incoming   sync.Map // secret → chan closed once a move here has ended
 
 	mu       sync.Mutex
 	nsOrder  []string              // namespaces in creation order

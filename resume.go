@@ -106,6 +106,7 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 		return nil, rs
 	}
 	secret, node := splitKey(key)
+	h.awaitIncoming(context.Background(), secret) // a move here in progress
 	h.mu.Lock()
 	p := h.bySecret[secret]
 	h.mu.Unlock()

@@ -122,6 +122,11 @@ func (h *Hub) answerMove(ctx context.Context, payload []byte) []byte {
 		h.mu.Lock()
 		p := h.bySecret[req.Secret]
 		h.mu.Unlock()
+		if p == nil && h.awaitIncoming(ctx, req.Secret) {
+			h.mu.Lock()
+			p = h.bySecret[req.Secret]
+			h.mu.Unlock()
+		}
 		switch {
 		case p != nil:
 			st = p.moveOut(req.Seq, req.From)
@@ -133,6 +138,23 @@ func (h *Hub) answerMove(ctx context.Context, payload []byte) []byte {
 	}
 	b, _ := json.Marshal(st)
 	return b
+}
+
+// awaitIncoming waits, if the peer with secret is moving here right now
+// (a client whose connection dropped again before this node's hello
+// asks for it elsewhere, or here), until it has arrived or failed to;
+// it reports whether there was such a move.
+func (h *Hub) awaitIncoming(ctx context.Context, secret string) bool {
+	v, ok := h.incoming.Load(secret)
+	if !ok {
+		return false
+	}
+	select {
+	case <-v.(chan struct{}):
+	case <-ctx.Done():
+	case <-time.After(moveTimeout):
+	}
+	return true
 }
 
 // movedTo returns the node a peer with secret moved to, within the
@@ -212,6 +234,14 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	if rq == nil || hb == nil || node == h.opts.NodeID {
 		return nil, rs
 	}
+	arrived := make(chan struct{})
+	if _, busy := h.incoming.LoadOrStore(secret, arrived); busy {
+		return nil, rs // another connection is bringing it here now
+	}
+	defer func() {
+		h.incoming.Delete(secret)
+		close(arrived)
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
 	defer cancel()
 	req, _ := json.Marshal(moveRequest{Secret: secret, Seq: seq, From: h.opts.NodeID})

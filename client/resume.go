@@ -144,6 +144,10 @@ func (c *resumeConn) dialOnce(ctx context.Context, claim string) (*websocket.Con
 func (c *resumeConn) adopt(conn *websocket.Conn, h sse.Hello) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.err != nil {
+		_ = conn.CloseNow() // the Conn ended meanwhile
+		return
+	}
 	c.cur = conn
 	c.gen++
 	c.proto = conn.Subprotocol()

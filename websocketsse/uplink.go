@@ -157,8 +157,10 @@ func (c *Conn) newPost(ctx context.Context, postURL, tok, contentType string, bo
 }
 
 // maxResends bounds how often a numbered POST that got no answer is sent
-// again.
-const maxResends = 20
+// again, waiting a little longer each time (up to half a second): about
+// a minute in all, while its stream reconnects; a stream that gives up
+// ends the wait sooner.
+const maxResends = 120
 
 // writePerMessage posts p as one message and waits for the answer. A 404
 // caused by a reconnect in progress is retried once, with the new token.
@@ -184,7 +186,7 @@ func (c *Conn) writePerMessage(ctx context.Context, tok, postURL string, typ web
 				return c.post(ctx, ntok, nurl, typ, p, seq)
 			}
 		case errors.As(err, &lost) && seq != 0 && resend < maxResends && ctx.Err() == nil:
-			if !sleepCtx(ctx, time.Duration(resend+1)*10*time.Millisecond) {
+			if !sleepCtx(ctx, min(time.Duration(resend+1)*10*time.Millisecond, 500*time.Millisecond)) {
 				return err
 			}
 			ntok, nurl, _, terr := c.waitToken(ctx)

@@ -29,7 +29,8 @@ import (
 // from node to node), and their numbered messages reach the Message hook
 // exactly once, in order.
 func TestAcrossNodesThroughCuts(t *testing.T) {
-	t.Parallel()
+	// Not parallel with the others: each keeps both cores busy, and a
+	// fault run must hold on a loaded machine, not compete with itself.
 	bus := pubsub.NewMemoryHistory(&pubsub.HistoryLimits{Count: 4 * messages})
 	var mu sync.Mutex
 	got := make(map[string][]string) // uplink messages by peer id, on any node

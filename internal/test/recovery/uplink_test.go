@@ -25,7 +25,8 @@ import (
 // replaced and what the server may not have is written again, and the
 // Message hook sees each message exactly once, in order.
 func TestUplinkThroughCuts(t *testing.T) {
-	t.Parallel()
+	// Not parallel with the others: each keeps both cores busy, and a
+	// fault run must hold on a loaded machine, not compete with itself.
 	for _, up := range []websocketsse.Uplink{websocketsse.UplinkPerMessage, websocketsse.UplinkStream} {
 		for _, h2 := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/h2=%v", up, h2), func(t *testing.T) {

@@ -31,6 +31,7 @@ import (
 func TestAcrossNodesThroughCuts(t *testing.T) {
 	// Not parallel with the others: each keeps both cores busy, and a
 	// fault run must hold on a loaded machine, not compete with itself.
+	dumpOnFailure(t)
 	bus := pubsub.NewMemoryHistory(&pubsub.HistoryLimits{Count: 4 * messages})
 	var mu sync.Mutex
 	got := make(map[string][]string) // uplink messages by peer id, on any node

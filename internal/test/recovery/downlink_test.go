@@ -26,6 +26,7 @@ import (
 func TestDownlinkThroughCuts(t *testing.T) {
 	// Not parallel with the others: each keeps both cores busy, and a
 	// fault run must hold on a loaded machine, not compete with itself.
+	dumpOnFailure(t)
 	for _, tc := range []struct {
 		name  string
 		h2    bool

@@ -2,6 +2,7 @@ package recovery_test
 
 import (
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,4 +58,16 @@ func requireUplinkOnce(t *testing.T, mu *sync.Mutex, got map[string][]string) {
 	for id, ms := range got {
 		require.Equal(t, strings.Join(want, ","), strings.Join(ms, ","), "peer %s: uplink messages lost, duplicated or reordered", id)
 	}
+}
+
+// dumpOnFailure logs every goroutine's stack when the test failed, so a
+// fault run that hangs on a loaded CI machine says where.
+func dumpOnFailure(t *testing.T) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			var b strings.Builder
+			_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
+			t.Log("goroutines at the failure:\n" + b.String())
+		}
+	})
 }

@@ -27,6 +27,7 @@ import (
 func TestUplinkThroughCuts(t *testing.T) {
 	// Not parallel with the others: each keeps both cores busy, and a
 	// fault run must hold on a loaded machine, not compete with itself.
+	dumpOnFailure(t)
 	for _, up := range []websocketsse.Uplink{websocketsse.UplinkPerMessage, websocketsse.UplinkStream} {
 		for _, h2 := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/h2=%v", up, h2), func(t *testing.T) {

@@ -26,6 +26,7 @@ import (
 func TestWebSocketThroughCuts(t *testing.T) {
 	// Not parallel with the others: each keeps both cores busy, and a
 	// fault run must hold on a loaded machine, not compete with itself.
+	dumpOnFailure(t)
 	var mu sync.Mutex
 	got := make(map[string][]string) // uplink messages by peer id
 	var opens sync.Map

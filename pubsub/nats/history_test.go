@@ -1,0 +1,25 @@
+package nats_test
+
+import (
+	"crypto/rand"
+	"testing"
+
+	"github.com/anyws/anyws/internal/test/testservers"
+	"github.com/anyws/anyws/pubsub"
+	"github.com/anyws/anyws/pubsub/nats"
+	"github.com/anyws/anyws/pubsub/pubsubtest"
+	"github.com/stretchr/testify/require"
+)
+
+func TestHistoryConformance(t *testing.T) {
+	t.Parallel()
+	srv := testservers.NATS(t)
+	pubsubtest.RunHistory(t, func(t *testing.T, limits pubsub.HistoryLimits) pubsubtest.Bus {
+		prefix := "hist" + rand.Text()[:10]
+		return func() pubsub.Broker {
+			b, err := nats.NewHistory(&nats.Options{URL: srv.URL(), Prefix: prefix}, &limits, &nats.HistoryOptions{Memory: true})
+			require.NoError(t, err)
+			return b
+		}
+	}, "TrimByBytes")
+}

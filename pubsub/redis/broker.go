@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/anyws/anyws/pubsub"
+	"github.com/anyws/anyws/pubsub/internal/catchup"
 	"github.com/anyws/anyws/pubsub/internal/relay"
 	"github.com/anyws/anyws/pubsub/internal/wire"
 	goredis "github.com/redis/go-redis/v9"
@@ -44,7 +45,8 @@ type Broker struct {
 	ownPub bool
 	prefix string
 	queue  int
-	hist   *historyState // history mode (history.go), or nil
+	hist   *historyState    // history mode (history.go), or nil
+	track  *catchup.Tracker // history mode: orders deliveries, catches up
 
 	startOnce sync.Once
 	started   atomic.Bool
@@ -180,6 +182,9 @@ func (b *Broker) Start(node string, deliver func(pubsub.Message), fail func(erro
 		b.pending = make(map[uint64]chan wire.Envelope)
 		b.ps = b.client.Subscribe(b.ctx)
 		b.topics.Set(b.inbox, true)
+		if b.hist != nil {
+			b.startTracker() // history.go
+		}
 		b.out = relay.NewOutbox(b.queue, b.send)
 		b.wg.Add(2)
 		go b.readLoop()
@@ -254,7 +259,9 @@ func (b *Broker) send(batch []pubsub.Message) {
 	if len(cmds) == 0 && execErr != nil {
 		lost, first = uint64(len(batch)), execErr
 	}
-	if doubtful && lost < uint64(len(batch)) {
+	// In history mode a stored publish reaches every node (a node that
+	// resubscribes late catches up from the stream): no doubt.
+	if doubtful && b.hist == nil && lost < uint64(len(batch)) {
 		lost = uint64(len(batch))
 		if first == nil {
 			first = errors.New("the connection to Redis was lost and is not known to be restored on every node")
@@ -283,6 +290,9 @@ func (b *Broker) Close() error {
 			b.cancel()
 			err = b.ps.Close()
 			b.wg.Wait()
+			if b.track != nil {
+				b.track.Close()
+			}
 			b.gate.Close()
 		} else {
 			b.gate.Close()

@@ -27,8 +27,13 @@ type Proxy struct {
 }
 
 // Start listens on a free loopback port and forwards to target.
-func Start(target string) (*Proxy, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func Start(target string) (*Proxy, error) { return StartOn("127.0.0.1:0", target) }
+
+// StartOn listens on addr and forwards to target: a proxy Closed and
+// started again on its address is a network that went away and came
+// back for the clients behind it only.
+func StartOn(addr, target string) (*Proxy, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

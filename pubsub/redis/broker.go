@@ -237,15 +237,17 @@ func (b *Broker) send(batch []pubsub.Message) {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	doubtful := b.health.doubtful()
-	pipe := b.pub.Pipeline()
-	for _, m := range batch {
-		if b.hist != nil {
-			b.hist.queueAppend(ctx, pipe, b, m)
-			continue
+	var cmds []goredis.Cmder
+	var execErr error
+	if b.hist != nil {
+		cmds, execErr = b.hist.exec(ctx, b, batch) // history.go
+	} else {
+		pipe := b.pub.Pipeline()
+		for _, m := range batch {
+			pipe.Publish(ctx, b.topicChannel(m.Topic), wire.AppendPublish(nil, m))
 		}
-		pipe.Publish(ctx, b.topicChannel(m.Topic), wire.AppendPublish(nil, m))
+		cmds, execErr = pipe.Exec(ctx)
 	}
-	cmds, execErr := pipe.Exec(ctx)
 	var lost uint64
 	var first error
 	for _, c := range cmds {

@@ -125,10 +125,34 @@ func (h *historyState) args(b *Broker, m pubsub.Message) ([]string, []any) {
 	return keys, []any{b.topicChannel(m.Topic), wire.AppendPublish(nil, m), rand.Text()[:13], maxlen, h.limits.Age.Milliseconds()}
 }
 
-// queueAppend adds m's append script to a pipeline (the outbox's send).
-func (h *historyState) queueAppend(ctx context.Context, pipe goredis.Pipeliner, b *Broker, m pubsub.Message) {
-	keys, args := h.args(b, m)
-	pipe.Eval(ctx, appendLua, keys, args...)
+// exec runs a batch's append scripts in one pipeline (the outbox's
+// send). The scripts are called by their hash, which saves Redis
+// hashing the script's text for every publish; a Redis that does not
+// know it (restarted) refuses every call (NOSCRIPT) and runs none, so
+// the batch is then sent again with the text, which loads it.
+func (h *historyState) exec(ctx context.Context, b *Broker, batch []pubsub.Message) ([]goredis.Cmder, error) {
+	run := func(bySHA bool) ([]goredis.Cmder, error) {
+		pipe := b.pub.Pipeline()
+		for _, m := range batch {
+			keys, args := h.args(b, m)
+			if bySHA {
+				pipe.EvalSha(ctx, appendScript.Hash(), keys, args...)
+			} else {
+				pipe.Eval(ctx, appendLua, keys, args...)
+			}
+		}
+		return pipe.Exec(ctx)
+	}
+	cmds, err := run(true)
+	for _, c := range cmds {
+		if c.Err() == nil || !goredis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
+			return cmds, err
+		}
+	}
+	if len(cmds) == 0 {
+		return cmds, err
+	}
+	return run(false)
 }
 
 // Append implements pubsub.HistoryBroker: it waits until every publish

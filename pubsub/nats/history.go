@@ -446,15 +446,6 @@ func (b *Broker) startTracker() {
 	})
 }
 
-// deliverCounted hands m to the Hub unless the broker is closing.
-func (b *Broker) deliverCounted(m pubsub.Message) {
-	if b.gate.Enter() {
-		b.stats.Delivered.Add(1)
-		b.deliver(m)
-		b.gate.Leave()
-	}
-}
-
 // caughtUp runs on the control loop after a reconnect: once the server
 // has the restored subscriptions (a flush), every topic is read from its
 // last delivered position. The streams may have been made again (a

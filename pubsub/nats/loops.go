@@ -41,6 +41,15 @@ func (b *Broker) readLoop() {
 	}
 }
 
+// deliverCounted hands m to the Hub unless the broker is closing.
+func (b *Broker) deliverCounted(m pubsub.Message) {
+	if b.gate.Enter() {
+		b.stats.Delivered.Add(1)
+		b.deliver(m)
+		b.gate.Leave()
+	}
+}
+
 // controlLoop applies Subscribe and Unsubscribe, and answers Sync.
 // nats.go keeps subscriptions made while disconnected and restores them
 // all after a reconnect.

@@ -272,7 +272,11 @@ func (b *Broker) send(batch []pubsub.Message) {
 	b.stats.Published.Add(uint64(len(batch)) - lost)
 	if lost > 0 {
 		b.stats.Failed.Add(lost)
-		b.outage.Lost(lost, fmt.Errorf("redis: %d publishes lost or not known to have reached every node: %w", lost, first), b.fail)
+		what := "lost or not known to have reached every node"
+		if b.hist != nil {
+			what = "not stored (or not known to be)"
+		}
+		b.outage.Lost(lost, fmt.Errorf("redis: %d publishes %s: %w", lost, what, first), b.fail)
 		return
 	}
 	b.outage.OK("redis", b.fail)

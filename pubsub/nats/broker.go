@@ -346,10 +346,10 @@ func (b *Broker) Close() error {
 		}
 		b.out.Close()
 		b.cancel()
-		b.wg.Wait()
 		if b.track != nil {
-			b.track.Close()
+			b.track.Close() // first: a read of the history it is making ends now
 		}
+		b.wg.Wait()
 		_ = b.inbox.Unsubscribe()
 		b.gate.Close()
 		if b.url != "" {

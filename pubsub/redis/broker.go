@@ -294,11 +294,11 @@ func (b *Broker) Close() error {
 		if b.started.Load() {
 			b.out.Close()
 			b.cancel()
+			if b.track != nil {
+				b.track.Close() // first: a read of the history it is making ends now
+			}
 			err = b.ps.Close()
 			b.wg.Wait()
-			if b.track != nil {
-				b.track.Close()
-			}
 			b.gate.Close()
 		} else {
 			b.gate.Close()

@@ -39,3 +39,15 @@ func TestHistoryOutage(t *testing.T) {
 		return b
 	})
 }
+
+// TestClusterHistory runs the cluster scenarios (fan-out to WebSocket and
+// SSE peers on three nodes, uplink routing, a dead node, an outage with
+// every publish made during it reported) in history mode.
+func TestClusterHistory(t *testing.T) {
+	t.Parallel()
+	clustertest.RunOnServers(t, testservers.NATS, func(t testing.TB, url, id string) pubsub.Broker {
+		b, err := nats.NewHistory(&nats.Options{URL: url, Prefix: "clusterh" + id}, nil, nil)
+		require.NoError(t, err)
+		return b
+	})
+}

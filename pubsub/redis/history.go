@@ -126,33 +126,26 @@ func (h *historyState) args(b *Broker, m pubsub.Message) ([]string, []any) {
 }
 
 // exec runs a batch's append scripts in one pipeline (the outbox's
-// send). The scripts are called by their hash, which saves Redis
-// hashing the script's text for every publish; a Redis that does not
-// know it (restarted) refuses every call (NOSCRIPT) and runs none, so
-// the batch is then sent again with the text, which loads it.
+// send). The pipeline loads the script first (SCRIPT LOAD, once per
+// batch) and then calls it by its hash (EVALSHA), which saves Redis
+// hashing the script's text for every publish; Redis runs a pipeline's
+// commands in order, so the script is known to every call even if Redis
+// restarted or forgot it since the last batch. (Calling by hash without
+// loading in the same pipeline loses publishes: while another node's
+// EVAL loads it, the first calls of a batch fail with NOSCRIPT and the
+// later ones run.) It returns the calls' results.
 func (h *historyState) exec(ctx context.Context, b *Broker, batch []pubsub.Message) ([]goredis.Cmder, error) {
-	run := func(bySHA bool) ([]goredis.Cmder, error) {
-		pipe := b.pub.Pipeline()
-		for _, m := range batch {
-			keys, args := h.args(b, m)
-			if bySHA {
-				pipe.EvalSha(ctx, appendScript.Hash(), keys, args...)
-			} else {
-				pipe.Eval(ctx, appendLua, keys, args...)
-			}
-		}
-		return pipe.Exec(ctx)
+	pipe := b.pub.Pipeline()
+	pipe.ScriptLoad(ctx, appendLua)
+	for _, m := range batch {
+		keys, args := h.args(b, m)
+		pipe.EvalSha(ctx, appendScript.Hash(), keys, args...)
 	}
-	cmds, err := run(true)
-	for _, c := range cmds {
-		if c.Err() == nil || !goredis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
-			return cmds, err
-		}
+	cmds, err := pipe.Exec(ctx)
+	if len(cmds) > 0 {
+		cmds = cmds[1:]
 	}
-	if len(cmds) == 0 {
-		return cmds, err
-	}
-	return run(false)
+	return cmds, err
 }
 
 // Append implements pubsub.HistoryBroker: it waits until every publish

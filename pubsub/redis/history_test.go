@@ -44,8 +44,8 @@ func TestHistoryOutage(t *testing.T) {
 }
 
 // TestHistoryScriptFlushed: publishes call the append script by its
-// hash; a Redis that forgot it (SCRIPT FLUSH, or a restart) gets its
-// text again, and nothing is lost.
+// hash; a Redis that forgot it (SCRIPT FLUSH, or a restart) still runs
+// them (each batch loads it first), and nothing is lost.
 func TestHistoryScriptFlushed(t *testing.T) {
 	t.Parallel()
 	srv := testservers.Redis(t)
@@ -72,4 +72,16 @@ func TestHistoryScriptFlushed(t *testing.T) {
 		}
 	}
 	require.Zero(t, b.Stats().Failed)
+}
+
+// TestClusterHistory runs the cluster scenarios (fan-out to WebSocket and
+// SSE peers on three nodes, uplink routing, a dead node, an outage with
+// every publish made during it reported) in history mode.
+func TestClusterHistory(t *testing.T) {
+	t.Parallel()
+	clustertest.RunOnServers(t, testservers.Redis, func(t testing.TB, url, id string) pubsub.Broker {
+		b, err := redis.NewHistory(&redis.Options{URL: url, Prefix: "clusterh" + id + ":"}, nil)
+		require.NoError(t, err)
+		return b
+	})
 }

@@ -38,6 +38,9 @@ type CloseInfo struct {
 	Reason string
 	// Err is the network or protocol error that ended the peer, if any.
 	Err error
+	// Moved is true when the peer did not end but moved to another node,
+	// where its client resumed it (its Resume hook runs there).
+	Moved bool
 }
 
 func (c CloseInfo) String() string {

@@ -75,6 +75,12 @@ type Hub struct {
 	closed atomic.Bool
 	// waiting counts the peers waiting to be resumed (ResumeMaxPeers).
 	waiting atomic.Int64
+	// route names this node in resume claims ("" when peers cannot move
+	// between nodes), and lastFanned holds, per topic, the position of
+	// the last message fanned out here (resume_remote.go).
+	route      string
+	lastFanned sync.Map
+	moved      sync.Map // secret → the node a peer moved to, for a while
 
 	mu       sync.Mutex
 	nsOrder  []string              // namespaces in creation order
@@ -116,6 +122,7 @@ func New(hooks Hooks, opts *Options) *Hub {
 			h.reportError(nil, fmt.Errorf("anyws: start broker: %w", err))
 		} else {
 			h.broker = b
+			h.startMoving()
 		}
 	}
 	return h

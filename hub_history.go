@@ -60,16 +60,19 @@ func (h *Hub) relayed(ns, topic string, m Message, exclude *Peer) pubsub.Message
 // back; the sender may even have moved here from another node).
 func (h *Hub) fanOutRelayed(m pubsub.Message) {
 	msg := Message{data: m.Data, binary: m.Binary}.withEvent(m.Event, m.Comment)
-	if m.Sender == "" {
+	if m.Sender == "" && m.Position.IsZero() {
 		h.fanOut(m.Namespace, m.Topic, msg, nil)
 		return
 	}
-	f := NewPayload(msg)
+	f := &Payload{msg: msg, topic: m.Topic, pos: m.Position}
 	h.index.Each(m.Namespace, m.Topic, func(p *Peer) {
 		if p.id != m.Sender {
 			_ = p.enqueue(f)
 		}
 	})
+	if !m.Position.IsZero() {
+		h.lastFanned.Store(m.Topic, m.Position) // after the peers have it
+	}
 }
 
 // PublishWait publishes as Publish does and waits until the broker has

@@ -1,6 +1,10 @@
 package anyws
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/anyws/anyws/pubsub"
+)
 
 // Payload is one outbound message as it sits in peers' queues (adapter
 // seam; applications use Message). A published message becomes one
@@ -10,6 +14,10 @@ import "sync/atomic"
 type Payload struct {
 	msg   Message
 	cache atomic.Pointer[encoding]
+	// topic and pos: where a publish sits in its topic's history, when
+	// the broker keeps one (queue_positions.go); zero otherwise.
+	topic string
+	pos   pubsub.Position
 }
 
 type encoding struct {

@@ -3,6 +3,8 @@ package anyws
 import (
 	"context"
 	"sync"
+
+	"github.com/anyws/anyws/pubsub"
 )
 
 // OverflowPolicy says what happens when a peer's outbound queue is full.
@@ -50,6 +52,12 @@ type queue struct {
 	maxCount  int // pending messages; 0: no count bound
 	maxBytes  int // cost of pending messages
 	maxReplay int // cost of kept messages; 0: keep none
+
+	// Topic positions (queue_positions.go): nil until a payload with a
+	// position comes.
+	pos     map[string]pubsub.Position // the last position taken, per topic
+	holding bool                       // pushes go to held until release
+	held    []*Payload
 }
 
 func (q *queue) init(maxCount, maxBytes, maxReplay int) {
@@ -73,10 +81,19 @@ func (q *queue) push(f *Payload) pushResult {
 		q.mu.Unlock()
 		return pushClosed
 	}
+	if q.holding {
+		q.held = append(q.held, f)
+		q.mu.Unlock()
+		return pushed
+	}
 	n := len(q.items) - q.written
 	if (q.maxCount > 0 && n >= q.maxCount) || (n > 0 && q.pending+c > q.maxBytes) {
 		q.mu.Unlock()
 		return pushFull
+	}
+	if !q.advance(f) {
+		q.mu.Unlock()
+		return pushed // a message it has already
 	}
 	first := len(q.items) == q.taken
 	q.items = append(q.items, f)

@@ -34,8 +34,8 @@ func newSecret() string {
 	return hex.EncodeToString(b[:])
 }
 
-// parseClaim splits "<secret>:<seq>".
-func parseClaim(s string) (secret string, seq uint64, ok bool) {
+// parseClaim splits "<key>:<seq>" (the key: see Session.ResumeKey).
+func parseClaim(s string) (key string, seq uint64, ok bool) {
 	i := strings.LastIndexByte(s, ':')
 	if i <= 0 {
 		return "", 0, false
@@ -50,28 +50,9 @@ func parseClaim(s string) (secret string, seq uint64, ok bool) {
 // attachNew makes a new peer for hs, registers it, runs its Open hook and
 // starts its writer.
 func (h *Hub) attachNew(hs *Handshake, c Conn, o *AttachOptions, rs ResumeStatus) (*Session, error) {
-	ctx, cancel := context.WithCancelCause(context.WithoutCancel(hs.Request.Context()))
-	p := &Peer{
-		hub:       h,
-		hooks:     hs.hooks,
-		id:        uuid.NewString(),
-		secret:    newSecret(),
-		req:       hs.Request,
-		remote:    remoteIP(hs.Request.RemoteAddr),
-		ns:        hs.Namespace,
-		transport: hs.transport,
-		protocol:  hs.Protocol,
-		ctx:       ctx,
-		cancel:    cancel,
-		values:    hs.values,
-	}
-	replay := 0
-	if h.resumeWindow() > 0 {
-		replay = h.opts.ReplayBytes
-	}
-	p.q.init(h.opts.QueueMessages, h.opts.QueueBytes, replay)
+	p := h.newPeer(hs, uuid.NewString(), newSecret(), hs.Namespace)
 	if err := h.register(p); err != nil {
-		cancel(err)
+		p.cancel(err)
 		return nil, err
 	}
 	l := newLink(p, c, o, rs)
@@ -89,19 +70,51 @@ func (h *Hub) attachNew(hs *Handshake, c Conn, o *AttachOptions, rs ResumeStatus
 	return &Session{p: p, l: l}, nil
 }
 
+// newPeer makes the peer a handshake asked for, not yet registered.
+func (h *Hub) newPeer(hs *Handshake, id, secret, ns string) *Peer {
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(hs.Request.Context()))
+	p := &Peer{
+		hub:       h,
+		hooks:     hs.hooks,
+		id:        id,
+		secret:    secret,
+		req:       hs.Request,
+		remote:    remoteIP(hs.Request.RemoteAddr),
+		ns:        ns,
+		transport: hs.transport,
+		protocol:  hs.Protocol,
+		ctx:       ctx,
+		cancel:    cancel,
+		values:    hs.values,
+	}
+	replay := 0
+	if h.resumeWindow() > 0 {
+		replay = h.opts.ReplayBytes
+	}
+	p.q.init(h.opts.QueueMessages, h.opts.QueueBytes, replay)
+	return p
+}
+
 // resume gives the peer a claim names back to its client over c, or
 // returns nil and why not.
 func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeStatus) {
 	rs := ResumeStatus{Attempted: true}
-	secret, seq, ok := parseClaim(o.Resume)
+	key, seq, ok := parseClaim(o.Resume)
 	if !ok {
 		rs.Reason = "refused"
 		return nil, rs
 	}
+	secret, node := splitKey(key)
 	h.mu.Lock()
 	p := h.bySecret[secret]
 	h.mu.Unlock()
 	if p == nil {
+		if to := h.movedTo(secret); to != "" {
+			node = to // it moved from here: follow it
+		}
+		if node != "" {
+			return h.resumeRemote(hs, c, o, secret, node, seq)
+		}
 		rs.Reason = "unknown"
 		return nil, rs
 	}

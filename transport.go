@@ -80,9 +80,10 @@ type AttachOptions struct {
 	// peer at once.
 	Resumable bool
 	// Resume is the client's claim to an earlier peer, as the transport
-	// read it (SSE: the Last-Event-ID header): the peer's secret, a
-	// colon, and the sequence number of the last message the client
-	// received ("<secret>:<seq>"). Empty: a new peer.
+	// read it (SSE: the Last-Event-ID header): the peer's ResumeKey (its
+	// secret, and the node holding it when it may move), a colon, and
+	// the sequence number of the last message the client received
+	// ("<key>:<seq>"). Empty: a new peer.
 	Resume string
 }
 
@@ -117,8 +118,9 @@ func (s *Session) Peer() *Peer { return s.p }
 
 // Secret is the peer's secret: the token that lets this client post as
 // the peer (the SSE uplink) and resume it after a dropped connection
-// (the first part of AttachOptions.Resume). It is sent only to the
-// client itself, never shown to other peers (unlike Peer.ID).
+// (within ResumeKey, the first part of AttachOptions.Resume). It is sent
+// only to the client itself, never shown to other peers (unlike
+// Peer.ID).
 func (s *Session) Secret() string { return s.p.secret }
 
 // Resume tells whether this connection resumed an earlier peer.

@@ -426,6 +426,17 @@ func (c *resumeConn) Write(ctx context.Context, typ websocket.MessageType, p []b
 // Close closes the connection with a close handshake: the server's peer
 // closes with code and reason.
 func (c *resumeConn) Close(code websocket.StatusCode, reason string) error {
+	return c.end(func(conn *websocket.Conn) error { return conn.Close(code, reason) })
+}
+
+// CloseNow closes the connection without a close handshake.
+func (c *resumeConn) CloseNow() error {
+	return c.end(func(conn *websocket.Conn) error { _ = conn.CloseNow(); return nil })
+}
+
+// end closes the current connection with close (unless reconnecting),
+// stops reconnecting and waits for it; net.ErrClosed the second time.
+func (c *resumeConn) end(close func(*websocket.Conn) error) error {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
@@ -436,31 +447,12 @@ func (c *resumeConn) Close(code websocket.StatusCode, reason string) error {
 	c.mu.Unlock()
 	var err error
 	if conn != nil {
-		err = conn.Close(code, reason)
+		err = close(conn)
 	}
 	c.cancel()
 	c.wg.Wait()
 	c.fail(net.ErrClosed)
 	return err
-}
-
-// CloseNow closes the connection without a close handshake.
-func (c *resumeConn) CloseNow() error {
-	c.mu.Lock()
-	if c.closing {
-		c.mu.Unlock()
-		return net.ErrClosed
-	}
-	c.closing = true
-	conn := c.cur
-	c.mu.Unlock()
-	if conn != nil {
-		_ = conn.CloseNow()
-	}
-	c.cancel()
-	c.wg.Wait()
-	c.fail(net.ErrClosed)
-	return nil
 }
 
 // Subprotocol is the sub-protocol of the current connection.

@@ -128,6 +128,7 @@ type events struct {
 	// token is the uplink token (the secret and, with forwarding, the
 	// route), "" for one-way streams. Set on the first write.
 	token   string
+	key     string // the claims' key (Session.ResumeKey), set on the first write
 	started bool
 }
 
@@ -148,16 +149,17 @@ func (e *events) append(buf []byte, b anyws.Batch) []byte {
 	e.started = true
 	resumable := e.s.Resumable()
 	if first {
+		e.key = e.s.ResumeKey()
 		if e.h.opts.Retry > 0 {
 			buf = sse.AppendRetry(buf, e.h.opts.Retry)
 		}
 		if resumable {
-			buf = appendHello(buf, e.s.Secret(), b.Seq-1, e.s.Resume(), e.s.Received())
+			buf = appendHello(buf, e.key, b.Seq-1, e.s.Resume(), e.s.Received())
 		}
 	}
 	for i, f := range b.Payloads {
 		if resumable {
-			buf = appendID(buf, e.s.Secret(), b.Seq+uint64(i))
+			buf = appendID(buf, e.key, b.Seq+uint64(i))
 		}
 		buf = append(buf, encodePayload(f)...)
 	}

@@ -69,7 +69,7 @@ func appendHello(dst []byte, s *anyws.Session, first uint64) []byte {
 	rs := s.Resume()
 	h := sse.Hello{Resumed: rs.Resumed, Reason: rs.Reason, Received: s.Received()}
 	if s.Resumable() {
-		h.ID = s.Secret() + ":" + strconv.FormatUint(first-1, 10)
+		h.ID = s.ResumeKey() + ":" + strconv.FormatUint(first-1, 10)
 	}
 	b, _ := json.Marshal(h)
 	return append(dst, b...)

@@ -12,10 +12,12 @@ import (
 	"time"
 )
 
-// Proxy forwards connections from its own loopback address to a target.
+// Proxy forwards connections from its own loopback address to a target
+// (or, balancing, to each of its targets in turn).
 type Proxy struct {
-	ln     net.Listener
-	target string
+	ln      net.Listener
+	targets []string
+	next    int // the target of the next connection
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -27,17 +29,28 @@ type Proxy struct {
 }
 
 // Start listens on a free loopback port and forwards to target.
-func Start(target string) (*Proxy, error) { return StartOn("127.0.0.1:0", target) }
+func Start(target string) (*Proxy, error) { return listen("127.0.0.1:0", target) }
 
 // StartOn listens on addr and forwards to target: a proxy Closed and
 // started again on its address is a network that went away and came
 // back for the clients behind it only.
-func StartOn(addr, target string) (*Proxy, error) {
+func StartOn(addr, target string) (*Proxy, error) { return listen(addr, target) }
+
+// StartBalancer listens on a free loopback port and forwards each new
+// connection to the next of targets, round robin: a load balancer
+// without sticky sessions, so a client's reconnect lands on another
+// node.
+func StartBalancer(targets ...string) (*Proxy, error) { return listen("127.0.0.1:0", targets...) }
+
+func listen(addr string, targets ...string) (*Proxy, error) {
+	if len(targets) == 0 {
+		return nil, errors.New("faultproxy: no target")
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{ln: ln, target: target, conns: make(map[net.Conn]struct{}), stop: make(chan struct{})}
+	p := &Proxy{ln: ln, targets: targets, conns: make(map[net.Conn]struct{}), stop: make(chan struct{})}
 	p.wg.Add(1)
 	go p.accept()
 	return p, nil
@@ -53,7 +66,9 @@ func (p *Proxy) accept() {
 		if err != nil {
 			return
 		}
-		up, err := net.Dial("tcp", p.target)
+		target := p.targets[p.next%len(p.targets)]
+		p.next++
+		up, err := net.Dial("tcp", target)
 		if err != nil {
 			_ = c.Close()
 			continue

@@ -2,7 +2,13 @@ package recovery_test
 
 import (
 	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Sizes of the fault runs. make test runs them small, so that they take
@@ -23,5 +29,32 @@ func init() {
 	if os.Getenv("ANYWS_RECOVERY_FULL") != "" {
 		subscribers, messages, senders, sends = 100, 100_000, 50, 1000
 		wait = 30 * time.Minute
+	}
+}
+
+// requireUplinkOnce waits until senders peers each got sends messages at
+// the Message hook (got: by peer id, under mu), and checks that each got
+// 1..sends exactly once, in order.
+func requireUplinkOnce(t *testing.T, mu *sync.Mutex, got map[string][]string) {
+	t.Helper()
+	want := make([]string, sends)
+	for i := range want {
+		want[i] = strconv.Itoa(i + 1)
+	}
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		full := 0
+		for _, ms := range got {
+			if len(ms) >= sends {
+				full++
+			}
+		}
+		return full >= senders
+	}, wait, 10*time.Millisecond, "waiting for every sender's %d messages at the Message hook", sends)
+	mu.Lock()
+	defer mu.Unlock()
+	for id, ms := range got {
+		require.Equal(t, strings.Join(want, ","), strings.Join(ms, ","), "peer %s: uplink messages lost, duplicated or reordered", id)
 	}
 }

@@ -110,27 +110,10 @@ func uplinkThroughCuts(t *testing.T, h2 bool, uplink websocketsse.Uplink) {
 	for range clients {
 		require.NoError(t, <-errs)
 	}
-	require.Eventually(t, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		full := 0
-		for _, msgs := range got {
-			if len(msgs) >= sends {
-				full++
-			}
-		}
-		return full >= senders
-	}, wait, 10*time.Millisecond, "waiting for every client's %d messages at the Message hook", sends)
+	requireUplinkOnce(t, &mu, got)
 	require.Positive(t, proxy.Cuts(), "the proxy cut no connection: the test tested nothing")
 	mu.Lock()
 	defer mu.Unlock()
 	require.Len(t, got, senders, "a client got a new peer instead of resuming its own")
-	for id, msgs := range got {
-		want := make([]string, sends)
-		for i := range want {
-			want[i] = strconv.Itoa(i + 1)
-		}
-		require.Equal(t, want, msgs, "peer %s: lost, duplicated or reordered", id)
-	}
 	t.Logf("%d cuts, %d numbered messages from %d clients", proxy.Cuts(), sends, senders)
 }

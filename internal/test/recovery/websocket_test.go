@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -99,26 +98,7 @@ func TestWebSocketThroughCuts(t *testing.T) {
 	for range subscribers + senders {
 		require.NoError(t, <-errs)
 	}
-	want := make([]string, sends)
-	for i := range want {
-		want[i] = strconv.Itoa(i + 1)
-	}
-	require.Eventually(t, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		full := 0
-		for _, ms := range got {
-			if len(ms) >= sends {
-				full++
-			}
-		}
-		return full == senders
-	}, wait, 10*time.Millisecond, "waiting for every sender's %d messages at the Message hook", sends)
-	mu.Lock()
-	for id, ms := range got {
-		require.Equal(t, strings.Join(want, ","), strings.Join(ms, ","), "peer %s: uplink messages lost, duplicated or reordered", id)
-	}
-	mu.Unlock()
+	requireUplinkOnce(t, &mu, got)
 
 	require.Positive(t, proxy.Cuts(), "the proxy cut no connection: the test tested nothing")
 	count := 0

@@ -1,0 +1,148 @@
+package recovery_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anyws/anyws"
+	"github.com/anyws/anyws/adapters/auto"
+	"github.com/anyws/anyws/client"
+	"github.com/anyws/anyws/internal/test/faultproxy"
+	"github.com/anyws/anyws/pubsub"
+	"github.com/anyws/anyws/websocketsse"
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
+)
+
+// TestAcrossNodesThroughCuts: three nodes share a broker that keeps
+// history; a balancer without sticky sessions sends each connection to
+// the next node and cuts every connection every 50-500 ms, so each
+// reconnect lands on another node. Clients over WebSocket (client.Dial)
+// and SSE + POST (websocketsse) receive every message published from
+// the three nodes exactly once, in order, keep their peer (same ID, moved
+// from node to node), and their numbered messages reach the Message hook
+// exactly once, in order.
+func TestAcrossNodesThroughCuts(t *testing.T) {
+	t.Parallel()
+	bus := pubsub.NewMemoryHistory(&pubsub.HistoryLimits{Count: 4 * messages})
+	var mu sync.Mutex
+	got := make(map[string][]string) // uplink messages by peer id, on any node
+	opens, moves, resumes := 0, 0, 0
+	hooks := anyws.Hooks{
+		Open: func(p *anyws.Peer) {
+			mu.Lock()
+			opens++
+			mu.Unlock()
+			p.Subscribe("numbers")
+			_ = p.Send("0")
+		},
+		Resume: func(p *anyws.Peer) {
+			mu.Lock()
+			resumes++
+			mu.Unlock()
+		},
+		Close: func(p *anyws.Peer, info anyws.CloseInfo) {
+			if info.Moved {
+				mu.Lock()
+				moves++
+				mu.Unlock()
+			}
+		},
+		Message: func(p *anyws.Peer, m anyws.Message) {
+			mu.Lock()
+			got[p.ID()] = append(got[p.ID()], m.Text())
+			mu.Unlock()
+		},
+	}
+	var hubs []*anyws.Hub
+	var targets []string
+	for i := range 3 {
+		hub := anyws.New(hooks, &anyws.Options{Broker: bus.Broker(), NodeID: fmt.Sprint("node-", i), ResumeWindow: time.Minute})
+		srv := httptest.NewServer(auto.New(hub, nil))
+		t.Cleanup(srv.Close)
+		defer func() { require.NoError(t, hub.Close()) }()
+		hubs = append(hubs, hub)
+		targets = append(targets, srv.Listener.Addr().String())
+	}
+	proxy, err := faultproxy.StartBalancer(targets...)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, proxy.Close()) }()
+	url := "http://" + proxy.Addr() + "/"
+
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	type conn interface {
+		reader
+		Write(ctx context.Context, typ websocket.MessageType, p []byte) error
+		CloseNow() error
+	}
+	var clients []conn
+	for i := range subscribers {
+		var c conn
+		if i%2 == 0 {
+			wc, _, err := client.Dial(ctx, url, &client.Options{
+				Transport: client.TransportWebSocket,
+				Reconnect: websocketsse.Reconnect{MaxAttempts: 1000, InitialDelay: 10 * time.Millisecond, MaxDelay: 100 * time.Millisecond},
+			})
+			require.NoError(t, err)
+			c = wc
+		} else {
+			hc := &http.Client{Transport: &http.Transport{}}
+			defer hc.CloseIdleConnections()
+			sc, _, err := websocketsse.Dial(ctx, url, &websocketsse.DialOptions{
+				HTTPClient: hc,
+				Uplink:     websocketsse.UplinkPerMessage,
+				Reconnect:  websocketsse.Reconnect{MaxAttempts: 1000, InitialDelay: 10 * time.Millisecond, MaxDelay: 100 * time.Millisecond},
+			})
+			require.NoError(t, err)
+			c = sc
+		}
+		defer c.CloseNow()
+		_, first, err := c.Read(ctx)
+		require.NoError(t, err, "client %d: the Open hook's message", i)
+		require.Equal(t, "0", string(first))
+		clients = append(clients, c)
+	}
+
+	proxy.CutRandomly(50*time.Millisecond, 500*time.Millisecond)
+	errs := make(chan error, 2*subscribers)
+	for i, c := range clients {
+		go func() { errs <- readNumbers(ctx, c, messages) }()
+		if i < senders {
+			go func() {
+				for n := 1; n <= sends; n++ {
+					if err := c.Write(ctx, websocket.MessageText, []byte(strconv.Itoa(n))); err != nil {
+						errs <- fmt.Errorf("client %d: writing %d: %w", i, n, err)
+						return
+					}
+					if n%10 == 0 {
+						time.Sleep(5 * time.Millisecond)
+					}
+				}
+				errs <- nil
+			}()
+		}
+	}
+	for n := 1; n <= messages; n++ {
+		require.NoError(t, hubs[n%3].Publish("numbers", strconv.Itoa(n)))
+		if n%10 == 0 {
+			time.Sleep(5 * time.Millisecond) // spread the run over several cuts
+		}
+	}
+	for range subscribers + senders {
+		require.NoError(t, <-errs)
+	}
+	requireUplinkOnce(t, &mu, got)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Positive(t, proxy.Cuts(), "the proxy cut no connection: the test tested nothing")
+	require.Equal(t, subscribers, opens, "a client got a new peer instead of resuming its own")
+	t.Logf("%d cuts, %d resumes of which %d on another node, %d messages to %d subscribers, %d from %d senders", proxy.Cuts(), resumes, moves, messages, subscribers, sends, senders)
+	require.Positive(t, moves, "no peer moved to another node: the test tested nothing")
+}

@@ -1,0 +1,105 @@
+package anyws
+
+import "github.com/anyws/anyws/pubsub"
+
+// Topic positions in a peer's queue. With a broker that keeps history
+// (pubsub.HistoryBroker) every published payload carries its topic and
+// position, and the queue remembers the last position it took per
+// topic. That makes two things possible:
+//
+//   - a payload at or before the last position of its topic is dropped:
+//     the same message delivered twice (live and from history) reaches
+//     the client once;
+//   - the peer can move to another node (resume_remote.go): the new node
+//     knows, per topic, where to continue from the history.
+//
+// While a moved peer's backlog is read from the history, the queue
+// holds what arrives live, and takes it after the backlog (release), so
+// a topic's messages stay in order.
+
+// advance records f's position as the last of its topic, or reports
+// false when f is not newer (a duplicate). Under q.mu.
+func (q *queue) advance(f *Payload) bool {
+	if f.pos.Offset == 0 {
+		return true
+	}
+	last, ok := q.pos[f.topic]
+	if ok && last.Epoch == f.pos.Epoch && f.pos.Offset <= last.Offset {
+		return false
+	}
+	if q.pos == nil {
+		q.pos = make(map[string]pubsub.Position)
+	}
+	q.pos[f.topic] = f.pos
+	return true
+}
+
+// hold makes the queue keep what is pushed aside until release.
+func (q *queue) hold() {
+	q.mu.Lock()
+	q.holding = true
+	q.mu.Unlock()
+}
+
+// release queues backlog, then what was held, dropping duplicates, and
+// ends the hold. The queue's bounds do not apply to them: the backlog is
+// bounded by the history's limits.
+func (q *queue) release(backlog []*Payload) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	held := q.held
+	q.holding, q.held = false, nil
+	for _, list := range [][]*Payload{backlog, held} {
+		for _, f := range list {
+			if q.closed || !q.advance(f) {
+				continue
+			}
+			q.items = append(q.items, f)
+			q.pending += f.cost()
+			q.bytes += f.msg.Len()
+		}
+	}
+}
+
+// positions returns a copy of the last position per topic.
+func (q *queue) positions() map[string]pubsub.Position {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make(map[string]pubsub.Position, len(q.pos))
+	for t, p := range q.pos {
+		out[t] = p
+	}
+	return out
+}
+
+// handOff ends the queue of a peer that moves to another node: it
+// returns what is pending, the sequence number of the first, and the
+// last position per topic, and refuses every later push.
+func (q *queue) handOff() (items []*Payload, base uint64, pos map[string]pubsub.Position) {
+	q.mu.Lock()
+	items = append([]*Payload(nil), q.items[q.written:]...)
+	base = q.base + uint64(q.written)
+	pos = make(map[string]pubsub.Position, len(q.pos))
+	for t, p := range q.pos {
+		pos[t] = p
+	}
+	q.closed = true
+	q.mu.Unlock()
+	return items, base, pos
+}
+
+// restore fills the queue of a peer that moved here: its pending
+// messages from base on, and its last positions.
+func (q *queue) restore(items []*Payload, base uint64, pos map[string]pubsub.Position) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.base = base
+	q.items = items
+	for _, f := range items {
+		q.pending += f.cost()
+		q.bytes += f.msg.Len()
+	}
+	if len(pos) > 0 {
+		q.pos = pos
+	}
+}

@@ -1,0 +1,323 @@
+package anyws
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/anyws/anyws/pubsub"
+)
+
+// Resuming on another node. Behind a load balancer without sticky
+// sessions a client's reconnect may land on any node. When the Hub's
+// broker keeps history (pubsub.HistoryBroker) and carries requests
+// (pubsub.Requester), a peer's resume claim names the node holding it
+// ("<secret>.<node, base64url>:<seq>", see Session.ResumeKey), and a
+// node that does not know the secret asks that node to hand the peer
+// over:
+//
+//   - the old node takes the peer off its connection (if the server had
+//     not seen it drop yet), checks the claim as a local resume would,
+//     and answers with the peer's state: id, namespace, topics, the
+//     client's last delivered uplink number, what is pending for the
+//     client from the claim on (direct sends included), and per topic
+//     the last position it queued; then the peer ends there (its Close
+//     hook sees CloseInfo.Moved);
+//   - the new node makes the same peer (same ID and secret; its values
+//     are what this connection's Upgrade hook set), subscribes it while
+//     holding what arrives live, reads each topic's history after the
+//     old node's last position, and queues that backlog before what it
+//     held, dropping duplicates by position: every message once, in
+//     order per topic. Its Resume hook runs.
+//
+// When the old node is gone (killed, not on the broker) or no longer has
+// the peer, or the history no longer covers the gap, the client gets a
+// new peer and is told (ResumeStatus.Reason "unknown" or "gap").
+
+// moveService is the broker service a node answers hand-over requests on.
+const moveService = "anyws.move"
+
+// moveTimeout bounds a hand-over: the request, and the history reads.
+const moveTimeout = 10 * time.Second
+
+// startMoving turns cross-node resume on when the broker can do it: the
+// Hub's claims name this node, and it answers hand-over requests.
+func (h *Hub) startMoving() {
+	rq, ok := h.broker.(pubsub.Requester)
+	if !ok || h.historyBroker() == nil {
+		return
+	}
+	h.route = "." + base64.RawURLEncoding.EncodeToString([]byte(h.opts.NodeID))
+	rq.Handle(moveService, h.answerMove)
+}
+
+// ResumeKey is the part of a resume claim before the colon: the peer's
+// secret, followed by its node's name when a client may resume it on
+// another node. Transports write claims as ResumeKey() + ":" + seq.
+func (s *Session) ResumeKey() string { return s.p.secret + s.p.hub.route }
+
+// splitKey splits a claim's key into the secret and the node it names
+// ("" when it names none or is malformed).
+func splitKey(key string) (secret, node string) {
+	secret, enc, ok := strings.Cut(key, ".")
+	if !ok {
+		return key, ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		return secret, ""
+	}
+	return secret, string(b)
+}
+
+// moveRequest asks a node for one of its peers.
+type moveRequest struct {
+	Secret string `json:"secret"`
+	Seq    uint64 `json:"seq"`
+	From   string `json:"from"` // the asking node, where the peer goes
+}
+
+// moveState is a peer handed over, or why not (Status: "unknown",
+// "gap", or "moved" with the node it went to: a client whose claim
+// still names the old node, because its connection to the new one
+// dropped before it heard from it).
+type moveState struct {
+	Status  string                     `json:"status,omitempty"`
+	Node    string                     `json:"node,omitempty"`
+	ID      string                     `json:"id,omitempty"`
+	NS      string                     `json:"ns,omitempty"`
+	Topics  []string                   `json:"topics,omitempty"`
+	UpSeq   uint64                     `json:"upSeq,omitempty"`
+	Base    uint64                     `json:"base,omitempty"`
+	Pending []movedPayload             `json:"pending,omitempty"`
+	Pos     map[string]pubsub.Position `json:"pos,omitempty"`
+}
+
+type movedPayload struct {
+	Data    []byte          `json:"data"`
+	Binary  bool            `json:"binary,omitempty"`
+	Event   string          `json:"event,omitempty"`
+	Comment string          `json:"comment,omitempty"`
+	Topic   string          `json:"topic,omitempty"`
+	Pos     pubsub.Position `json:"pos,omitzero"`
+}
+
+func (m movedPayload) payload() *Payload {
+	msg := Message{data: m.Data, binary: m.Binary}.withEvent(m.Event, m.Comment)
+	return &Payload{msg: msg, topic: m.Topic, pos: m.Pos}
+}
+
+// answerMove runs on the node holding a peer another node was asked to
+// resume.
+func (h *Hub) answerMove(ctx context.Context, payload []byte) []byte {
+	var req moveRequest
+	var st moveState
+	if err := json.Unmarshal(payload, &req); err != nil {
+		st.Status = "refused"
+	} else {
+		h.mu.Lock()
+		p := h.bySecret[req.Secret]
+		h.mu.Unlock()
+		switch {
+		case p != nil:
+			st = p.moveOut(req.Seq, req.From)
+		case h.movedTo(req.Secret) != "":
+			st = moveState{Status: "moved", Node: h.movedTo(req.Secret)}
+		default:
+			st.Status = "unknown"
+		}
+	}
+	b, _ := json.Marshal(st)
+	return b
+}
+
+// movedTo returns the node a peer with secret moved to, within the
+// resume window after it moved, or "".
+func (h *Hub) movedTo(secret string) string {
+	if node, ok := h.moved.Load(secret); ok {
+		return node.(string)
+	}
+	return ""
+}
+
+// moveOut takes the peer off this node for a client that resumes it on
+// node to, from the claim's seq on.
+func (p *Peer) moveOut(seq uint64, to string) moveState {
+	h := p.hub
+	if old := p.cur.Load(); old != nil {
+		// The client is back elsewhere before this node saw its
+		// connection go: end that one first.
+		old.c.Abort()
+		select {
+		case <-old.done:
+		case <-time.After(moveTimeout):
+			return moveState{Status: "unknown"}
+		}
+	}
+	p.linkMu.Lock()
+	if p.grace == nil || !p.grace.Stop() || p.cur.Load() != nil {
+		p.linkMu.Unlock()
+		return moveState{Status: "unknown"}
+	}
+	p.grace = nil
+	h.waiting.Add(-1)
+	if !p.q.rewind(seq) {
+		p.linkMu.Unlock()
+		p.finish(CloseInfo{Code: StatusResumeFailed, Reason: "resume failed: missed messages are no longer kept"})
+		return moveState{Status: "gap"}
+	}
+	items, base, pos := p.q.handOff()
+	p.linkMu.Unlock()
+
+	st := moveState{ID: p.id, NS: p.ns, Base: base, Pos: pos}
+	p.mu.Lock()
+	for t := range p.topics {
+		st.Topics = append(st.Topics, t)
+		if _, ok := pos[t]; !ok {
+			// Nothing of t was queued for the peer: it continues from
+			// the last message this node fanned out.
+			if last, ok := h.lastFanned.Load(t); ok {
+				pos[t] = last.(pubsub.Position)
+			}
+		}
+	}
+	p.mu.Unlock()
+	p.hookMu.Lock()
+	st.UpSeq = p.upSeq
+	p.hookMu.Unlock()
+	for _, f := range items {
+		m := f.msg
+		st.Pending = append(st.Pending, movedPayload{
+			Data: m.data, Binary: m.binary, Event: m.EventName(), Comment: m.Comment(),
+			Topic: f.topic, Pos: f.pos,
+		})
+	}
+	// Remember where it went, for a claim that still names this node.
+	h.moved.Store(p.secret, to)
+	time.AfterFunc(h.resumeWindow(), func() { h.moved.CompareAndDelete(p.secret, to) })
+	p.finish(CloseInfo{Code: StatusGoingAway, Reason: "resumed on another node", Moved: true})
+	return st
+}
+
+// resumeRemote asks node for the peer a claim names, and serves it here
+// over c. It returns nil and why not when the peer could not be moved.
+func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node string, seq uint64) (*Session, ResumeStatus) {
+	rs := ResumeStatus{Attempted: true, Reason: "unknown"}
+	rq, _ := h.broker.(pubsub.Requester)
+	hb := h.historyBroker()
+	if rq == nil || hb == nil || node == h.opts.NodeID {
+		return nil, rs
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
+	defer cancel()
+	req, _ := json.Marshal(moveRequest{Secret: secret, Seq: seq, From: h.opts.NodeID})
+	var st moveState
+	for hops := 0; ; hops++ {
+		ans, err := rq.Request(ctx, node, moveService, req)
+		if err != nil {
+			return nil, rs // the node is gone: its peers with it
+		}
+		st = moveState{}
+		if json.Unmarshal(ans, &st) != nil {
+			return nil, rs
+		}
+		if st.Status != "moved" || hops == 3 {
+			break
+		}
+		if node = st.Node; node == h.opts.NodeID {
+			return nil, rs // it moved here and is gone
+		}
+	}
+	if st.ID == "" {
+		if st.Status != "" && st.Status != "moved" {
+			rs.Reason = st.Status
+		}
+		return nil, rs
+	}
+
+	p := h.newPeer(hs, st.ID, secret, st.NS)
+	items := make([]*Payload, len(st.Pending))
+	for i, m := range st.Pending {
+		items[i] = m.payload()
+	}
+	p.q.restore(items, st.Base, st.Pos)
+	p.upSeq = st.UpSeq
+	// Subscribe while holding what comes live, then queue the backlog
+	// each topic's history has after the old node's last position.
+	p.q.hold()
+	for _, t := range st.Topics {
+		p.Subscribe(t)
+	}
+	backlog, err := h.backlog(ctx, hb, p, st.Topics, st.Pos)
+	if err != nil {
+		p.q.release(nil)
+		p.leaveTopics()
+		p.cancel(err)
+		if errors.Is(err, pubsub.ErrNotCovered) {
+			rs.Reason = "gap"
+		}
+		h.reportError(nil, fmt.Errorf("anyws: resuming peer %s moved from node %s: %w", st.ID, node, err))
+		return nil, rs
+	}
+	p.q.release(backlog)
+	if err := h.register(p); err != nil {
+		p.leaveTopics()
+		p.cancel(err)
+		return nil, rs
+	}
+	rs = ResumeStatus{Attempted: true, Resumed: true}
+	l := newLink(p, c, o, rs)
+	if b, ok := c.(Binder); ok {
+		b.Bind(&Session{p: p, l: l})
+	}
+	p.cur.Store(l)
+	p.hookMu.Lock()
+	if p.hooks.Resume != nil {
+		p.recoverHook("Resume", func() { p.hooks.Resume(p) })
+	}
+	p.hookMu.Unlock()
+	l.arm()
+	l.notify()
+	return &Session{p: p, l: l}, rs
+}
+
+// backlog reads, for each topic, what its history has after pos[topic]
+// that is for p (its namespace, not its own publishes).
+func (h *Hub) backlog(ctx context.Context, hb pubsub.HistoryBroker, p *Peer, topics []string, pos map[string]pubsub.Position) ([]*Payload, error) {
+	var out []*Payload
+	for _, t := range topics {
+		since, ok := pos[t]
+		if !ok {
+			continue // nothing of it ever reached the old node: nothing missed
+		}
+		ms, err := hb.History(ctx, t, since, 0)
+		if err != nil {
+			return nil, fmt.Errorf("topic %q: %w", t, err)
+		}
+		for _, m := range ms {
+			if (m.Namespace != "" && m.Namespace != p.ns) || (m.Sender != "" && m.Sender == p.id) {
+				continue
+			}
+			msg := Message{data: m.Data, binary: m.Binary}.withEvent(m.Event, m.Comment)
+			out = append(out, &Payload{msg: msg, topic: t, pos: m.Position})
+		}
+	}
+	return out, nil
+}
+
+// leaveTopics undoes the subscriptions of a peer that was never
+// registered.
+func (p *Peer) leaveTopics() {
+	p.mu.Lock()
+	p.gone = true
+	topics := p.topics
+	p.topics = nil
+	p.mu.Unlock()
+	for t := range topics {
+		p.hub.unsubscribe(p, t)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/anyws/anyws/pubsub"
+	"github.com/anyws/anyws/pubsub/internal/catchup"
 	"github.com/anyws/anyws/pubsub/internal/relay"
 	"github.com/anyws/anyws/pubsub/internal/wire"
 	gonats "github.com/nats-io/nats.go"
@@ -52,6 +53,10 @@ type Broker struct {
 	prefix string
 	queue  int
 	rbuf   int
+	hist   *historyState // history mode (history.go), or nil
+
+	track       *catchup.Tracker // history mode: orders deliveries, catches up
+	reconnected chan struct{}    // history mode: the connection came back
 
 	startOnce sync.Once
 	started   atomic.Bool
@@ -182,6 +187,14 @@ func (b *Broker) start(node string, deliver func(pubsub.Message), fail func(erro
 		b.url = "" // not ours to close
 		b.nc.SetErrorHandler(b.asyncError(b.nc.ErrorHandler()))
 	}
+	if b.hist != nil {
+		if err := b.startHistory(); err != nil {
+			if b.url != "" {
+				b.nc.Close()
+			}
+			return err
+		}
+	}
 	b.reconns0 = b.nc.Stats().Reconnects
 	b.reconns = b.reconns0
 	b.ctx, b.cancel = context.WithCancel(context.Background())
@@ -200,6 +213,9 @@ func (b *Broker) start(node string, deliver func(pubsub.Message), fail func(erro
 		return fmt.Errorf("nats: subscribe %s: %w", b.nodeSubject(node), err)
 	}
 	b.inbox = inbox
+	if b.hist != nil {
+		b.startTracker() // history.go
+	}
 	b.out = relay.NewOutbox(b.queue, b.send)
 	b.wg.Add(2)
 	go b.readLoop()
@@ -257,6 +273,10 @@ func (b *Broker) Publish(m pubsub.Message) error {
 // subscriptions then): publishes sent within settle of it are sent, and
 // also counted and reported as possibly lost.
 func (b *Broker) send(batch []pubsub.Message) {
+	if b.hist != nil {
+		b.sendHistory(batch) // history.go
+		return
+	}
 	var lost uint64
 	var first error
 	if r := b.nc.Stats().Reconnects; r != b.reconns {
@@ -326,6 +346,9 @@ func (b *Broker) Close() error {
 		}
 		b.out.Close()
 		b.cancel()
+		if b.track != nil {
+			b.track.Close() // first: a read of the history it is making ends now
+		}
 		b.wg.Wait()
 		_ = b.inbox.Unsubscribe()
 		b.gate.Close()

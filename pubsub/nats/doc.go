@@ -35,6 +35,21 @@
 // which absorbs bursts; what arrives while it is full is dropped by
 // nats.go, and every drop is counted (Stats().Failed) and reported.
 //
+// # History
+//
+// [NewHistory] keeps each topic's history in a JetStream stream (the
+// server must run JetStream: nats-server -js) and gives every publish a
+// position: the stream's sequence is the topic's offset, and a random
+// epoch made with the stream is the last token of the subject the stream
+// republishes to (Prefix + ".hd." + topic + "." + epoch), so every node
+// receives what was stored, in order, with its position. Every node,
+// the publisher's own included, receives a topic's messages in one
+// order; after a reconnect each node reads every subscribed topic's
+// stream from the last position it delivered, so what was stored while
+// it was away is delivered, once and in order. A publish that JetStream
+// did not acknowledge is counted and reported as not stored (Append
+// returns the error); there is no settling window. See [HistoryBroker].
+//
 // Requests from other nodes run on a bounded pool of goroutines with a
 // bounded backlog; past both they are refused at once (pubsub.ErrBusy).
 package nats

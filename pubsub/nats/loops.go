@@ -21,15 +21,32 @@ func (b *Broker) readLoop() {
 			return
 		case msg := <-b.msgs:
 			e, err := wire.Decode(msg.Data)
-			if err != nil || e.Kind != wire.KindPublish || e.Msg.Node == b.node || !b.topics.Wanted(e.Msg.Topic) {
+			if err != nil || e.Kind != wire.KindPublish || !b.topics.Wanted(e.Msg.Topic) {
 				continue
 			}
-			if b.gate.Enter() {
-				b.stats.Delivered.Add(1)
-				b.deliver(e.Msg)
-				b.gate.Leave()
+			if b.hist == nil && e.Msg.Node == b.node {
+				continue // in history mode a node's own publishes come back too
 			}
+			if b.hist != nil {
+				pos, ok := positionOf(msg) // history.go
+				if !ok {
+					continue
+				}
+				e.Msg.Position = pos
+				b.track.Receive(e.Msg) // in order, once, gaps filled
+				continue
+			}
+			b.deliverCounted(e.Msg)
 		}
+	}
+}
+
+// deliverCounted hands m to the Hub unless the broker is closing.
+func (b *Broker) deliverCounted(m pubsub.Message) {
+	if b.gate.Enter() {
+		b.stats.Delivered.Add(1)
+		b.deliver(m)
+		b.gate.Leave()
 	}
 }
 
@@ -60,6 +77,8 @@ func (b *Broker) controlLoop() {
 			b.apply()
 			b.countDrops()
 			done <- nil
+		case <-b.reconnected: // history mode only (nil channel otherwise)
+			b.caughtUp()
 		case <-b.dropPoke:
 			b.countDrops()
 			recheck.Reset(dropRecheck)
@@ -112,9 +131,16 @@ func (b *Broker) apply() {
 			delete(b.subs, t)
 			delete(b.dropped, s)
 		}
+		if b.track != nil {
+			b.track.Unsubscribe(t)
+		}
 	}
 	for _, t := range add {
-		s, err := b.nc.ChanSubscribe(b.topicSubject(t), b.msgs)
+		if b.track != nil {
+			top, ok := b.top(t) // history.go
+			b.track.Subscribe(t, top, ok)
+		}
+		s, err := b.nc.ChanSubscribe(b.subSubject(t), b.msgs)
 		if err != nil {
 			b.fail(fmt.Errorf("nats: subscribe %q: %w", t, err))
 			continue

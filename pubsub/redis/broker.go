@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/anyws/anyws/pubsub"
+	"github.com/anyws/anyws/pubsub/internal/catchup"
 	"github.com/anyws/anyws/pubsub/internal/relay"
 	"github.com/anyws/anyws/pubsub/internal/wire"
 	goredis "github.com/redis/go-redis/v9"
@@ -44,7 +45,8 @@ type Broker struct {
 	ownPub bool
 	prefix string
 	queue  int
-	hist   *historyState // history mode (history.go), or nil
+	hist   *historyState    // history mode (history.go), or nil
+	track  *catchup.Tracker // history mode: orders deliveries, catches up
 
 	startOnce sync.Once
 	started   atomic.Bool
@@ -180,6 +182,9 @@ func (b *Broker) Start(node string, deliver func(pubsub.Message), fail func(erro
 		b.pending = make(map[uint64]chan wire.Envelope)
 		b.ps = b.client.Subscribe(b.ctx)
 		b.topics.Set(b.inbox, true)
+		if b.hist != nil {
+			b.startTracker() // history.go
+		}
 		b.out = relay.NewOutbox(b.queue, b.send)
 		b.wg.Add(2)
 		go b.readLoop()
@@ -232,15 +237,17 @@ func (b *Broker) send(batch []pubsub.Message) {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	doubtful := b.health.doubtful()
-	pipe := b.pub.Pipeline()
-	for _, m := range batch {
-		if b.hist != nil {
-			b.hist.queueAppend(ctx, pipe, b, m)
-			continue
+	var cmds []goredis.Cmder
+	var execErr error
+	if b.hist != nil {
+		cmds, execErr = b.hist.exec(ctx, b, batch) // history.go
+	} else {
+		pipe := b.pub.Pipeline()
+		for _, m := range batch {
+			pipe.Publish(ctx, b.topicChannel(m.Topic), wire.AppendPublish(nil, m))
 		}
-		pipe.Publish(ctx, b.topicChannel(m.Topic), wire.AppendPublish(nil, m))
+		cmds, execErr = pipe.Exec(ctx)
 	}
-	cmds, execErr := pipe.Exec(ctx)
 	var lost uint64
 	var first error
 	for _, c := range cmds {
@@ -254,7 +261,9 @@ func (b *Broker) send(batch []pubsub.Message) {
 	if len(cmds) == 0 && execErr != nil {
 		lost, first = uint64(len(batch)), execErr
 	}
-	if doubtful && lost < uint64(len(batch)) {
+	// In history mode a stored publish reaches every node (a node that
+	// resubscribes late catches up from the stream): no doubt.
+	if doubtful && b.hist == nil && lost < uint64(len(batch)) {
 		lost = uint64(len(batch))
 		if first == nil {
 			first = errors.New("the connection to Redis was lost and is not known to be restored on every node")
@@ -263,7 +272,11 @@ func (b *Broker) send(batch []pubsub.Message) {
 	b.stats.Published.Add(uint64(len(batch)) - lost)
 	if lost > 0 {
 		b.stats.Failed.Add(lost)
-		b.outage.Lost(lost, fmt.Errorf("redis: %d publishes lost or not known to have reached every node: %w", lost, first), b.fail)
+		what := "lost or not known to have reached every node"
+		if b.hist != nil {
+			what = "not stored (or not known to be)"
+		}
+		b.outage.Lost(lost, fmt.Errorf("redis: %d publishes %s: %w", lost, what, first), b.fail)
 		return
 	}
 	b.outage.OK("redis", b.fail)
@@ -281,6 +294,9 @@ func (b *Broker) Close() error {
 		if b.started.Load() {
 			b.out.Close()
 			b.cancel()
+			if b.track != nil {
+				b.track.Close() // first: a read of the history it is making ends now
+			}
 			err = b.ps.Close()
 			b.wg.Wait()
 			b.gate.Close()

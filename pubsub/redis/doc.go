@@ -41,8 +41,13 @@
 // stream (Prefix + "h:{" + topic + "}:s", with its epoch and last offset
 // in the hash ...:m), every publish gets a position, and every node
 // receives a topic in one order, its own publishes included (see
-// pubsub.HistoryBroker). Outage losses are reported as above; catching
-// up from the stream after an outage is not done yet.
+// pubsub.HistoryBroker). After an outage each node reads every
+// subscribed topic's stream from the last position it delivered, once
+// its subscriptions are back, so whatever Redis stored meanwhile is
+// delivered, in order and once; there is no settling window, and only
+// publishes Redis did not store are reported. Run Redis with an
+// append-only file (appendfsync always) for its streams to outlive a
+// crash; one that restarts empty starts new epochs.
 //
 // Requests from other nodes run on a bounded pool of goroutines with a
 // bounded backlog; past both they are refused at once (pubsub.ErrBusy),

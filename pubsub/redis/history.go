@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/anyws/anyws/pubsub"
+	"github.com/anyws/anyws/pubsub/internal/catchup"
 	"github.com/anyws/anyws/pubsub/internal/wire"
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -124,10 +125,27 @@ func (h *historyState) args(b *Broker, m pubsub.Message) ([]string, []any) {
 	return keys, []any{b.topicChannel(m.Topic), wire.AppendPublish(nil, m), rand.Text()[:13], maxlen, h.limits.Age.Milliseconds()}
 }
 
-// queueAppend adds m's append script to a pipeline (the outbox's send).
-func (h *historyState) queueAppend(ctx context.Context, pipe goredis.Pipeliner, b *Broker, m pubsub.Message) {
-	keys, args := h.args(b, m)
-	pipe.Eval(ctx, appendLua, keys, args...)
+// exec runs a batch's append scripts in one pipeline (the outbox's
+// send). The pipeline loads the script first (SCRIPT LOAD, once per
+// batch) and then calls it by its hash (EVALSHA), which saves Redis
+// hashing the script's text for every publish; Redis runs a pipeline's
+// commands in order, so the script is known to every call even if Redis
+// restarted or forgot it since the last batch. (Calling by hash without
+// loading in the same pipeline loses publishes: while another node's
+// EVAL loads it, the first calls of a batch fail with NOSCRIPT and the
+// later ones run.) It returns the calls' results.
+func (h *historyState) exec(ctx context.Context, b *Broker, batch []pubsub.Message) ([]goredis.Cmder, error) {
+	pipe := b.pub.Pipeline()
+	pipe.ScriptLoad(ctx, appendLua)
+	for _, m := range batch {
+		keys, args := h.args(b, m)
+		pipe.EvalSha(ctx, appendScript.Hash(), keys, args...)
+	}
+	cmds, err := pipe.Exec(ctx)
+	if len(cmds) > 0 {
+		cmds = cmds[1:]
+	}
+	return cmds, err
 }
 
 // Append implements pubsub.HistoryBroker: it waits until every publish
@@ -279,4 +297,65 @@ func splitPosition(payload string) (string, pubsub.Position) {
 		return payload, pubsub.Position{}
 	}
 	return rest, pos
+}
+
+// startTracker starts what orders deliveries in history mode
+// (pubsub/internal/catchup).
+func (b *Broker) startTracker() {
+	b.track = catchup.New("redis", func(ctx context.Context, topic string, since pubsub.Position) ([]pubsub.Message, error) {
+		return (&HistoryBroker{b}).History(ctx, topic, since, 0)
+	}, b.deliverCounted, b.fail)
+}
+
+// deliverCounted hands m to the Hub unless the broker is closing.
+func (b *Broker) deliverCounted(m pubsub.Message) {
+	if b.gate.Enter() {
+		b.stats.Delivered.Add(1)
+		b.deliver(m)
+		b.gate.Leave()
+	}
+}
+
+// catchUpToken starts the PING payload that, once its PONG comes back on
+// the restored subscription connection (after go-redis's re-subscribe),
+// has every topic read from its last delivered position.
+const catchUpToken = "anyws-catchup-"
+
+// catchUpAfterReconnect asks for that PING (readLoop, when the
+// subscription connection is back).
+func (b *Broker) catchUpAfterReconnect() {
+	b.syncMu.Lock()
+	b.syncs[catchUpToken+strconv.FormatUint(b.syncSeq.Add(1), 10)] = make(chan struct{})
+	b.syncMu.Unlock()
+	b.pokeSyncs()
+}
+
+// trackTopics tells the tracker of the topics apply subscribes and
+// unsubscribes; for a new one it first reads the newest position.
+func (b *Broker) trackTopics(ctx context.Context, add, remove []string) {
+	pre := b.prefix + "t:"
+	for _, ch := range remove {
+		if topic, ok := strings.CutPrefix(ch, pre); ok {
+			b.track.Unsubscribe(topic)
+		}
+	}
+	for _, ch := range add {
+		topic, ok := strings.CutPrefix(ch, pre)
+		if !ok {
+			continue
+		}
+		v, err := b.client.HMGet(ctx, b.metaKey(topic), "e", "o").Result()
+		if err != nil {
+			b.track.Subscribe(topic, pubsub.Position{}, false)
+			continue
+		}
+		epoch, _ := v[0].(string)
+		off, _ := v[1].(string)
+		n, _ := strconv.ParseUint(off, 10, 64)
+		if epoch == "" {
+			b.track.Subscribe(topic, pubsub.Position{}, true)
+			continue
+		}
+		b.track.Subscribe(topic, pubsub.Position{Epoch: epoch, Offset: n}, true)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/anyws/anyws/pubsub/internal/wire"
@@ -50,6 +51,9 @@ func (b *Broker) readLoop() {
 			b.health.back()
 			delay = 50 * time.Millisecond
 			b.stats.Reconnects.Add(1)
+			if b.track != nil {
+				b.catchUpAfterReconnect() // history.go
+			}
 			b.pokeSyncs()
 		}
 		b.receive(msg)
@@ -71,11 +75,11 @@ func (b *Broker) receive(msg any) {
 				return
 			}
 			e.Msg.Position = pos
-			if b.gate.Enter() {
-				b.stats.Delivered.Add(1)
-				b.deliver(e.Msg)
-				b.gate.Leave()
+			if b.track != nil {
+				b.track.Receive(e.Msg) // in order, once, gaps filled
+				return
 			}
+			b.deliverCounted(e.Msg)
 		case wire.KindRequest:
 			if msg.Channel == b.inbox {
 				b.serveRequest(e)
@@ -98,6 +102,9 @@ func (b *Broker) receive(msg any) {
 		b.syncMu.Unlock()
 		if ch != nil {
 			close(ch)
+		}
+		if b.track != nil && strings.HasPrefix(msg.Payload, catchUpToken) {
+			b.track.Behind() // the subscriptions are back: catch up
 		}
 	}
 }
@@ -131,6 +138,9 @@ func (b *Broker) apply() {
 	add, remove := b.topics.Diff()
 	ctx, cancel := context.WithTimeout(b.ctx, opTimeout)
 	defer cancel()
+	if b.track != nil {
+		b.trackTopics(ctx, add, remove) // history.go
+	}
 	if len(add) > 0 {
 		_ = b.ps.Subscribe(ctx, add...)
 	}

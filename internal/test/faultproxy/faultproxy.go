@@ -29,17 +29,24 @@ type Proxy struct {
 }
 
 // Start listens on a free loopback port and forwards to target.
-func Start(target string) (*Proxy, error) { return StartBalancer(target) }
+func Start(target string) (*Proxy, error) { return listen("127.0.0.1:0", target) }
+
+// StartOn listens on addr and forwards to target: a proxy Closed and
+// started again on its address is a network that went away and came
+// back for the clients behind it only.
+func StartOn(addr, target string) (*Proxy, error) { return listen(addr, target) }
 
 // StartBalancer listens on a free loopback port and forwards each new
 // connection to the next of targets, round robin: a load balancer
 // without sticky sessions, so a client's reconnect lands on another
 // node.
-func StartBalancer(targets ...string) (*Proxy, error) {
+func StartBalancer(targets ...string) (*Proxy, error) { return listen("127.0.0.1:0", targets...) }
+
+func listen(addr string, targets ...string) (*Proxy, error) {
 	if len(targets) == 0 {
 		return nil, errors.New("faultproxy: no target")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

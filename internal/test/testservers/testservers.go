@@ -51,11 +51,25 @@ func Redis(t testing.TB) *Server {
 	}, pingRedis)
 }
 
-// NATS starts nats-server on a free port.
+// RedisPersistent starts redis-server with an append-only file synced
+// at every write, in a directory kept across Kill and Restart: a server
+// killed with SIGKILL comes back with everything it acknowledged.
+func RedisPersistent(t testing.TB) *Server {
+	t.Helper()
+	dir := t.TempDir()
+	return start(t, "redis-server", "redis-server", func(port int) []string {
+		return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+			"--appendfsync", "always", "--dir", dir, "--protected-mode", "no"}
+	}, pingRedis)
+}
+
+// NATS starts nats-server on a free port, with JetStream storing in a
+// directory kept across Kill and Restart.
 func NATS(t testing.TB) *Server {
 	t.Helper()
+	dir := t.TempDir()
 	return start(t, "nats-server", "nats-server", func(port int) []string {
-		return []string{"-a", "127.0.0.1", "-p", strconv.Itoa(port)}
+		return []string{"-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", dir}
 	}, pingNATS)
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -23,7 +24,7 @@ var (
 	messages    = 3000
 	senders     = 5
 	sends       = 300
-	wait        = 60 * time.Second
+	wait        = 120 * time.Second
 )
 
 func init() {
@@ -42,7 +43,7 @@ func requireUplinkOnce(t *testing.T, mu *sync.Mutex, got map[string][]string) {
 	for i := range want {
 		want[i] = strconv.Itoa(i + 1)
 	}
-	require.Eventually(t, func() bool {
+	done := func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		full := 0
@@ -52,7 +53,17 @@ func requireUplinkOnce(t *testing.T, mu *sync.Mutex, got map[string][]string) {
 			}
 		}
 		return full >= senders
-	}, wait, 10*time.Millisecond, "waiting for every sender's %d messages at the Message hook", sends)
+	}
+	if !assert.Eventually(t, done, wait, 10*time.Millisecond, "waiting for every sender's %d messages at the Message hook", sends) {
+		mu.Lock()
+		for id, ms := range got {
+			t.Logf("peer %s: %d messages, the last %v", id, len(ms), ms[max(0, len(ms)-5):])
+		}
+		mu.Unlock()
+		var b strings.Builder
+		_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
+		t.Fatal("goroutines:\n" + b.String())
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	for id, ms := range got {

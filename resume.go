@@ -51,6 +51,11 @@ func parseClaim(s string) (key string, seq uint64, ok bool) {
 // starts its writer.
 func (h *Hub) attachNew(hs *Handshake, c Conn, o *AttachOptions, rs ResumeStatus) (*Session, error) {
 	p := h.newPeer(hs, uuid.NewString(), newSecret(), hs.Namespace)
+	if !o.Resumable {
+		// Its client cannot resume it (plain WebSocket): keep nothing
+		// of what was written.
+		p.q.maxReplay = 0
+	}
 	if err := h.register(p); err != nil {
 		p.cancel(err)
 		return nil, err

@@ -3,7 +3,7 @@ package anyws
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
+	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
@@ -27,11 +27,12 @@ const DefaultResumeWindow = 2 * time.Minute
 // resumeWindow is how long a dropped peer waits; 0 or less: recovery off.
 func (h *Hub) resumeWindow() time.Duration { return h.opts.ResumeWindow }
 
-// newSecret returns 128 random bits, hex encoded.
+// newSecret returns 128 random bits, base64url (22 characters: every
+// event of a resumable SSE stream carries it in its id).
 func newSecret() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // parseClaim splits "<key>:<seq>" (the key: see Session.ResumeKey).

@@ -81,7 +81,8 @@ type resumeConn struct {
 
 	wmu      sync.Mutex // one Write (or resend) at a time
 	writeSeq uint64     // under wmu: the number of the last message written
-	kept     []sent     // under wmu: what may need sending again
+	kept     []sent     // under wmu: kept[keptHead:] may need sending again
+	keptHead int
 	keptN    int
 }
 
@@ -298,15 +299,15 @@ func (c *resumeConn) reconnect(secret string, lost error) {
 func (c *resumeConn) resend(conn *websocket.Conn, received uint64) error {
 	c.trim(received)
 	first := c.writeSeq + 1
-	if len(c.kept) > 0 {
-		first = c.kept[0].seq
+	if c.keptHead < len(c.kept) {
+		first = c.kept[c.keptHead].seq
 	}
 	if received+1 < first {
 		return &ResumeError{Reason: "messages sent before the drop are no longer kept"}
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, helloTimeout)
 	defer cancel()
-	for _, m := range c.kept {
+	for _, m := range c.kept[c.keptHead:] {
 		if err := conn.Write(ctx, m.typ, m.data); err != nil {
 			return err
 		}
@@ -316,25 +317,37 @@ func (c *resumeConn) resend(conn *websocket.Conn, received uint64) error {
 
 // trim drops what the server said it received. Under wmu.
 func (c *resumeConn) trim(received uint64) {
-	i := 0
-	for i < len(c.kept) && c.kept[i].seq <= received {
-		c.keptN -= len(c.kept[i].data)
-		i++
+	for c.keptHead < len(c.kept) && c.kept[c.keptHead].seq <= received {
+		c.dropKept()
 	}
-	c.kept = append(c.kept[:0], c.kept[i:]...)
+	c.compactKept()
 }
 
 // keep records a message written, within resendBytes. Under wmu.
 func (c *resumeConn) keep(m sent) {
 	c.kept = append(c.kept, m)
 	c.keptN += len(m.data)
-	i := 0
-	for c.keptN > resendBytes && i < len(c.kept)-1 {
-		c.keptN -= len(c.kept[i].data)
-		i++
+	for c.keptN > resendBytes && c.keptHead < len(c.kept)-1 {
+		c.dropKept()
 	}
-	if i > 0 {
-		c.kept = append(c.kept[:0], c.kept[i:]...)
+	c.compactKept()
+}
+
+// dropKept drops the oldest kept message. Under wmu.
+func (c *resumeConn) dropKept() {
+	c.keptN -= len(c.kept[c.keptHead].data)
+	c.kept[c.keptHead] = sent{}
+	c.keptHead++
+}
+
+// compactKept moves what is kept to the front once the dropped messages
+// are most of the slice: amortized, keeping a message costs O(1).
+func (c *resumeConn) compactKept() {
+	if c.keptHead > 64 && c.keptHead > len(c.kept)/2 {
+		n := copy(c.kept, c.kept[c.keptHead:])
+		clear(c.kept[n:])
+		c.kept = c.kept[:n]
+		c.keptHead = 0
 	}
 }
 

@@ -30,7 +30,9 @@ type keptFrame struct {
 
 // frames is what is kept of the framed events written, under wsem.
 type frames struct {
-	kept     []keptFrame
+	kept     []keptFrame // kept[head:] are kept; the front is dropped lazily
+	head     int
+	chunk    []byte        // small frames are copied into shared chunks
 	n        int           // their bytes
 	received atomic.Uint64 // the server's last received number, from its hello
 	// peer counts the peers the Conn had: a hello that did not resume
@@ -49,32 +51,53 @@ func (f *frames) hello(resumed bool, received uint64) {
 
 // keep records frame (copied), dropping the oldest past resendBytes.
 func (f *frames) keep(seq uint64, frame []byte) {
-	f.kept = append(f.kept, keptFrame{seq, f.peer.Load(), append([]byte(nil), frame...)})
+	f.kept = append(f.kept, keptFrame{seq, f.peer.Load(), f.copyFrame(frame)})
 	f.n += len(frame)
-	i := 0
-	for f.n > resendBytes && i < len(f.kept)-1 {
-		f.n -= len(f.kept[i].frame)
-		i++
+	for f.n > resendBytes && f.head < len(f.kept)-1 {
+		f.n -= len(f.kept[f.head].frame)
+		f.kept[f.head] = keptFrame{}
+		f.head++
 	}
-	f.drop(i)
+	f.compact()
 }
 
 // pending returns what the server may not have received, dropping what
 // its hello acknowledged.
 func (f *frames) pending() []keptFrame {
 	rec, peer := f.received.Load(), f.peer.Load()
-	i := 0
-	for i < len(f.kept) && (f.kept[i].seq <= rec || f.kept[i].peer != peer) {
-		f.n -= len(f.kept[i].frame)
-		i++
+	for f.head < len(f.kept) && (f.kept[f.head].seq <= rec || f.kept[f.head].peer != peer) {
+		f.n -= len(f.kept[f.head].frame)
+		f.kept[f.head] = keptFrame{}
+		f.head++
 	}
-	f.drop(i)
-	return f.kept
+	f.compact()
+	return f.kept[f.head:]
 }
 
-func (f *frames) drop(i int) {
-	if i > 0 {
-		f.kept = append(f.kept[:0], f.kept[i:]...)
+// copyFrame copies b, a small frame into the current chunk (one
+// allocation per 64 KiB of small frames instead of one per frame; a
+// chunk is freed once no kept frame is in it).
+func (f *frames) copyFrame(b []byte) []byte {
+	const chunkSize = 64 << 10
+	if len(b) > chunkSize/16 {
+		return append([]byte(nil), b...)
+	}
+	if cap(f.chunk)-len(f.chunk) < len(b) {
+		f.chunk = make([]byte, 0, chunkSize)
+	}
+	start := len(f.chunk)
+	f.chunk = append(f.chunk, b...)
+	return f.chunk[start:len(f.chunk):len(f.chunk)]
+}
+
+// compact moves the kept frames to the front once the dropped ones are
+// most of the slice: amortized, so keeping a frame costs O(1).
+func (f *frames) compact() {
+	if f.head > 64 && f.head > len(f.kept)/2 {
+		n := copy(f.kept, f.kept[f.head:])
+		clear(f.kept[n:])
+		f.kept = f.kept[:n]
+		f.head = 0
 	}
 }
 

@@ -29,10 +29,14 @@ func wantsBinaryEvents(r *http.Request) bool {
 	return strings.EqualFold(strings.TrimSpace(r.Header.Get(sse.BinaryEventsHeader)), sse.BinaryEvents)
 }
 
-// appendPayload appends f's event. A binary event is made from the
+// appendPayload appends f's event (a resumable stream's text message in
+// its compact form, see encodeCompact). A binary event is made from the
 // shared crossws encoding (the same base64 after another head), so a
 // publish to both kinds of client is still encoded once.
-func (e *events) appendPayload(buf []byte, f *anyws.Payload) []byte {
+func (e *events) appendPayload(buf []byte, f *anyws.Payload, resumable bool) []byte {
+	if resumable && !f.Message().IsBinary() {
+		return append(buf, f.Encoded(encodingKeyCompact, encodeCompact)...)
+	}
 	b := encodePayload(f)
 	if e.binaryEvents && f.Message().IsBinary() {
 		// After the comment lines, if any; a named event keeps its name.

@@ -17,6 +17,24 @@ var encodingKey = new(int)
 // encodePayload returns f's event bytes, computed once per payload.
 func encodePayload(f *anyws.Payload) []byte { return f.Encoded(encodingKey, encodeMessage) }
 
+// encodingKeyCompact names the encoding of resumable streams' text
+// messages: without the "event: message" line, since "message" is the
+// type of an event that names none (every EventSource, crossws's client
+// and anyws's read it so). What it saves pays for most of the id line
+// each event of a resumable stream carries. Streams that are not
+// resumable keep crossws's bytes exactly.
+var encodingKeyCompact = new(int)
+
+// encodeCompact is encodeMessage for a resumable stream's text message;
+// binary, named and commented messages keep their full encoding.
+func encodeCompact(m anyws.Message) []byte {
+	if name := m.EventName(); m.IsBinary() || (name != "" && name != sse.MessageEvent) || m.Comment() != "" {
+		return encodeMessage(m)
+	}
+	b, _ := sse.AppendEvent(make([]byte, 0, m.Len()+16), sse.Event{Data: m.Bytes()})
+	return b
+}
+
 // encodeMessage writes m as an "event: message" event (or one named by
 // anyws.Event, after its comment lines): one data line per payload line
 // for text, crossws's base64 data URL for binary.

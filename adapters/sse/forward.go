@@ -28,7 +28,7 @@ import (
 // next POST (crossws's client and websocketsse's UplinkPerMessage do)
 // has its messages delivered in order, as on one node.
 //
-// A routed token is <32 hex: 128 random bits>.<8 hex: the Handler>.<the
+// A routed token is <22 base64url: 128 random bits>.<8 hex: the Handler>.<the
 // node id, unpadded base64url>. Only the first part is secret; the rest
 // says where to go, and a forged route reaches a node that does not know
 // the secret, which answers 404.
@@ -68,13 +68,17 @@ func (h *Handler) startForwarding() {
 	rq.Handle(aliveService(service(hid)), h.answerAlive)
 }
 
+// secretLen is the length of a peer's secret (anyws: 128 bits,
+// base64url).
+const secretLen = 22
+
 func service(handlerID string) string { return "anyws.sse." + handlerID }
 
 // parseRoute returns the node and service a routed token points to.
 func parseRoute(tok string) (node, svc string, ok bool) {
 	secret, rest, ok1 := strings.Cut(tok, ".")
 	hid, enc, ok2 := strings.Cut(rest, ".")
-	if !ok1 || !ok2 || len(secret) != 32 || len(hid) != 8 {
+	if !ok1 || !ok2 || len(secret) != secretLen || len(hid) != 8 {
 		return "", "", false
 	}
 	if _, err := hex.DecodeString(hid); err != nil {

@@ -166,7 +166,7 @@ func (e *events) append(buf []byte, b anyws.Batch) []byte {
 		if resumable {
 			buf = appendID(buf, e.key, b.Seq+uint64(i))
 		}
-		buf = e.appendPayload(buf, f)
+		buf = e.appendPayload(buf, f, resumable)
 	}
 	// What Open sent comes first, then the token: crossws's demo sends
 	// its welcome message before the client may talk.

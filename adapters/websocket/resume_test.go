@@ -65,7 +65,7 @@ func TestResumeProtocol(t *testing.T) {
 
 	c, h := helloConn(t, url, `{}`)
 	require.False(t, h.Resumed)
-	require.Regexp(t, `^[0-9a-f]{32}:0$`, h.ID)
+	require.Regexp(t, `^[A-Za-z0-9_-]{22}:0$`, h.ID)
 	secret := strings.TrimSuffix(h.ID, ":0")
 	require.NoError(t, hub.Publish("t", "a"))
 	require.NoError(t, hub.Publish("t", "b"))

@@ -49,7 +49,9 @@
 //  2. what the Open hook sent;
 //  3. bidirectional mode: event: crossws-id, data: the uplink token (also
 //     in the x-crossws-id response header);
-//  4. each message: event: message and one data: line per payload line
+//  4. each message: event: message (left out for a text message on a
+//     resumable stream, whose events carry id: <key>:<n> instead) and
+//     one data: line per payload line
 //     (CR, LF and CRLF all end a line; readers rejoin lines with LF). A
 //     binary payload is one line, data:application/octet-stream;base64,
 //     followed by standard base64 (crossws's convention), so such a

@@ -90,6 +90,7 @@ type Hub struct {
 	lastFanned sync.Map
 	moved      sync.Map // secret → the node a peer moved to, for a while
 	incoming   sync.Map // secret → chan closed once a move here has ended
+	topicStart sync.Map // topic → its newest position when this node subscribed
 
 	mu       sync.Mutex
 	nsOrder  []string              // namespaces in creation order
@@ -212,6 +213,7 @@ func (h *Hub) deliverRemote(m pubsub.Message) { h.fanOutRelayed(m) }
 func (h *Hub) subscribe(p *Peer, topic string) {
 	defer lockTopic(topic)() // index change and broker call in one order (topic_locks.go)
 	if added, first := h.index.Subscribe(p.ns, topic, p); added && first && h.broker != nil {
+		h.markTopicStart(topic)
 		if err := h.broker.Subscribe(topic); err != nil {
 			h.reportError(nil, fmt.Errorf("anyws: broker subscribe %q: %w", topic, err))
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,6 +82,31 @@ type moveRequest struct {
 	From   string `json:"from"` // the asking node, where the peer goes
 }
 
+// markTopicStart records, when this node subscribes to topic on a
+// broker that keeps history, the topic's newest position then (zero: it
+// was empty): a peer that moves away before this node fanned out any of
+// the topic's messages continues from there, not from nothing. It costs
+// one history read per topic and node, when the node first subscribes.
+func (h *Hub) markTopicStart(topic string) {
+	if h.route == "" {
+		return
+	}
+	if _, ok := h.topicStart.Load(topic); ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
+	defer cancel()
+	ms, err := h.historyBroker().History(ctx, topic, pubsub.Position{}, 1)
+	if err != nil && !errors.Is(err, pubsub.ErrNotCovered) {
+		return // unknown: a move continues from what was fanned out
+	}
+	var top pubsub.Position
+	if len(ms) == 1 {
+		top = ms[0].Position
+	}
+	h.topicStart.LoadOrStore(topic, top)
+}
+
 // moveState is a peer handed over, or why not (Status: "unknown",
 // "gap", or "moved" with the node it went to: a client whose claim
 // still names the old node, because its connection to the new one
@@ -95,6 +121,9 @@ type moveState struct {
 	Base    uint64                     `json:"base,omitempty"`
 	Pending []movedPayload             `json:"pending,omitempty"`
 	Pos     map[string]pubsub.Position `json:"pos,omitempty"`
+	// FromStart are topics that were empty when the old node subscribed
+	// and of which it fanned out nothing: all their history is new.
+	FromStart []string `json:"fromStart,omitempty"`
 }
 
 type movedPayload struct {
@@ -201,9 +230,16 @@ func (p *Peer) moveOut(seq uint64, to string) moveState {
 		st.Topics = append(st.Topics, t)
 		if _, ok := pos[t]; !ok {
 			// Nothing of t was queued for the peer: it continues from
-			// the last message this node fanned out.
+			// the last message this node fanned out, or from where the
+			// topic stood when this node subscribed.
 			if last, ok := h.lastFanned.Load(t); ok {
 				pos[t] = last.(pubsub.Position)
+			} else if top, ok := h.topicStart.Load(t); ok {
+				if top := top.(pubsub.Position); top.IsZero() {
+					st.FromStart = append(st.FromStart, t)
+				} else {
+					pos[t] = top
+				}
 			}
 		}
 	}
@@ -282,7 +318,7 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	for _, t := range st.Topics {
 		p.Subscribe(t)
 	}
-	backlog, err := h.backlog(ctx, hb, p, st.Topics, st.Pos)
+	backlog, err := h.backlog(ctx, hb, p, st.Topics, st.Pos, st.FromStart)
 	if err != nil {
 		p.q.release(nil)
 		p.leaveTopics()
@@ -318,12 +354,12 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 
 // backlog reads, for each topic, what its history has after pos[topic]
 // that is for p (its namespace, not its own publishes).
-func (h *Hub) backlog(ctx context.Context, hb pubsub.HistoryBroker, p *Peer, topics []string, pos map[string]pubsub.Position) ([]*Payload, error) {
+func (h *Hub) backlog(ctx context.Context, hb pubsub.HistoryBroker, p *Peer, topics []string, pos map[string]pubsub.Position, fromStart []string) ([]*Payload, error) {
 	var out []*Payload
 	for _, t := range topics {
 		since, ok := pos[t]
-		if !ok {
-			continue // nothing of it ever reached the old node: nothing missed
+		if !ok && !slices.Contains(fromStart, t) {
+			continue // the old node did not know where it stood: nothing to read
 		}
 		ms, err := hb.History(ctx, t, since, 0)
 		if err != nil {

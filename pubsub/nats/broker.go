@@ -232,6 +232,13 @@ func (b *Broker) Subscribe(topic string) error {
 	if !b.usable() {
 		return errClosed
 	}
+	if b.track != nil {
+		// History mode: where the topic stands now, not when the send
+		// loop gets to the subscription: what is published meanwhile is
+		// for this node's new subscriber too.
+		top, known := b.top(topic)
+		b.track.Subscribe(topic, top, known)
+	}
 	b.topics.Set(topic, true)
 	return nil
 }

@@ -200,9 +200,23 @@ func (b *Broker) Subscribe(topic string) error {
 	if !b.started.Load() || b.gate.Closed() {
 		return errClosed
 	}
+	if b.track != nil {
+		// History mode: where the topic stands now, not when the send
+		// loop gets to the SUBSCRIBE: what is published meanwhile is for
+		// this node's new subscriber too.
+		ctx, cancel := context.WithTimeout(context.Background(), baselineTimeout)
+		top, known := b.top(ctx, topic)
+		cancel()
+		b.track.Subscribe(topic, top, known)
+	}
 	b.topics.Set(b.topicChannel(topic), true)
 	return nil
 }
+
+// baselineTimeout bounds Subscribe's read of a topic's newest position in
+// history mode (during an outage the topic then starts at the first
+// message that arrives).
+const baselineTimeout = time.Second
 
 // Unsubscribe implements pubsub.Broker.
 func (b *Broker) Unsubscribe(topic string) error {

@@ -178,6 +178,11 @@ func positionOf(res []any) (pubsub.Position, error) {
 }
 
 // History implements pubsub.HistoryBroker.
+// historySlack is how many more entries History reads than it counted,
+// so that publishes made between its two reads do not send it round
+// again.
+const historySlack = 64
+
 func (b *HistoryBroker) History(ctx context.Context, topic string, since pubsub.Position, limit int) ([]pubsub.Message, error) {
 	if !b.started.Load() || b.gate.Closed() {
 		return nil, errClosed
@@ -188,7 +193,7 @@ func (b *HistoryBroker) History(ctx context.Context, topic string, since pubsub.
 	if !since.IsZero() || limit <= 0 {
 		count = 0
 	}
-	for range 2 {
+	for range 8 {
 		res, err := historyScript.Run(ctx, b.client, []string{b.metaKey(topic), b.streamKey(topic)}, b.hist.limits.Age.Milliseconds(), count).Slice()
 		if err != nil {
 			return nil, fmt.Errorf("redis: history of %q: %w", topic, err)
@@ -218,8 +223,10 @@ func (b *HistoryBroker) History(ctx context.Context, topic string, since pubsub.
 		if want == 0 {
 			return nil, nil
 		}
-		if want != count {
-			count = want // read again with the count (the top may move on: more is fine)
+		if want > count {
+			// Read again with the count, plus some slack: the top may move
+			// on between the reads (publishes go on), and more is fine.
+			count = want + historySlack
 			continue
 		}
 		rows, _ := res[2].([]any)
@@ -228,6 +235,9 @@ func (b *HistoryBroker) History(ctx context.Context, topic string, since pubsub.
 			return nil, fmt.Errorf("redis: history of %q: %w", topic, err)
 		}
 		slices.Reverse(msgs)
+		if since.IsZero() && limit > 0 && len(msgs) > limit {
+			msgs = msgs[len(msgs)-limit:] // the newest limit
+		}
 		if !since.IsZero() {
 			i := slices.IndexFunc(msgs, func(m pubsub.Message) bool { return m.Position.Offset > since.Offset })
 			if i < 0 || msgs[i].Position.Offset != since.Offset+1 {
@@ -330,6 +340,23 @@ func (b *Broker) catchUpAfterReconnect() {
 	b.pokeSyncs()
 }
 
+// top reads the newest position of topic's history (zero when it has
+// none), for a new subscription (catchup.Tracker.Subscribe); known is
+// false when it could not be read.
+func (b *Broker) top(ctx context.Context, topic string) (top pubsub.Position, known bool) {
+	v, err := b.client.HMGet(ctx, b.metaKey(topic), "e", "o").Result()
+	if err != nil {
+		return pubsub.Position{}, false
+	}
+	epoch, _ := v[0].(string)
+	off, _ := v[1].(string)
+	n, _ := strconv.ParseUint(off, 10, 64)
+	if epoch == "" {
+		return pubsub.Position{}, true
+	}
+	return pubsub.Position{Epoch: epoch, Offset: n}, true
+}
+
 // trackTopics tells the tracker of the topics apply subscribes and
 // unsubscribes; for a new one it first reads the newest position.
 func (b *Broker) trackTopics(ctx context.Context, add, remove []string) {
@@ -344,18 +371,7 @@ func (b *Broker) trackTopics(ctx context.Context, add, remove []string) {
 		if !ok {
 			continue
 		}
-		v, err := b.client.HMGet(ctx, b.metaKey(topic), "e", "o").Result()
-		if err != nil {
-			b.track.Subscribe(topic, pubsub.Position{}, false)
-			continue
-		}
-		epoch, _ := v[0].(string)
-		off, _ := v[1].(string)
-		n, _ := strconv.ParseUint(off, 10, 64)
-		if epoch == "" {
-			b.track.Subscribe(topic, pubsub.Position{}, true)
-			continue
-		}
-		b.track.Subscribe(topic, pubsub.Position{Epoch: epoch, Offset: n}, true)
+		top, known := b.top(ctx, topic)
+		b.track.Subscribe(topic, top, known)
 	}
 }

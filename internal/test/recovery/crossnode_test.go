@@ -14,25 +14,60 @@ import (
 	"github.com/anyws/anyws/adapters/auto"
 	"github.com/anyws/anyws/client"
 	"github.com/anyws/anyws/internal/test/faultproxy"
+	"github.com/anyws/anyws/internal/test/testservers"
 	"github.com/anyws/anyws/pubsub"
+	"github.com/anyws/anyws/pubsub/nats"
+	"github.com/anyws/anyws/pubsub/redis"
 	"github.com/anyws/anyws/websocketsse"
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 )
 
 // TestAcrossNodesThroughCuts: three nodes share a broker that keeps
-// history; a balancer without sticky sessions sends each connection to
-// the next node and cuts every connection every 50-500 ms, so each
-// reconnect lands on another node. Clients over WebSocket (client.Dial)
-// and SSE + POST (websocketsse) receive every message published from
-// the three nodes exactly once, in order, keep their peer (same ID, moved
-// from node to node), and their numbered messages reach the Message hook
-// exactly once, in order.
+// history (in memory, Redis Streams, NATS JetStream); a balancer without
+// sticky sessions sends each connection to the next node and cuts every
+// connection every 50-500 ms, so each reconnect lands on another node.
+// Clients over WebSocket (client.Dial) and SSE + POST (websocketsse)
+// receive every message published from the three nodes exactly once, in
+// order, keep their peer (same ID, moved from node to node), and their
+// numbered messages reach the Message hook exactly once, in order.
 func TestAcrossNodesThroughCuts(t *testing.T) {
 	// Not parallel with the others: each keeps both cores busy, and a
 	// fault run must hold on a loaded machine, not compete with itself.
 	dumpOnFailure(t)
-	bus := pubsub.NewMemoryHistory(&pubsub.HistoryLimits{Count: 4 * messages})
+	limits := &pubsub.HistoryLimits{Count: 4 * messages}
+	for _, bc := range []struct {
+		name   string
+		broker func(t *testing.T) func(node int) pubsub.Broker
+	}{
+		{"memory", func(t *testing.T) func(int) pubsub.Broker {
+			bus := pubsub.NewMemoryHistory(limits)
+			return func(int) pubsub.Broker { return bus.Broker() }
+		}},
+		{"redis", func(t *testing.T) func(int) pubsub.Broker {
+			srv := testservers.Redis(t)
+			prefix := fmt.Sprintf("crossnode%d:", time.Now().UnixNano())
+			return func(int) pubsub.Broker {
+				b, err := redis.NewHistory(&redis.Options{URL: srv.URL(), Prefix: prefix}, limits)
+				require.NoError(t, err)
+				return b
+			}
+		}},
+		{"nats", func(t *testing.T) func(int) pubsub.Broker {
+			srv := testservers.NATS(t)
+			prefix := fmt.Sprintf("crossnode%d", time.Now().UnixNano())
+			return func(int) pubsub.Broker {
+				b, err := nats.NewHistory(&nats.Options{URL: srv.URL(), Prefix: prefix}, limits, &nats.HistoryOptions{Memory: true})
+				require.NoError(t, err)
+				return b
+			}
+		}},
+	} {
+		t.Run(bc.name, func(t *testing.T) { acrossNodesThroughCuts(t, bc.broker(t)) })
+	}
+}
+
+func acrossNodesThroughCuts(t *testing.T, broker func(node int) pubsub.Broker) {
 	var mu sync.Mutex
 	got := make(map[string][]string) // uplink messages by peer id, on any node
 	opens, moves, resumes := 0, 0, 0
@@ -65,7 +100,7 @@ func TestAcrossNodesThroughCuts(t *testing.T) {
 	var hubs []*anyws.Hub
 	var targets []string
 	for i := range 3 {
-		hub := anyws.New(hooks, &anyws.Options{Broker: bus.Broker(), NodeID: fmt.Sprint("node-", i), ResumeWindow: time.Minute})
+		hub := anyws.New(hooks, &anyws.Options{Broker: broker(i), NodeID: fmt.Sprint("node-", i), ResumeWindow: time.Minute})
 		srv := httptest.NewServer(auto.New(hub, nil))
 		t.Cleanup(srv.Close)
 		defer func() { require.NoError(t, hub.Close()) }()
@@ -132,7 +167,10 @@ func TestAcrossNodesThroughCuts(t *testing.T) {
 		}
 	}
 	for n := 1; n <= messages; n++ {
-		require.NoError(t, hubs[n%3].Publish("numbers", strconv.Itoa(n)))
+		// PublishWait: publishes from different nodes are ordered as
+		// their calls (Publish alone may be stored in another order).
+		_, err := hubs[n%3].PublishWait(ctx, "numbers", strconv.Itoa(n))
+		require.NoError(t, err)
 		if n%10 == 0 {
 			time.Sleep(5 * time.Millisecond) // spread the run over several cuts
 		}

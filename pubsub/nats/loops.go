@@ -149,6 +149,19 @@ func (b *Broker) apply() {
 		_ = s.SetPendingLimits(-1, -1)
 		b.subs[t] = s
 	}
+	if b.track != nil && len(add) > 0 {
+		// Once the server has the subscriptions (a flush), read what was
+		// published after their baselines and before then: no live
+		// message shows that gap until the next one comes.
+		topics := append([]string(nil), add...)
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			if b.nc.FlushTimeout(opTimeout) == nil {
+				b.track.Recheck(topics)
+			}
+		}()
+	}
 }
 
 // Sync implements pubsub.Syncer: once subscriptions are applied, a flush

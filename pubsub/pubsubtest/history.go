@@ -42,6 +42,7 @@ func RunHistory(t *testing.T, newBus func(t *testing.T, limits pubsub.HistoryLim
 		{"NotCovered", big, testNotCovered},
 		{"Fields", big, testHistoryFields},
 		{"Close", big, testHistoryClose},
+		{"SubscribeRace", big, testSubscribeRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -126,6 +127,25 @@ func testPositions(t *testing.T, bus Bus) {
 	a.empty(t)
 	b.empty(t)
 	c.empty(t)
+}
+
+// testSubscribeRace: a publish stored just after a node subscribed,
+// before the subscription took effect on the server, and followed by no
+// other, still reaches that node (it reads the history once the
+// subscription is in effect).
+func testSubscribeRace(t *testing.T, bus Bus) {
+	a, b := start(t, bus), start(t, bus)
+	for i := range 5 {
+		topic := fmt.Sprint("race", i)
+		b.append(t, text(topic, "before"))
+		a.sub(t, topic) // no Sync: the subscription may not be in effect yet
+		b.append(t, text(topic, "after"))
+		m := a.next(t)
+		require.Equal(t, "after", string(m.Data), "topic %s", topic)
+		require.Equal(t, uint64(2), m.Position.Offset)
+	}
+	sync_(t, a, b)
+	a.empty(t)
 }
 
 // testOneOrder: publishers on three nodes at once; both subscribers see

@@ -71,6 +71,9 @@ type Broker struct {
 
 	syncMu  sync.Mutex
 	syncs   map[string]chan struct{} // PING payload → Sync waiting for its PONG
+	// rechecks: recheck PING payload → the topics it rechecks (history
+	// mode, under syncMu).
+	rechecks map[string][]string
 	syncSeq atomic.Uint64
 	syncReq chan struct{}
 

@@ -331,6 +331,40 @@ func (b *Broker) deliverCounted(m pubsub.Message) {
 // has every topic read from its last delivered position.
 const catchUpToken = "anyws-catchup-"
 
+// recheckAfter asks for a PING whose PONG, on the subscription
+// connection after the SUBSCRIBE of topics, has them read from their
+// baseline (catchup.Tracker.Recheck).
+func (b *Broker) recheckAfter(channels []string) {
+	pre := b.prefix + "t:"
+	var topics []string
+	for _, ch := range channels {
+		if t, ok := strings.CutPrefix(ch, pre); ok {
+			topics = append(topics, t)
+		}
+	}
+	if len(topics) == 0 {
+		return
+	}
+	tok := catchUpToken + "r" + strconv.FormatUint(b.syncSeq.Add(1), 10)
+	b.syncMu.Lock()
+	b.syncs[tok] = make(chan struct{})
+	if b.rechecks == nil {
+		b.rechecks = make(map[string][]string)
+	}
+	b.rechecks[tok] = topics
+	b.syncMu.Unlock()
+	b.pokeSyncs()
+}
+
+// takeRecheck returns the topics a recheck PONG is for.
+func (b *Broker) takeRecheck(tok string) ([]string, bool) {
+	b.syncMu.Lock()
+	defer b.syncMu.Unlock()
+	topics, ok := b.rechecks[tok]
+	delete(b.rechecks, tok)
+	return topics, ok
+}
+
 // catchUpAfterReconnect asks for that PING (readLoop, when the
 // subscription connection is back).
 func (b *Broker) catchUpAfterReconnect() {

@@ -104,7 +104,11 @@ func (b *Broker) receive(msg any) {
 			close(ch)
 		}
 		if b.track != nil && strings.HasPrefix(msg.Payload, catchUpToken) {
-			b.track.Behind() // the subscriptions are back: catch up
+			if topics, ok := b.takeRecheck(msg.Payload); ok {
+				b.track.Recheck(topics) // new subscriptions took effect
+			} else {
+				b.track.Behind() // the subscriptions are back: catch up
+			}
 		}
 	}
 }
@@ -143,6 +147,9 @@ func (b *Broker) apply() {
 	}
 	if len(add) > 0 {
 		_ = b.ps.Subscribe(ctx, add...)
+		if b.track != nil {
+			b.recheckAfter(add) // history.go
+		}
 	}
 	if len(remove) > 0 {
 		_ = b.ps.Unsubscribe(ctx, remove...)

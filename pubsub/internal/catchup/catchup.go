@@ -110,6 +110,21 @@ func (t *Tracker) Unsubscribe(topic string) {
 	delete(t.topics, topic)
 }
 
+// Recheck has topics read from their last position: the broker calls it
+// once a new subscription took effect on the server, for what was
+// published after Subscribe's baseline and before then (no live message
+// shows that gap until the next one comes).
+func (t *Tracker) Recheck(topics []string) {
+	t.mu.Lock()
+	for _, name := range topics {
+		if tp := t.topics[name]; tp != nil && (!tp.last.IsZero() || tp.start) {
+			tp.behind, tp.after = true, time.Time{}
+		}
+	}
+	t.mu.Unlock()
+	t.poke()
+}
+
 // Behind has every topic read from its last position: the broker calls
 // it once its subscriptions are back after a reconnect.
 func (t *Tracker) Behind() {

@@ -69,13 +69,13 @@ type Broker struct {
 	health   health
 	wg       sync.WaitGroup // the read and control loops
 
-	syncMu  sync.Mutex
-	syncs   map[string]chan struct{} // PING payload → Sync waiting for its PONG
+	syncMu sync.Mutex
+	syncs  map[string]chan struct{} // PING payload → Sync waiting for its PONG
 	// rechecks: recheck PING payload → the topics it rechecks (history
 	// mode, under syncMu).
 	rechecks map[string][]string
-	syncSeq atomic.Uint64
-	syncReq chan struct{}
+	syncSeq  atomic.Uint64
+	syncReq  chan struct{}
 
 	pendMu     sync.Mutex
 	pending    map[uint64]chan wire.Envelope // request id → its reply

@@ -88,9 +88,13 @@ func (h *Hub) startPresence() {
 		}
 		pr.p = p
 	}
-	if o.Change != nil {
-		pr.stopWatch = pr.p.WatchPresence(o.Change)
+	// Watch even without Change: a broker that keeps its table from
+	// events (NATS) starts listening now, not at the first Presence.
+	change := o.Change
+	if change == nil {
+		change = func(PresenceEvent) {}
 	}
+	pr.stopWatch = pr.p.WatchPresence(change)
 	h.pres = pr
 	go pr.run()
 }
@@ -195,9 +199,7 @@ func (h *Hub) stopPresence() {
 	default:
 	}
 	<-pr.done
-	if pr.stopWatch != nil {
-		pr.stopWatch()
-	}
+	pr.stopWatch()
 	if pr.own != nil {
 		_ = pr.own.Close()
 	}

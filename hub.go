@@ -63,6 +63,9 @@ type Options struct {
 	// Metrics receives counters, gauges and histograms (metrics.go). nil:
 	// none, at the cost of a nil check.
 	Metrics Metrics
+	// Presence, if not nil, keeps who subscribes to each topic across
+	// nodes (presence.go, Hub.Presence). nil: off, at no cost.
+	Presence *PresenceOptions
 }
 
 // Hub is the registry of peers and the pub/sub router shared by every
@@ -74,6 +77,7 @@ type Hub struct {
 	opts   Options
 	broker pubsub.Broker // set by New, never changed
 	index  pubsub.Index[*Peer]
+	pres   *presence // nil: presence off (presence.go)
 
 	brokerOnce sync.Once
 
@@ -135,6 +139,7 @@ func New(hooks Hooks, opts *Options) *Hub {
 			h.startMoving()
 		}
 	}
+	h.startPresence()
 	return h
 }
 
@@ -212,7 +217,11 @@ func (h *Hub) deliverRemote(m pubsub.Message) { h.fanOutRelayed(m) }
 
 func (h *Hub) subscribe(p *Peer, topic string) {
 	defer lockTopic(topic)() // index change and broker call in one order (topic_locks.go)
-	if added, first := h.index.Subscribe(p.ns, topic, p); added && first && h.broker != nil {
+	added, first := h.index.Subscribe(p.ns, topic, p)
+	if added && h.pres != nil {
+		h.presenceJoin(p, topic)
+	}
+	if added && first && h.broker != nil {
 		h.markTopicStart(topic)
 		if err := h.broker.Subscribe(topic); err != nil {
 			h.reportError(nil, fmt.Errorf("anyws: broker subscribe %q: %w", topic, err))
@@ -222,7 +231,11 @@ func (h *Hub) subscribe(p *Peer, topic string) {
 
 func (h *Hub) unsubscribe(p *Peer, topic string) {
 	defer lockTopic(topic)()
-	if removed, last := h.index.Unsubscribe(p.ns, topic, p); removed && last && h.broker != nil {
+	removed, last := h.index.Unsubscribe(p.ns, topic, p)
+	if removed && h.pres != nil {
+		h.presenceLeave(p, topic)
+	}
+	if removed && last && h.broker != nil {
 		if err := h.broker.Unsubscribe(topic); err != nil {
 			h.reportError(nil, fmt.Errorf("anyws: broker unsubscribe %q: %w", topic, err))
 		}
@@ -358,6 +371,7 @@ func (h *Hub) closeBroker() error {
 	var err error
 	h.brokerOnce.Do(func() {
 		defer h.stopped()
+		h.stopPresence()
 		if h.broker != nil {
 			err = h.broker.Close()
 		}

@@ -16,6 +16,7 @@ import (
 // snippets; each compiles and runs in its module's tests.
 var operatingFiles = []string{
 	"operating_readme_test.go",
+	"presence_readme_test.go",
 	"metrics/prometheus/readme_test.go",
 }
 

@@ -12,6 +12,11 @@
 // once; with history every node sees one order per topic and a reader
 // can ask what it missed since a position.
 //
+// [Presence] keeps who subscribes to each topic on every node, with join
+// and leave events; entries of a node that stops renewing them expire
+// ([DefaultPresenceTTL]). The memory bus, Redis and NATS brokers keep
+// it.
+//
 // The package never sees a peer: it carries a topic, a namespace, a payload
 // and the id of the node it came from.
 package pubsub

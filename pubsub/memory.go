@@ -14,14 +14,15 @@ type Memory struct {
 	mu    sync.RWMutex
 	nodes map[*memoryBroker]struct{}
 	hist  *memHistory // nil: Pub/Sub only (memory_history.go)
+	pres  memPresence // memory_presence.go
 }
 
 // NewMemory returns an empty bus.
 func NewMemory() *Memory { return &Memory{nodes: make(map[*memoryBroker]struct{})} }
 
 // Broker returns a new node on the bus, for one Hub.
-// It also implements Syncer (a no-op: the bus is synchronous) and
-// Requester, and HistoryBroker on a bus made by NewMemoryHistory.
+// It also implements Syncer (a no-op: the bus is synchronous),
+// Requester and Presence, and HistoryBroker on a bus made by NewMemoryHistory.
 func (m *Memory) Broker() Broker {
 	b := &memoryBroker{bus: m, topics: make(map[string]bool)}
 	if m.hist != nil {
@@ -40,11 +41,14 @@ type memoryBroker struct {
 	wg      sync.WaitGroup // deliveries and requests in flight
 
 	handlers map[string]func(context.Context, []byte) []byte
-	ctx      context.Context // ends at Close: the handlers' context
+	watching map[*watcher]struct{} // presence watchers (memory_presence.go)
+	ctx      context.Context       // ends at Close: the handlers' context
 	cancel   context.CancelFunc
 }
 
 var errClosed = errors.New("pubsub: broker closed")
+
+var _ Presence = (*memoryBroker)(nil)
 
 func (b *memoryBroker) Start(node string, deliver func(Message), _ func(error)) error {
 	b.mu.Lock()
@@ -117,6 +121,7 @@ func (b *memoryBroker) Close() error {
 	b.bus.mu.Lock()
 	delete(b.bus.nodes, b)
 	b.bus.mu.Unlock()
+	b.bus.pres.nodeGone(b)
 	b.mu.Lock()
 	b.closed = true
 	if b.cancel != nil {

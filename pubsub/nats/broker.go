@@ -41,6 +41,10 @@ type Options struct {
 	// ReconnectWait is the delay between reconnection attempts of a
 	// connection the broker made from URL. Default 250 ms.
 	ReconnectWait time.Duration
+	// PresenceTTL is how long a node's presence entries outlive its last
+	// heartbeat (pubsub.Presence, presence.go); nodes send one every
+	// third of it. Default pubsub.DefaultPresenceTTL.
+	PresenceTTL time.Duration
 }
 
 // Broker relays a Hub's publishes through NATS. It implements
@@ -54,6 +58,7 @@ type Broker struct {
 	queue  int
 	rbuf   int
 	hist   *historyState // history mode (history.go), or nil
+	pres   presenceState // presence.go
 
 	track       *catchup.Tracker // history mode: orders deliveries, catches up
 	reconnected chan struct{}    // history mode: the connection came back
@@ -116,6 +121,7 @@ func New(opts *Options) (*Broker, error) {
 		return nil, errors.New("nats: Options.Conn or Options.URL is required")
 	}
 	b := &Broker{nc: opts.Conn, url: opts.URL, wait: opts.ReconnectWait, prefix: opts.Prefix, queue: opts.QueueSize, rbuf: opts.ReceiveBuffer}
+	b.pres.ttl = opts.PresenceTTL
 	if b.rbuf <= 0 {
 		b.rbuf = defaultReceiveBuffer
 	}
@@ -357,6 +363,7 @@ func (b *Broker) Close() error {
 			b.track.Close() // first: a read of the history it is making ends now
 		}
 		b.wg.Wait()
+		b.stopPresence()
 		_ = b.inbox.Unsubscribe()
 		b.gate.Close()
 		if b.url != "" {

@@ -14,6 +14,11 @@
 // routing, see [pubsub.Requester]) on Prefix + ".n." + its encoded id.
 // Unrelated applications on one NATS must use different prefixes.
 //
+// The broker also keeps presence ([pubsub.Presence], presence.go) on the
+// subject Prefix + ".p", without JetStream: every node holds every
+// node's members from their events and heartbeats, and drops a node not
+// heard from for Options.PresenceTTL.
+//
 // # Delivery
 //
 // Delivery across nodes is at most once: core NATS keeps no history. A

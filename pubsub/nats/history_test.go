@@ -3,6 +3,7 @@ package nats_test
 import (
 	"crypto/rand"
 	"testing"
+	"time"
 
 	"github.com/anyws/anyws/internal/test/clustertest"
 	"github.com/anyws/anyws/internal/test/testservers"
@@ -46,7 +47,7 @@ func TestHistoryOutage(t *testing.T) {
 func TestClusterHistory(t *testing.T) {
 	t.Parallel()
 	clustertest.RunOnServers(t, testservers.NATS, func(t testing.TB, url, id string) pubsub.Broker {
-		b, err := nats.NewHistory(&nats.Options{URL: url, Prefix: "clusterh" + id}, nil, nil)
+		b, err := nats.NewHistory(&nats.Options{URL: url, Prefix: "clusterh" + id, PresenceTTL: time.Second}, nil, nil)
 		require.NoError(t, err)
 		return b
 	})

@@ -29,6 +29,10 @@ type Options struct {
 	// QueueSize bounds the publishes waiting to be sent. A Publish that
 	// finds it full is lost and reported. Default 8192.
 	QueueSize int
+	// PresenceTTL is how long a presence entry outlives its node's last
+	// renewal (pubsub.Presence, presence.go); nodes renew every third of
+	// it. Default pubsub.DefaultPresenceTTL.
+	PresenceTTL time.Duration
 }
 
 // Broker relays a Hub's publishes through Redis Pub/Sub. It implements
@@ -46,6 +50,7 @@ type Broker struct {
 	prefix string
 	queue  int
 	hist   *historyState    // history mode (history.go), or nil
+	pres   presenceState    // presence.go
 	track  *catchup.Tracker // history mode: orders deliveries, catches up
 
 	startOnce sync.Once
@@ -120,6 +125,7 @@ func New(opts *Options) (*Broker, error) {
 		return nil, errors.New("redis: Options.Client or Options.URL is required")
 	}
 	b := &Broker{client: opts.Client, prefix: opts.Prefix, queue: opts.QueueSize}
+	b.pres.ttl = opts.PresenceTTL
 	if b.client == nil {
 		o, err := goredis.ParseURL(opts.URL)
 		if err != nil {
@@ -316,6 +322,7 @@ func (b *Broker) Close() error {
 			}
 			err = b.ps.Close()
 			b.wg.Wait()
+			b.stopPresence()
 			b.gate.Close()
 		} else {
 			b.gate.Close()

@@ -3,6 +3,7 @@ package redis_test
 import (
 	"crypto/rand"
 	"testing"
+	"time"
 
 	"github.com/anyws/anyws/internal/test/testservers"
 	"github.com/anyws/anyws/pubsub"
@@ -30,4 +31,19 @@ func TestNewNeedsClientOrURL(t *testing.T) {
 	require.ErrorContains(t, err, "Options.Client or Options.URL")
 	_, err = redis.New(&redis.Options{URL: "http://nope"})
 	require.ErrorContains(t, err, "redis: parse Options.URL")
+}
+
+// TestPresenceConformance runs with a 1 s TTL: a killed node's entries
+// expire in real time, and the suite waits for their leave events.
+func TestPresenceConformance(t *testing.T) {
+	t.Parallel()
+	srv := testservers.Redis(t)
+	pubsubtest.RunPresence(t, func(t *testing.T) pubsubtest.PresenceBus {
+		prefix := "presence-" + rand.Text()[:10] + ":"
+		return pubsubtest.PresenceBus{New: func() pubsub.Broker {
+			b, err := redis.New(&redis.Options{URL: srv.URL(), Prefix: prefix, PresenceTTL: time.Second})
+			require.NoError(t, err)
+			return b
+		}}
+	})
 }

@@ -12,6 +12,11 @@
 // uplink routing, see [pubsub.Requester]). Unrelated applications on one
 // Redis must use different prefixes.
 //
+// The broker also keeps presence ([pubsub.Presence], presence.go): keys
+// Prefix + "p:{topic}:z" and ":d", the set Prefix + "p:topics" and the
+// channel Prefix + "p:events"; entries expire Options.PresenceTTL after
+// their node's last renewal.
+//
 // # Delivery
 //
 // Delivery across nodes is at most once: Redis Pub/Sub keeps no history,

@@ -80,7 +80,7 @@ func TestHistoryScriptFlushed(t *testing.T) {
 func TestClusterHistory(t *testing.T) {
 	t.Parallel()
 	clustertest.RunOnServers(t, testservers.Redis, func(t testing.TB, url, id string) pubsub.Broker {
-		b, err := redis.NewHistory(&redis.Options{URL: url, Prefix: "clusterh" + id + ":"}, nil)
+		b, err := redis.NewHistory(&redis.Options{URL: url, Prefix: "clusterh" + id + ":", PresenceTTL: time.Second}, nil)
 		require.NoError(t, err)
 		return b
 	})

@@ -36,6 +36,10 @@ type Config struct {
 		Kill()
 		Restart()
 	}
+	// ExpirePresence makes a killed node's presence entries due to
+	// expire now (the memory bus's clock). nil: the brokers' presence
+	// TTL is short and runs in real time.
+	ExpirePresence func()
 }
 
 // Run runs the scenarios, each on the Config newConfig returns for it;
@@ -44,6 +48,7 @@ func Run(t *testing.T, newConfig func(t *testing.T, outage bool) Config) {
 	t.Run("FanOut", func(t *testing.T) { t.Parallel(); testFanOut(t, newConfig(t, false)) })
 	t.Run("UplinkRouting", func(t *testing.T) { t.Parallel(); testUplinkRouting(t, newConfig(t, false)) })
 	t.Run("DeadNode", func(t *testing.T) { t.Parallel(); testDeadNode(t, newConfig(t, false)) })
+	t.Run("Presence", func(t *testing.T) { t.Parallel(); testPresence(t, newConfig(t, false)) })
 	t.Run("Outage", func(t *testing.T) {
 		t.Parallel()
 		cfg := newConfig(t, true)
@@ -99,6 +104,13 @@ func (n *Node) Kill() {
 // empty, is subscribed by every peer in Open.
 func NewNode(t testing.TB, b pubsub.Broker, topic string) *Node {
 	t.Helper()
+	return NewNodeOptions(t, b, topic, anyws.Options{})
+}
+
+// NewNodeOptions is NewNode with Hub options (their Broker is b).
+func NewNodeOptions(t testing.TB, b pubsub.Broker, topic string, opts anyws.Options) *Node {
+	t.Helper()
+	opts.Broker = b
 	n := &Node{Broker: b, Opened: make(chan *anyws.Peer, 64), Msgs: make(chan anyws.Message, 4096), Errs: make(chan error, 4096)}
 	n.Hub = anyws.New(anyws.Hooks{
 		Open: func(p *anyws.Peer) {
@@ -116,7 +128,7 @@ func NewNode(t testing.TB, b pubsub.Broker, topic string) *Node {
 				}
 			}
 		},
-	}, &anyws.Options{Broker: b})
+	}, &opts)
 	require.NotNil(t, n.Hub.Broker(), "the broker did not start")
 	mux := http.NewServeMux()
 	mux.Handle("/ws", websocket.New(n.Hub, nil))

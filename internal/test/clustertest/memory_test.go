@@ -1,7 +1,9 @@
 package clustertest_test
 
 import (
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/anyws/anyws/internal/test/clustertest"
 	"github.com/anyws/anyws/pubsub"
@@ -10,7 +12,17 @@ import (
 func TestMemory(t *testing.T) {
 	t.Parallel()
 	clustertest.Run(t, func(*testing.T, bool) clustertest.Config {
-		return clustertest.Config{NewBroker: pubsub.NewMemory().Broker}
+		bus := pubsub.NewMemory()
+		// The presence TTL runs on a clock the Presence scenario moves.
+		var mu sync.Mutex
+		now := time.Unix(1000, 0)
+		bus.SetPresenceClock(time.Minute, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+		return clustertest.Config{NewBroker: bus.Broker, ExpirePresence: func() {
+			mu.Lock()
+			now = now.Add(time.Minute)
+			mu.Unlock()
+			bus.ExpirePresence()
+		}}
 	})
 }
 

@@ -10,14 +10,16 @@ SUBMODULES = metrics/prometheus metrics/otel
 
 .PHONY: test deps lint fmt vet bench
 
-# FAULT_PKG holds the fault-injection runs (connections cut every
-# 50-500 ms while thousands of messages flow): they run after the rest,
-# alone, rather than compete with every other package for 2 cores.
-FAULT_PKG = ./internal/test/recovery
+# The fault-injection runs (tests named ...ThroughCuts: connections cut
+# every 50-500 ms while thousands of messages flow, in Go and in
+# Chromium) run after the rest, on their own, rather than compete with
+# every other package for 2 cores.
+FAULT_RUNS = ThroughCuts
+FAULT_PKGS = ./internal/test/recovery ./internal/test/browsertest
 
 test: deps vet
-	$(GO) test $(GOTEST_FLAGS) $$($(GO) list ./... | grep -v '/internal/test/recovery$$')
-	$(GO) test $(GOTEST_FLAGS) $(FAULT_PKG)
+	$(GO) test $(GOTEST_FLAGS) -skip '$(FAULT_RUNS)' ./...
+	$(GO) test $(GOTEST_FLAGS) -p 1 -run '$(FAULT_RUNS)' $(FAULT_PKGS)
 	@for m in $(SUBMODULES); do echo "cd $$m && $(GO) test $(GOTEST_FLAGS) ./..."; (cd $$m && $(GO) test $(GOTEST_FLAGS) ./...) || exit 1; done
 
 # deps installs the test dependencies that are not Go modules.

@@ -3,7 +3,7 @@
 // compare it, so that an edit that breaks a snippet fails `make test`.
 //
 //   - go: a block that starts with "package" is a whole file; any other
-//     block is the body of a function with ctx, hooks, hub and mux in scope
+//     block is the body of a function with ctx, hooks, hub, mux and broker in scope
 //     and the imports a reader would add. All of them build as one
 //     temporary module whose go.mod replaces anyws with this checkout:
 //     one `go build` for every snippet. The README's "Mounting on

@@ -21,6 +21,7 @@ import (
 // uses it, since an unused import does not compile.
 var snippetImports = []struct{ path, use string }{
 	{"context", "context.Background"},
+	{"encoding/json", "json.Marshal"},
 	{"errors", "errors.New"},
 	{"log", "log.Println"},
 	{"log/slog", "slog.New"},
@@ -32,6 +33,7 @@ var snippetImports = []struct{ path, use string }{
 	{"github.com/anyws/anyws", "anyws.New"},
 	{"github.com/anyws/anyws/adapters/auto", "auto.New"},
 	{"github.com/anyws/anyws/client", "client.Dial"},
+	{"github.com/anyws/anyws/pubsub", "pubsub.NewMemory"},
 	{"github.com/anyws/anyws/pubsub/nats", "nats.New"},
 	{"github.com/anyws/anyws/pubsub/redis", "redis.New"},
 	{"github.com/anyws/anyws/websocketsse", "websocketsse.Dial"},
@@ -120,7 +122,7 @@ func goFile(t *testing.T, b block, pkg string) string {
 	for _, imp := range snippetImports {
 		f.WriteString("\t" + imp.use + ",\n")
 	}
-	f.WriteString("}\n\nfunc snippet(ctx context.Context, hooks anyws.Hooks, hub *anyws.Hub, mux *http.ServeMux) error {\n\t{\n")
+	f.WriteString("}\n\nfunc snippet(ctx context.Context, hooks anyws.Hooks, hub *anyws.Hub, mux *http.ServeMux, broker pubsub.Broker) error {\n\t{\n")
 	f.WriteString(directive + b.body)
 	f.WriteString("//line snippet-frame.go:1\n")
 	for _, name := range topLevelNames(t, b) {

@@ -358,11 +358,11 @@ func (t *Tracker) fillTopic(name string) bool {
 		}
 	}
 	t.mu.Unlock()
+	if lost != nil {
+		t.fail(lost) // before what comes after the loss
+	}
 	for _, m := range out {
 		t.deliver(m)
-	}
-	if lost != nil {
-		t.fail(lost)
 	}
 	return err == nil || errors.Is(err, pubsub.ErrNotCovered)
 }

@@ -40,16 +40,22 @@ var snippetImports = []struct{ path, use string }{
 	{"github.com/coder/websocket", "websocket.Dial"},
 }
 
-// checkedByRouters is the README section whose Go blocks
-// internal/test/routers runs (they are code of its mount_test.go).
-const checkedByRouters = "Mounting on routers"
+// runElsewhere are the README sections whose Go blocks other tests run:
+// each block must be code of these files (indentation aside), which
+// compile and run in their own packages or modules (the Prometheus one
+// in a module of its own, which this build could not reach).
+var runElsewhere = map[string][]string{
+	"Mounting on routers": {"internal/test/routers/mount_test.go"},
+	"Operating anyws":     {"operating_readme_test.go", "presence_readme_test.go", "metrics/prometheus/readme_test.go"},
+}
 
 // buildTimeout bounds the one `go build` of every snippet: a cold build
 // cache compiles anyws and its dependencies on a loaded 2-core machine.
 const buildTimeout = 10 * time.Minute
 
-// TestGoSnippets builds every Go block of the docs (but those the
-// routers test runs) in one temporary module that uses this checkout.
+// TestGoSnippets builds every Go block of the docs in one temporary
+// module that uses this checkout, but those of runElsewhere, which must
+// be the code other tests run.
 // A compile error names the README line.
 func TestGoSnippets(t *testing.T) {
 	t.Parallel()
@@ -74,14 +80,8 @@ func TestGoSnippets(t *testing.T) {
 
 	n := 0
 	for _, b := range allBlocks(t)["go"] {
-		if b.doc == "README.md" && b.section == checkedByRouters {
-			continue
-		}
-		if strings.Contains(b.body, "anywsprom.") {
-			// The Prometheus module's own test runs this one (the root
-			// module does not depend on client_golang): it must be
-			// that code, line for line.
-			requireSameCode(t, b.body, filepath.Join(root, "metrics", "prometheus", "readme_test.go"))
+		if files, ok := runElsewhere[b.section]; ok && b.doc == "README.md" {
+			requireInCode(t, b, files)
 			continue
 		}
 		n++
@@ -168,12 +168,10 @@ func topLevelNames(t *testing.T, b block) []string {
 	return names
 }
 
-// requireSameCode fails unless every line of snippet stands, in order and
-// indentation aside, in the Go file at path.
-func requireSameCode(t *testing.T, snippet, path string) {
+// requireInCode fails unless every line of b stands, in order and
+// indentation aside, in one of files (paths from the repository root).
+func requireInCode(t *testing.T, b block, files []string) {
 	t.Helper()
-	src, err := os.ReadFile(path)
-	require.NoError(t, err)
 	norm := func(s string) string {
 		var out []string
 		for _, l := range strings.Split(s, "\n") {
@@ -183,5 +181,12 @@ func requireSameCode(t *testing.T, snippet, path string) {
 		}
 		return strings.Join(out, "\n")
 	}
-	require.Contains(t, norm(string(src)), norm(snippet), "the README's snippet is not the code %s runs: change both", path)
+	for _, f := range files {
+		src, err := os.ReadFile(filepath.Join(root, f))
+		require.NoError(t, err)
+		if strings.Contains(norm(string(src)), norm(b.body)) {
+			return
+		}
+	}
+	require.Failf(t, "a README snippet is not the code that runs it", "%s is in none of %q: change both", b.where(), files)
 }

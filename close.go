@@ -3,7 +3,8 @@ package anyws
 import (
 	"errors"
 	"fmt"
-	"unicode/utf8"
+
+	"github.com/anyws/anyws/internal/closecode"
 )
 
 // StatusCode is a close code, with WebSocket's numbering (RFC 6455 section
@@ -50,10 +51,6 @@ func (c CloseInfo) String() string {
 	return fmt.Sprintf("%d %q", c.Code, c.Reason)
 }
 
-// maxCloseReason is the longest close reason a WebSocket close frame
-// carries (125 bytes of payload, 2 of them the code).
-const maxCloseReason = 123
-
 // ErrCloseCode is returned by Peer.Close for a code no transport can send.
 var ErrCloseCode = errors.New("anyws: close code cannot be sent")
 
@@ -61,30 +58,17 @@ var ErrCloseCode = errors.New("anyws: close code cannot be sent")
 // 1007-1014 and 3000-4999 (RFC 6455 section 7.4). The others are
 // reserved (1004), only reported locally (1005, 1006, 1015), or out of
 // range.
-func (c StatusCode) Sendable() bool {
-	switch {
-	case c >= 1000 && c <= 1003, c >= 1007 && c <= 1014, c >= 3000 && c <= 4999:
-		return true
-	}
-	return false
-}
+func (c StatusCode) Sendable() bool { return closecode.Sendable(int(c)) }
 
 // sendableClose returns the close a client can be sent for code and
 // reason: a code that cannot be sent becomes StatusInternalError (with
-// an error wrapping ErrCloseCode), and a reason is cut to
-// maxCloseReason bytes on a UTF-8 boundary.
+// an error wrapping ErrCloseCode), and a reason is cut to 123 bytes on
+// a UTF-8 boundary (closecode.TrimReason).
 func sendableClose(code StatusCode, reason string) (StatusCode, string, error) {
 	var err error
 	if !code.Sendable() {
 		err = fmt.Errorf("%w: %d, closing with %d", ErrCloseCode, code, StatusInternalError)
 		code = StatusInternalError
 	}
-	if len(reason) > maxCloseReason {
-		n := maxCloseReason
-		for n > 0 && !utf8.RuneStart(reason[n]) {
-			n--
-		}
-		reason = reason[:n]
-	}
-	return code, reason, err
+	return code, closecode.TrimReason(reason), err
 }

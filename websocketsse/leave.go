@@ -4,8 +4,8 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/anyws/anyws/internal/closecode"
 	"github.com/anyws/anyws/internal/sse"
 	"github.com/coder/websocket"
 )
@@ -38,17 +38,8 @@ func (c *Conn) sayGoodbye(ctx context.Context, code websocket.StatusCode, reason
 // sendableClose returns code, or 1000 when a close frame could not carry
 // it, and reason cut to a close frame's 123 bytes on a rune boundary.
 func sendableClose(code websocket.StatusCode, reason string) (websocket.StatusCode, string) {
-	switch {
-	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014, code >= 3000 && code <= 4999:
-	default:
+	if !closecode.Sendable(int(code)) {
 		code = websocket.StatusNormalClosure
 	}
-	if len(reason) > 123 {
-		n := 123
-		for n > 0 && !utf8.RuneStart(reason[n]) {
-			n--
-		}
-		reason = reason[:n]
-	}
-	return code, reason
+	return code, closecode.TrimReason(reason)
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/anyws/anyws"
+	"github.com/anyws/anyws/internal/closecode"
 	"github.com/anyws/anyws/internal/sse"
 )
 
@@ -18,10 +19,6 @@ import (
 // the X-Anyws-Leave header, whose value is the close code (the one the
 // client's Close was given) and whose body is the reason. The peer then
 // closes at once, and its Close hook sees that code and reason.
-
-// maxLeaveReason bounds a goodbye's reason, as a close frame's (123
-// bytes).
-const maxLeaveReason = 123
 
 // leaveInfo reads a goodbye POST: ok is false when r is not one, err is
 // an *uplinkError (400) when it is malformed.
@@ -34,12 +31,12 @@ func leaveInfo(r *http.Request, body io.Reader) (info anyws.CloseInfo, ok bool, 
 	if perr != nil || !anyws.StatusCode(code).Sendable() {
 		return info, true, &uplinkError{status: http.StatusBadRequest, msg: fmt.Sprintf("anyws: the %s header must be a close code a close frame can carry (1000-1003, 1007-1014, 3000-4999), not %.16q", sse.LeaveHeader, v)}
 	}
-	reason, rerr := io.ReadAll(io.LimitReader(body, maxLeaveReason+1))
+	reason, rerr := io.ReadAll(io.LimitReader(body, closecode.MaxReason+1))
 	switch {
 	case rerr != nil:
 		return info, true, &uplinkError{status: http.StatusBadRequest, msg: "anyws: reading the goodbye's reason failed", err: rerr}
-	case len(reason) > maxLeaveReason || !utf8.Valid(reason):
-		return info, true, &uplinkError{status: http.StatusBadRequest, msg: fmt.Sprintf("anyws: a goodbye's reason must be UTF-8 of at most %d bytes", maxLeaveReason)}
+	case len(reason) > closecode.MaxReason || !utf8.Valid(reason):
+		return info, true, &uplinkError{status: http.StatusBadRequest, msg: fmt.Sprintf("anyws: a goodbye's reason must be UTF-8 of at most %d bytes", closecode.MaxReason)}
 	}
 	return anyws.CloseInfo{Code: anyws.StatusCode(code), Reason: string(reason)}, true, nil
 }

@@ -45,6 +45,11 @@ const moveService = "anyws.move"
 // moveTimeout bounds a hand-over: the request, and the history reads.
 const moveTimeout = 10 * time.Second
 
+// topicStartTimeout bounds markTopicStart's read, which the subscribing
+// peer's hook waits for (once per topic and node): during a broker
+// outage a move then continues from what the node fanned out.
+const topicStartTimeout = time.Second
+
 // startMoving turns cross-node resume on when the broker can do it: the
 // Hub's claims name this node, and it answers hand-over requests.
 func (h *Hub) startMoving() {
@@ -94,7 +99,7 @@ func (h *Hub) markTopicStart(topic string) {
 	if _, ok := h.topicStart.Load(topic); ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), topicStartTimeout)
 	defer cancel()
 	ms, err := h.historyBroker().History(ctx, topic, pubsub.Position{}, 1)
 	if err != nil && !errors.Is(err, pubsub.ErrNotCovered) {

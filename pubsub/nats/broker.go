@@ -242,12 +242,17 @@ func (b *Broker) Subscribe(topic string) error {
 		// History mode: where the topic stands now, not when the send
 		// loop gets to the subscription: what is published meanwhile is
 		// for this node's new subscriber too.
-		top, known := b.top(topic)
+		top, known := b.top(topic, baselineTimeout)
 		b.track.Subscribe(topic, top, known)
 	}
 	b.topics.Set(topic, true)
 	return nil
 }
+
+// baselineTimeout bounds Subscribe's read of a topic's newest position in
+// history mode: the Hub waits for it (during an outage the topic then
+// starts at the first message that arrives).
+const baselineTimeout = time.Second
 
 // Unsubscribe implements pubsub.Broker.
 func (b *Broker) Unsubscribe(topic string) error {

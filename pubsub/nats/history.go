@@ -466,8 +466,11 @@ func (b *Broker) caughtUp() {
 
 // top returns the newest position of topic's history, for a new
 // subscription (catchup.Tracker.Subscribe).
-func (b *Broker) top(topic string) (pubsub.Position, bool) {
-	ctx, cancel := context.WithTimeout(b.ctx, opTimeout)
+func (b *Broker) top(topic string, timeout time.Duration) (pubsub.Position, bool) {
+	if !b.nc.IsConnected() {
+		return pubsub.Position{}, false // an outage: start at the first message
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, timeout)
 	defer cancel()
 	s, err := b.hist.js.Stream(ctx, b.streamName(topic))
 	if errors.Is(err, jetstream.ErrStreamNotFound) {

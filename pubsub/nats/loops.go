@@ -137,7 +137,7 @@ func (b *Broker) apply() {
 	}
 	for _, t := range add {
 		if b.track != nil {
-			top, ok := b.top(t) // history.go
+			top, ok := b.top(t, opTimeout) // history.go
 			b.track.Subscribe(t, top, ok)
 		}
 		s, err := b.nc.ChanSubscribe(b.subSubject(t), b.msgs)

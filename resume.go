@@ -126,30 +126,7 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 		rs.Reason = "unknown"
 		return nil, rs
 	}
-	if old := p.cur.Load(); old != nil {
-		// The client is back before the server saw its old connection
-		// go: end that one first.
-		old.c.Abort()
-		select {
-		case <-old.done:
-		case <-time.After(h.resumeWindow()):
-			rs.Reason = "unknown"
-			return nil, rs
-		}
-	}
-	p.linkMu.Lock()
-	if p.grace == nil || !p.grace.Stop() || p.cur.Load() != nil {
-		// Finished, expiring right now, or taken by another connection.
-		p.linkMu.Unlock()
-		rs.Reason = "unknown"
-		return nil, rs
-	}
-	p.grace = nil
-	h.waiting.Add(-1)
-	if !p.q.rewind(seq) {
-		p.linkMu.Unlock()
-		rs.Reason = "gap"
-		p.finish(CloseInfo{Code: StatusResumeFailed, Reason: "resume failed: missed messages are no longer kept"})
+	if rs.Reason = p.reclaim(seq, h.resumeWindow()); rs.Reason != "" {
 		return nil, rs
 	}
 	rs.Resumed = true
@@ -168,6 +145,40 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 	l.arm()
 	l.notify()
 	return &Session{p: p, l: l}, rs
+}
+
+// reclaim takes a detached peer back for a client that claims it from
+// seq on (a resume here, or a move to another node): it ends the peer's
+// connection if the server had not seen it drop (waiting at most wait),
+// stops its resume window and rewinds its queue to after seq. It returns
+// with p.linkMu held, or with the reason it could not ("unknown": gone,
+// expiring, taken; "gap": messages after seq are no longer kept, and the
+// peer is closed with StatusResumeFailed).
+func (p *Peer) reclaim(seq uint64, wait time.Duration) (reason string) {
+	if old := p.cur.Load(); old != nil {
+		// The client is back before the server saw its old connection
+		// go: end that one first.
+		old.c.Abort()
+		select {
+		case <-old.done:
+		case <-time.After(wait):
+			return "unknown"
+		}
+	}
+	p.linkMu.Lock()
+	if p.grace == nil || !p.grace.Stop() || p.cur.Load() != nil {
+		// Finished, expiring right now, or taken by another connection.
+		p.linkMu.Unlock()
+		return "unknown"
+	}
+	p.grace = nil
+	p.hub.waiting.Add(-1)
+	if !p.q.rewind(seq) {
+		p.linkMu.Unlock()
+		p.finish(CloseInfo{Code: StatusResumeFailed, Reason: "resume failed: missed messages are no longer kept"})
+		return "gap"
+	}
+	return ""
 }
 
 // connectionEnded hands the peer on once its connection l is over: it

@@ -204,27 +204,8 @@ func (h *Hub) movedTo(secret string) string {
 // node to, from the claim's seq on.
 func (p *Peer) moveOut(seq uint64, to string) moveState {
 	h := p.hub
-	if old := p.cur.Load(); old != nil {
-		// The client is back elsewhere before this node saw its
-		// connection go: end that one first.
-		old.c.Abort()
-		select {
-		case <-old.done:
-		case <-time.After(moveTimeout):
-			return moveState{Status: "unknown"}
-		}
-	}
-	p.linkMu.Lock()
-	if p.grace == nil || !p.grace.Stop() || p.cur.Load() != nil {
-		p.linkMu.Unlock()
-		return moveState{Status: "unknown"}
-	}
-	p.grace = nil
-	h.waiting.Add(-1)
-	if !p.q.rewind(seq) {
-		p.linkMu.Unlock()
-		p.finish(CloseInfo{Code: StatusResumeFailed, Reason: "resume failed: missed messages are no longer kept"})
-		return moveState{Status: "gap"}
+	if reason := p.reclaim(seq, moveTimeout); reason != "" {
+		return moveState{Status: reason}
 	}
 	items, base, pos := p.q.handOff()
 	p.linkMu.Unlock()

@@ -190,6 +190,7 @@ func (c *resumeConn) current(ctx context.Context) (*websocket.Conn, int, error) 
 		case <-ctx.Done():
 			return nil, 0, ctx.Err()
 		case <-c.ctx.Done():
+			return nil, 0, net.ErrClosed
 		}
 	}
 }

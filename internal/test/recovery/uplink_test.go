@@ -105,6 +105,9 @@ func uplinkThroughCuts(t *testing.T, h2 bool, uplink websocketsse.Uplink) {
 					// stream: spread the run over several cuts.
 					time.Sleep(5 * time.Millisecond)
 				}
+				if i == 0 && n == sends/2 {
+					proxy.Cut() // at least one cut mid-run, however fast the run
+				}
 			}
 			errs <- nil
 		}()

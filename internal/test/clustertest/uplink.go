@@ -41,6 +41,9 @@ func testUplinkRouting(t *testing.T, cfg Config) {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	a, b, c := NewNode(t, cfg.NewBroker(), ""), NewNode(t, cfg.NewBroker(), ""), NewNode(t, cfg.NewBroker(), "")
+	// Every node answers requests before the first POST is forwarded (a
+	// request to a node not yet listening is refused, 502, not retried).
+	Sync(t, a, b, c)
 	var others []*url.URL
 	for _, n := range []*Node{b, c} {
 		u, err := url.Parse(n.URL)

@@ -110,6 +110,20 @@ func (h *Hub) Presence(ctx context.Context, topic string) ([]Member, error) {
 	return h.pres.p.Members(ctx, topic)
 }
 
+// PresenceCount returns how many peers subscribe to topic on every node
+// of the broker (each peer once per node it is on): the cluster-wide
+// subscriber count, where Subscribers counts this node's. It costs one
+// round trip on Redis (ZCOUNT, whatever the topic's size) and none on
+// NATS or the memory bus (each node keeps the table), so it may be
+// called per request. Like Presence, it needs Options.Presence (else
+// ErrNoPresence) and lags a Subscribe by the join's trip to the broker.
+func (h *Hub) PresenceCount(ctx context.Context, topic string) (int, error) {
+	if h.pres == nil {
+		return 0, ErrNoPresence
+	}
+	return h.pres.p.Count(ctx, topic)
+}
+
 func (pr *presence) push(op presenceOp) {
 	pr.mu.Lock()
 	if !pr.closing {

@@ -49,6 +49,12 @@ func readmeMembers(ctx context.Context, hub *anyws.Hub) ([]string, error) {
 	return names, nil
 }
 
+// readmeCount is the README's PresenceCount call.
+func readmeCount(ctx context.Context, hub *anyws.Hub) (int, error) {
+	n, err := hub.PresenceCount(ctx, "room") // every node's subscribers; hub.Subscribers("room") counts this node's
+	return n, err
+}
+
 // TestReadmePresence runs the README's snippets on two Hubs of one bus:
 // a peer on the first is told of the second's peer joining, and both
 // Hubs list both names.
@@ -102,5 +108,9 @@ func TestReadmePresence(t *testing.T) {
 		names, err := readmeMembers(ctx, h)
 		require.NoError(t, err)
 		require.Equal(t, want, names)
+		n, err := readmeCount(ctx, h)
+		require.NoError(t, err)
+		require.Equal(t, 2, n, "ann and bob, one on each node")
+		require.Equal(t, 1, h.Subscribers("room"), "this node's subscriber")
 	}
 }

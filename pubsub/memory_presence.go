@@ -202,6 +202,19 @@ func (b *memoryBroker) Members(_ context.Context, topic string) ([]Member, error
 	return out, nil
 }
 
+func (b *memoryBroker) Count(_ context.Context, topic string) (int, error) {
+	if _, err := b.live(); err != nil {
+		return 0, err
+	}
+	p := &b.bus.pres
+	var n int
+	p.change(func() []PresenceEvent {
+		n = len(p.topics[topic])
+		return nil
+	})
+	return n, nil
+}
+
 func (b *memoryBroker) WatchPresence(fn func(PresenceEvent)) (stop func()) {
 	w := &watcher{fn: fn}
 	p := &b.bus.pres

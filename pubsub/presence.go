@@ -57,6 +57,11 @@ type Presence interface {
 	// Members returns who is present in topic on every node, sorted by
 	// node, then ID.
 	Members(ctx context.Context, topic string) ([]Member, error)
+	// Count returns how many members topic has on every node: what
+	// len(Members) would be, without fetching or decoding them (one
+	// ZCOUNT on Redis, a table read on NATS and the memory bus), so a
+	// dashboard or an admission check may call it per request.
+	Count(ctx context.Context, topic string) (int, error)
 	// WatchPresence calls fn, from the broker's goroutines and one event
 	// at a time, for every join and leave on any node, this one's
 	// included, until stop is called. A networked broker delivers the

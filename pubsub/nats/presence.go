@@ -187,6 +187,21 @@ func (b *Broker) Members(_ context.Context, topic string) ([]pubsub.Member, erro
 	return out, nil
 }
 
+// Count reads this node's table, as Members does, without copying it.
+func (b *Broker) Count(_ context.Context, topic string) (int, error) {
+	p, err := b.presence()
+	if err != nil {
+		return 0, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, nd := range p.nodes {
+		n += len(nd.members[topic])
+	}
+	return n, nil
+}
+
 func (b *Broker) WatchPresence(fn func(pubsub.PresenceEvent)) (stop func()) {
 	p, err := b.presence()
 	if err != nil {

@@ -31,6 +31,7 @@ func RunPresence(t *testing.T, newBus func(t *testing.T) PresenceBus) {
 		{"JoinLeave", testJoinLeave},
 		{"TopicsApart", testPresenceTopics},
 		{"DeadNodeExpires", testPresenceDeadNode},
+		{"Count", testPresenceCount},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,6 +91,15 @@ func (n *pnode) members(t *testing.T, topic string) []pubsub.Member {
 	ms, err := n.p.Members(ctxWait(t), topic)
 	require.NoError(t, err)
 	return ms
+}
+
+// count returns topic's member count, checked against Members.
+func (n *pnode) count(t *testing.T, topic string) int {
+	t.Helper()
+	c, err := n.p.Count(ctxWait(t), topic)
+	require.NoError(t, err)
+	require.Len(t, n.members(t, topic), c, "Count and Members disagree on %s", n.id)
+	return c
 }
 
 // event returns n's next presence event.
@@ -207,6 +217,46 @@ func testPresenceDeadNode(t *testing.T, bus PresenceBus) {
 		require.Equal(t, map[string]bool{"p1": true, "p2": true}, gone)
 	}
 	require.Equal(t, []pubsub.Member{{ID: "p3", Node: b.id, Namespace: "ns"}}, c.members(t, "room"))
+	require.Equal(t, 1, b.count(t, "room"), "count after a's members expired")
+	require.Equal(t, 1, c.count(t, "room"), "count after a's members expired")
 	b.noEvents(t)
 	c.noEvents(t)
+}
+
+// testPresenceCount: Count is every node's member count of a topic, seen
+// alike from every node, once each join or leave was announced; a
+// refresh does not count twice, the same peer id on two nodes counts
+// twice (two members), and topics are counted apart.
+func testPresenceCount(t *testing.T, bus PresenceBus) {
+	a, b, c := startPresence(t, bus), startPresence(t, bus), startPresence(t, bus)
+	all := []*pnode{a, b, c}
+	counts := func(topic string, want int, when string) {
+		t.Helper()
+		for _, n := range all {
+			require.Equal(t, want, n.count(t, topic), "count of %s seen from %s, %s", topic, n.id, when)
+		}
+	}
+	counts("room", 0, "before any join")
+	step := func(do func(), from *pnode, id string, join bool) {
+		t.Helper()
+		do()
+		for _, n := range all {
+			n.expectEvent(t, "room", join, false, from, id)
+		}
+	}
+	step(func() { a.join(t, "room", "p1", "") }, a, "p1", true)
+	counts("room", 1, "after a/p1 joined")
+	a.join(t, "room", "p1", "") // a refresh: no event, no second count
+	step(func() { a.join(t, "room", "p2", "") }, a, "p2", true)
+	step(func() { b.join(t, "room", "p1", "") }, b, "p1", true)
+	counts("room", 3, "after a/p1, a/p2, b/p1 joined and a/p1 refreshed")
+	counts("other", 0, "with members in room only")
+	step(func() { a.leave(t, "room", "p1") }, a, "p1", false)
+	counts("room", 2, "after a/p1 left")
+	step(func() { a.leave(t, "room", "p2") }, a, "p2", false)
+	step(func() { b.leave(t, "room", "p1") }, b, "p1", false)
+	counts("room", 0, "after everyone left")
+	for _, n := range all {
+		n.noEvents(t)
+	}
 }

@@ -241,6 +241,20 @@ func (b *Broker) Members(ctx context.Context, topic string) ([]pubsub.Member, er
 	return out, nil
 }
 
+// Count counts the live entries (scored after now) without reading
+// them: one ZCOUNT, whatever the topic's size. Entries expired but not
+// yet swept are not counted, as Members does not list them.
+func (b *Broker) Count(ctx context.Context, topic string) (int, error) {
+	if !b.started.Load() || b.gate.Closed() {
+		return 0, errClosed
+	}
+	n, err := b.client.ZCount(ctx, b.presenceKeys(topic)[0], fmt.Sprint(time.Now().UnixMilli()+1), "+inf").Result()
+	if err != nil {
+		return 0, fmt.Errorf("redis: presence count: %w", err)
+	}
+	return int(n), nil
+}
+
 func (b *Broker) WatchPresence(fn func(pubsub.PresenceEvent)) (stop func()) {
 	p, err := b.presence()
 	if err != nil {

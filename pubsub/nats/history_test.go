@@ -3,7 +3,6 @@ package nats_test
 import (
 	"crypto/rand"
 	"testing"
-	"time"
 
 	"github.com/anyws/anyws/internal/test/clustertest"
 	"github.com/anyws/anyws/internal/test/testservers"
@@ -46,9 +45,5 @@ func TestHistoryOutage(t *testing.T) {
 // every publish made during it reported) in history mode.
 func TestClusterHistory(t *testing.T) {
 	t.Parallel()
-	clustertest.RunOnServers(t, testservers.NATS, func(t testing.TB, url, id string) pubsub.Broker {
-		b, err := nats.NewHistory(&nats.Options{URL: url, Prefix: "clusterh" + id, PresenceTTL: time.Second}, nil, nil)
-		require.NoError(t, err)
-		return b
-	})
+	clustertest.RunOnServers(t, testservers.NATS, "history")
 }

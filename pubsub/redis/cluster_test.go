@@ -2,7 +2,6 @@ package redis_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/anyws/anyws/internal/test/clustertest"
 	"github.com/anyws/anyws/internal/test/testservers"
@@ -11,16 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestCluster (presence with a 1 s TTL, so a killed node expires soon) runs three Hubs on one Redis: fan-out to WebSocket and SSE
+// TestCluster runs three Hubs on one Redis: fan-out to WebSocket and SSE
 // peers on every node, uplink routing, and a Redis restart mid-run (on
 // a server of its own).
 func TestCluster(t *testing.T) {
 	t.Parallel()
-	clustertest.RunOnServers(t, testservers.Redis, func(t testing.TB, url, id string) pubsub.Broker {
-		b, err := redis.New(&redis.Options{URL: url, Prefix: "cluster-" + id + ":", PresenceTTL: time.Second})
-		require.NoError(t, err)
-		return b
-	})
+	clustertest.RunOnServers(t, testservers.Redis, "pubsub")
 }
 
 func newBenchBroker(b *testing.B) func() pubsub.Broker {

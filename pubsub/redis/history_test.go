@@ -79,9 +79,5 @@ func TestHistoryScriptFlushed(t *testing.T) {
 // every publish made during it reported) in history mode.
 func TestClusterHistory(t *testing.T) {
 	t.Parallel()
-	clustertest.RunOnServers(t, testservers.Redis, func(t testing.TB, url, id string) pubsub.Broker {
-		b, err := redis.NewHistory(&redis.Options{URL: url, Prefix: "clusterh" + id + ":", PresenceTTL: time.Second}, nil)
-		require.NoError(t, err)
-		return b
-	})
+	clustertest.RunOnServers(t, testservers.Redis, "history")
 }

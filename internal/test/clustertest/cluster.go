@@ -40,6 +40,11 @@ type Config struct {
 	// expire now (the memory bus's clock). nil: the brokers' presence
 	// TTL is short and runs in real time.
 	ExpirePresence func()
+	// StartProcess, if not nil, starts a node in a process of its own
+	// (StartProcessNode), which the presence scenario kills with
+	// SIGKILL; nil: that node is in this process and Node.Kill
+	// simulates its death.
+	StartProcess func(t *testing.T, topic string) *ProcessNode
 }
 
 // Run runs the scenarios, each on the Config newConfig returns for it;
@@ -61,14 +66,26 @@ func Run(t *testing.T, newConfig func(t *testing.T, outage bool) Config) {
 
 // RunOnServers runs the scenarios on a networked broker: start launches
 // a server process; the scenarios share one, and the outage scenario,
-// which kills and restarts its server, gets one of its own. newBroker
-// returns a broker on the server at url; id is unique per scenario, for a
-// prefix that keeps the scenarios' topics apart.
-func RunOnServers(t *testing.T, start func(testing.TB) *testservers.Server, newBroker func(t testing.TB, url, id string) pubsub.Broker) {
+// which kills and restarts its server, gets one of its own. broker names
+// the constructor the package's TestMain gave NodeMain; the presence
+// scenario also runs it in a node process of its own, which it kills
+// with SIGKILL.
+func RunOnServers(t *testing.T, start func(testing.TB) *testservers.Server, broker string) {
+	newBroker := brokers[broker]
+	require.NotNil(t, newBroker, "clustertest: no broker %q: name it in TestMain's NodeMain", broker)
 	shared := start(t)
 	Run(t, func(t *testing.T, outage bool) Config {
 		srv, id := shared, rand.Text()[:10]
-		cfg := Config{NewBroker: func() pubsub.Broker { return newBroker(t, srv.URL(), id) }}
+		cfg := Config{
+			NewBroker: func() pubsub.Broker {
+				b, err := newBroker(srv.URL(), id)
+				require.NoError(t, err)
+				return b
+			},
+			StartProcess: func(t *testing.T, topic string) *ProcessNode {
+				return StartProcessNode(t, broker, srv.URL(), id, topic)
+			},
+		}
 		if outage {
 			srv = start(t)
 			cfg.Server = srv

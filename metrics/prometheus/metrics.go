@@ -40,7 +40,8 @@ import (
 
 // Metrics is an anyws.Metrics that updates Prometheus collectors. Its
 // methods allocate nothing on the hot paths (a publish, a write): the
-// series of each transport are resolved once.
+// series of each transport are resolved once, and the two histograms
+// on those paths count integers with two atomic adds (histogram.go).
 type Metrics struct {
 	peers       *prom.GaugeVec
 	connects    *prom.CounterVec
@@ -51,25 +52,26 @@ type Metrics struct {
 	inBytes     *prom.CounterVec
 	outMsgs     *prom.CounterVec
 	outBytes    *prom.CounterVec
-	writeTime   *prom.HistogramVec
+	writeDesc   *prom.Desc // histograms: histogram.go
 	overflows   *prom.CounterVec
 	dropped     *prom.CounterVec
-	fanout      prom.Histogram
+	fanout      *hist
 	brokerErrs  prom.Counter
 	forwards    *prom.CounterVec
 
-	mu         sync.Mutex                         // serializes adding a transport
-	transports atomic.Pointer[map[string]*series] // copied on write
+	mu         sync.Mutex                // serializes adding a transport
+	transports atomic.Pointer[[]*series] // copied on write
 }
 
 var _ anyws.Metrics = (*Metrics)(nil)
 
 // series are one transport's collectors.
 type series struct {
+	transport                                    string
 	peers                                        prom.Gauge
 	connects, inMsgs, inBytes, outMsgs, outBytes prom.Counter
 	overflows, dropped                           prom.Counter
-	writeTime                                    prom.Observer
+	writeTime                                    *hist // nanoseconds
 }
 
 // WriteBuckets are anyws_write_duration_seconds's buckets: from 100 µs
@@ -100,41 +102,60 @@ func New(reg prom.Registerer) (*Metrics, error) {
 		inBytes:     counter("received_bytes_total", "Payload bytes of the client messages delivered.", tr...),
 		outMsgs:     counter("sent_messages_total", "Messages written to connections.", tr...),
 		outBytes:    counter("sent_bytes_total", "Payload bytes of the messages written, before the transport's framing.", tr...),
-		writeTime: prom.NewHistogramVec(prom.HistogramOpts{
-			Namespace: "anyws", Name: "write_duration_seconds", Help: "Time to write one batch of queued messages to a connection.", Buckets: WriteBuckets,
-		}, tr),
-		overflows: counter("queue_overflows_total", "Messages that did not fit a peer's outbound queue.", tr...),
-		dropped:   counter("dropped_messages_total", "Messages queued for a peer and never written (full queue, a close that does not flush, a peer gone).", tr...),
-		fanout: prom.NewHistogram(prom.HistogramOpts{
-			Namespace: "anyws", Name: "publish_fanout", Help: "Local peers a publish (made here or relayed by the broker) was queued for.", Buckets: FanoutBuckets,
-		}),
-		brokerErrs: prom.NewCounter(prom.CounterOpts{Namespace: "anyws", Name: "broker_errors_total", Help: "Errors the broker reported."}),
-		forwards:   counter("uplink_forwards_total", "SSE uplink messages forwarded to the node holding their stream, by the HTTP status answered.", "status"),
+		writeDesc:   prom.NewDesc("anyws_write_duration_seconds", "Time to write one batch of queued messages to a connection.", tr, nil),
+		overflows:   counter("queue_overflows_total", "Messages that did not fit a peer's outbound queue.", tr...),
+		dropped:     counter("dropped_messages_total", "Messages queued for a peer and never written (full queue, a close that does not flush, a peer gone).", tr...),
+		fanout:      newHist(prom.NewDesc("anyws_publish_fanout", "Local peers a publish (made here or relayed by the broker) was queued for.", nil, nil), FanoutBuckets, 1),
+		brokerErrs:  prom.NewCounter(prom.CounterOpts{Namespace: "anyws", Name: "broker_errors_total", Help: "Errors the broker reported."}),
+		forwards:    counter("uplink_forwards_total", "SSE uplink messages forwarded to the node holding their stream, by the HTTP status answered.", "status"),
 	}
 	for _, c := range []prom.Collector{
 		m.peers, m.connects, m.disconnects, m.drops, m.resumes, m.inMsgs, m.inBytes, m.outMsgs, m.outBytes,
-		m.writeTime, m.overflows, m.dropped, m.fanout, m.brokerErrs, m.forwards,
+		histograms{m}, m.overflows, m.dropped, m.brokerErrs, m.forwards,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
-	m.transports.Store(&map[string]*series{})
+	m.transports.Store(&[]*series{})
 	return m, nil
 }
 
-// of returns transport's series, creating them the first time.
+// histograms collects the Metrics' histograms (histogram.go).
+type histograms struct{ m *Metrics }
+
+func (h histograms) Describe(ch chan<- *prom.Desc) {
+	ch <- h.m.fanout.desc
+	ch <- h.m.writeDesc
+}
+
+func (h histograms) Collect(ch chan<- prom.Metric) {
+	ch <- h.m.fanout.metric()
+	for _, s := range *h.m.transports.Load() {
+		ch <- s.writeTime.metric()
+	}
+}
+
+// of returns transport's series, creating them the first time. A
+// process has a handful of transports, whose names are the core's
+// constants: a scan comparing them (same length, then same pointer)
+// beats hashing the name on every write.
 func (m *Metrics) of(transport string) *series {
-	if s := (*m.transports.Load())[transport]; s != nil {
-		return s
+	for _, s := range *m.transports.Load() {
+		if s.transport == transport {
+			return s
+		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old := *m.transports.Load()
-	if s := old[transport]; s != nil {
-		return s
+	for _, s := range old {
+		if s.transport == transport {
+			return s
+		}
 	}
 	s := &series{
+		transport: transport,
 		peers:     m.peers.WithLabelValues(transport),
 		connects:  m.connects.WithLabelValues(transport),
 		inMsgs:    m.inMsgs.WithLabelValues(transport),
@@ -143,13 +164,9 @@ func (m *Metrics) of(transport string) *series {
 		outBytes:  m.outBytes.WithLabelValues(transport),
 		overflows: m.overflows.WithLabelValues(transport),
 		dropped:   m.dropped.WithLabelValues(transport),
-		writeTime: m.writeTime.WithLabelValues(transport),
+		writeTime: newHist(m.writeDesc, WriteBuckets, 1e-9, transport),
 	}
-	next := make(map[string]*series, len(old)+1)
-	for k, v := range old {
-		next[k] = v
-	}
-	next[transport] = s
+	next := append(old[:len(old):len(old)], s)
 	m.transports.Store(&next)
 	return s
 }
@@ -183,7 +200,7 @@ func (m *Metrics) BatchWritten(transport string, messages, bytes int, took time.
 	s := m.of(transport)
 	s.outMsgs.Add(float64(messages))
 	s.outBytes.Add(float64(bytes))
-	s.writeTime.Observe(took.Seconds())
+	s.writeTime.observe(int64(took))
 }
 
 func (m *Metrics) QueueFull(transport string) { m.of(transport).overflows.Inc() }
@@ -192,7 +209,7 @@ func (m *Metrics) MessagesDropped(transport string, messages int) {
 	m.of(transport).dropped.Add(float64(messages))
 }
 
-func (m *Metrics) Published(subscribers int) { m.fanout.Observe(float64(subscribers)) }
+func (m *Metrics) Published(subscribers int) { m.fanout.observe(int64(subscribers)) }
 
 func (m *Metrics) BrokerError() { m.brokerErrs.Inc() }
 

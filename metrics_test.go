@@ -154,6 +154,7 @@ func BenchmarkHubPublishMetrics(b *testing.B) {
 				msg := anyws.Text(`{"user":"alice","text":"hello, world"}`)
 				b.ReportAllocs()
 				sent := 0
+				cpu := cpuTime()
 				for b.Loop() {
 					if err := hub.Publish("room", msg); err != nil {
 						b.Fatal(err)
@@ -161,6 +162,7 @@ func BenchmarkHubPublishMetrics(b *testing.B) {
 					sent++
 				}
 				waitCounts(b, conns, sent)
+				reportCPU(b, cpu, sent)
 			})
 		}
 	}

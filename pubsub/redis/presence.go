@@ -72,6 +72,12 @@ type presenceState struct {
 	once sync.Once
 	ttl  time.Duration
 
+	// op orders this node's changes to one of its entries on Redis
+	// (Join, Leave, a renewal: own and the script together), so a
+	// renewal never writes back an entry a Leave just removed (it
+	// would come back with a second join, then expire).
+	op sync.Mutex
+
 	mu       sync.Mutex
 	own      map[string]map[string][]byte // topic → member → JSON
 	watchers map[*func(pubsub.PresenceEvent)]struct{}
@@ -137,6 +143,8 @@ func (b *Broker) Join(ctx context.Context, topic string, m pubsub.Member) error 
 		return fmt.Errorf("redis: presence: %w", err)
 	}
 	key := memberKey(m.Node, m.ID)
+	p.op.Lock()
+	defer p.op.Unlock()
 	p.mu.Lock()
 	if p.own[topic] == nil {
 		p.own[topic] = make(map[string][]byte)
@@ -187,6 +195,8 @@ func (b *Broker) Leave(ctx context.Context, topic string, m pubsub.Member) error
 		return err
 	}
 	key := memberKey(b.node, m.ID)
+	p.op.Lock()
+	defer p.op.Unlock()
 	p.mu.Lock()
 	_, had := p.own[topic][key]
 	delete(p.own[topic], key)
@@ -331,24 +341,35 @@ func (b *Broker) presenceRenewLoop() {
 }
 
 func (b *Broker) renewAll(ctx context.Context, p *presenceState) error {
-	type entry struct {
-		topic, key string
-		data       []byte
-	}
+	type entry struct{ topic, key string }
 	var all []entry
 	p.mu.Lock()
 	for topic, ms := range p.own {
-		for k, d := range ms {
-			all = append(all, entry{topic, k, d})
+		for k := range ms {
+			all = append(all, entry{topic, k})
 		}
 	}
 	p.mu.Unlock()
 	for _, e := range all {
-		if err := b.renew(ctx, p, e.topic, e.key, e.data); err != nil {
+		if err := b.renewOwn(ctx, p, e.topic, e.key); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// renewOwn renews one entry of renewAll's list, if this node still
+// holds it: a Leave since the list was made removed it for good.
+func (b *Broker) renewOwn(ctx context.Context, p *presenceState, topic, key string) error {
+	p.op.Lock()
+	defer p.op.Unlock()
+	p.mu.Lock()
+	data, ok := p.own[topic][key]
+	p.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return b.renew(ctx, p, topic, key, data)
 }
 
 func (b *Broker) sweep(ctx context.Context) error {

@@ -76,3 +76,22 @@ func BenchmarkHubPublish(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkObserve is the Metrics calls on the hot paths: Published on
+// every publish, BatchWritten on every write.
+func BenchmarkObserve(b *testing.B) {
+	m, err := anywsotel.New(sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Metrics.Published", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			m.Published(i & 127)
+		}
+	})
+	b.Run("Metrics.BatchWritten", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			m.BatchWritten("websocket", 1, 39, time.Duration(i&1023)*time.Microsecond)
+		}
+	})
+}

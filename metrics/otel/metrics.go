@@ -14,16 +14,22 @@
 //	anyws.disconnects             counter {transport, code}
 //	anyws.connection.drops        counter {transport, code}: the peer waits for a resume
 //	anyws.resumes                 counter {transport, result}
-//	anyws.received.messages       counter {transport}
-//	anyws.received.bytes          counter {transport}, By
-//	anyws.sent.messages           counter {transport}
-//	anyws.sent.bytes              counter {transport}, By
+//	anyws.received.messages       counter {transport} (observable)
+//	anyws.received.bytes          counter {transport}, By (observable)
+//	anyws.sent.messages           counter {transport} (observable)
+//	anyws.sent.bytes              counter {transport}, By (observable)
 //	anyws.write.duration          histogram {transport}, s: one batch write
 //	anyws.queue.overflows         counter {transport}
 //	anyws.dropped.messages        counter {transport}
 //	anyws.publish.fanout          histogram: local peers a publish was queued for
 //	anyws.broker.errors           counter
 //	anyws.uplink.forwards         counter {status}
+//
+// The four counters updated on every write and every received message
+// are observable: Metrics adds to its own atomic counts and reports
+// them when the reader collects, because the SDK's synchronous Add
+// costs about 100 ns a call. The histograms have no observable form in
+// OpenTelemetry: each publish and each write records one.
 package otel
 
 import (
@@ -41,25 +47,29 @@ import (
 
 // Metrics is an anyws.Metrics that records with OpenTelemetry
 // instruments. Its methods allocate nothing on the hot paths (a
-// publish, a write): each transport's attribute set is built once.
+// publish, a write): each transport's attribute set is built once, as
+// the options the instruments take (a variadic argument made at the
+// call would be allocated at each call).
 type Metrics struct {
 	peers                                    metric.Int64UpDownCounter
 	connects, disconnects, drops, resumes    metric.Int64Counter
-	inMsgs, inBytes, outMsgs, outBytes       metric.Int64Counter
+	inMsgs, inBytes, outMsgs, outBytes       metric.Int64ObservableCounter
 	overflows, dropped, brokerErrs, forwards metric.Int64Counter
 	writeTime                                metric.Float64Histogram
 	fanout                                   metric.Int64Histogram
 
 	mu         sync.Mutex
-	transports atomic.Pointer[map[string]*attrs] // copied on write
+	transports atomic.Pointer[[]*attrs] // copied on write
 }
 
-// attrs are one transport's attribute set, as the options the
-// instruments take (prebuilt: a variadic argument made at the call
-// would be allocated at each call).
+// attrs are one transport's options and hot counts.
 type attrs struct {
-	add []metric.AddOption
-	rec []metric.RecordOption
+	transport string
+	add       []metric.AddOption
+	rec       []metric.RecordOption
+	obs       []metric.ObserveOption
+
+	inMsgs, inBytes, outMsgs, outBytes atomic.Int64
 }
 
 var _ anyws.Metrics = (*Metrics)(nil)
@@ -85,10 +95,15 @@ func New(mp metric.MeterProvider) (*Metrics, error) {
 	counter(&m.disconnects, "anyws.disconnects", "{peer}", "Peers gone (their Close hook ran), by close code.")
 	counter(&m.drops, "anyws.connection.drops", "{connection}", "Dropped connections whose peer waits for its client to resume it, by close code.")
 	counter(&m.resumes, "anyws.resumes", "{claim}", "Claims to an earlier peer, by result: resumed, or why not (unknown, gap, refused).")
-	counter(&m.inMsgs, "anyws.received.messages", "{message}", "Client messages delivered to the Message hook.")
-	counter(&m.inBytes, "anyws.received.bytes", "By", "Payload bytes of the client messages delivered.")
-	counter(&m.outMsgs, "anyws.sent.messages", "{message}", "Messages written to connections.")
-	counter(&m.outBytes, "anyws.sent.bytes", "By", "Payload bytes of the messages written, before the transport's framing.")
+	observed := func(dst *metric.Int64ObservableCounter, name, unit, desc string) {
+		c, err := meter.Int64ObservableCounter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		*dst = c
+		errs = append(errs, err)
+	}
+	observed(&m.inMsgs, "anyws.received.messages", "{message}", "Client messages delivered to the Message hook.")
+	observed(&m.inBytes, "anyws.received.bytes", "By", "Payload bytes of the client messages delivered.")
+	observed(&m.outMsgs, "anyws.sent.messages", "{message}", "Messages written to connections.")
+	observed(&m.outBytes, "anyws.sent.bytes", "By", "Payload bytes of the messages written, before the transport's framing.")
 	counter(&m.overflows, "anyws.queue.overflows", "{message}", "Messages that did not fit a peer's outbound queue.")
 	counter(&m.dropped, "anyws.dropped.messages", "{message}", "Messages queued for a peer and never written (full queue, a close that does not flush, a peer gone).")
 	counter(&m.brokerErrs, "anyws.broker.errors", "{error}", "Errors the broker reported.")
@@ -106,28 +121,50 @@ func New(mp metric.MeterProvider) (*Metrics, error) {
 			return nil, err
 		}
 	}
-	m.transports.Store(&map[string]*attrs{})
+	m.transports.Store(&[]*attrs{})
+	if _, err := meter.RegisterCallback(m.observe, m.inMsgs, m.inBytes, m.outMsgs, m.outBytes); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
-// of returns the attributes of transport, made the first time.
+// observe reports the hot counts, at each collection. A transport's
+// count is left out until it is not zero, as a synchronous counter has
+// no point before its first Add.
+func (m *Metrics) observe(_ context.Context, o metric.Observer) error {
+	for _, a := range *m.transports.Load() {
+		for _, c := range []struct {
+			inst metric.Int64ObservableCounter
+			n    int64
+		}{{m.inMsgs, a.inMsgs.Load()}, {m.inBytes, a.inBytes.Load()}, {m.outMsgs, a.outMsgs.Load()}, {m.outBytes, a.outBytes.Load()}} {
+			if c.n != 0 {
+				o.ObserveInt64(c.inst, c.n, a.obs...)
+			}
+		}
+	}
+	return nil
+}
+
+// of returns the attributes of transport, made the first time. A
+// process has a handful of transports, whose names are the core's
+// constants: a scan comparing them beats hashing the name every call.
 func (m *Metrics) of(transport string) *attrs {
-	if a := (*m.transports.Load())[transport]; a != nil {
-		return a
+	for _, a := range *m.transports.Load() {
+		if a.transport == transport {
+			return a
+		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old := *m.transports.Load()
-	if a := old[transport]; a != nil {
-		return a
+	for _, a := range old {
+		if a.transport == transport {
+			return a
+		}
 	}
 	set := metric.WithAttributeSet(attribute.NewSet(attribute.String("transport", transport)))
-	o := &attrs{add: []metric.AddOption{set}, rec: []metric.RecordOption{set}}
-	next := make(map[string]*attrs, len(old)+1)
-	for k, v := range old {
-		next[k] = v
-	}
-	next[transport] = o
+	o := &attrs{transport: transport, add: []metric.AddOption{set}, rec: []metric.RecordOption{set}, obs: []metric.ObserveOption{set}}
+	next := append(old[:len(old):len(old)], o)
 	m.transports.Store(&next)
 	return o
 }
@@ -154,15 +191,15 @@ func (m *Metrics) ResumeClaimed(transport, result string) {
 }
 
 func (m *Metrics) MessageReceived(transport string, bytes int) {
-	a := m.of(transport).add
-	m.inMsgs.Add(bg, 1, a...)
-	m.inBytes.Add(bg, int64(bytes), a...)
+	a := m.of(transport)
+	a.inMsgs.Add(1)
+	a.inBytes.Add(int64(bytes))
 }
 
 func (m *Metrics) BatchWritten(transport string, messages, bytes int, took time.Duration) {
 	a := m.of(transport)
-	m.outMsgs.Add(bg, int64(messages), a.add...)
-	m.outBytes.Add(bg, int64(bytes), a.add...)
+	a.outMsgs.Add(int64(messages))
+	a.outBytes.Add(int64(bytes))
 	m.writeTime.Record(bg, took.Seconds(), a.rec...)
 }
 

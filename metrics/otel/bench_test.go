@@ -94,4 +94,16 @@ func BenchmarkObserve(b *testing.B) {
 			m.BatchWritten("websocket", 1, 39, time.Duration(i&1023)*time.Microsecond)
 		}
 	})
+	// The fan-out histogram dropped by a view, as docs/performance.md
+	// suggests where a publish's cost matters.
+	b.Run("Metrics.Published/dropped", func(b *testing.B) {
+		drop := sdkmetric.NewView(sdkmetric.Instrument{Name: "anyws.publish.fanout"}, sdkmetric.Stream{Aggregation: sdkmetric.AggregationDrop{}})
+		m, err := anywsotel.New(sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()), sdkmetric.WithView(drop)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; b.Loop(); i++ {
+			m.Published(i & 127)
+		}
+	})
 }

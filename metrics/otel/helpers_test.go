@@ -13,7 +13,7 @@ func labels(kvs []attribute.KeyValue) string {
 	}
 	parts := make([]string, len(kvs))
 	for i, kv := range kvs {
-		parts[i] = string(kv.Key) + "=" + kv.Value.Emit()
+		parts[i] = string(kv.Key) + "=" + kv.Value.String()
 	}
 	return "{" + strings.Join(parts, ",") + "}"
 }

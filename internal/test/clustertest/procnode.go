@@ -154,7 +154,9 @@ func StartProcessNode(t testing.TB, broker, url, id, topic string) *ProcessNode 
 	require.NotNil(t, brokers[broker], "clustertest: no broker %q: name it in TestMain's NodeMain", broker)
 	env, err := json.Marshal(procConfig{Broker: broker, URL: url, ID: id, Topic: topic})
 	require.NoError(t, err)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	self, err := os.Executable()
+	require.NoError(t, err)
+	cmd := exec.Command(self, "-test.run=^$")
 	cmd.Env = append(os.Environ(), nodeEnv+"="+string(env))
 	n := &ProcessNode{
 		Opened: make(chan string, 64),

@@ -65,14 +65,14 @@ type batchConn struct {
 	timeout time.Duration
 	mu      sync.Mutex
 	dl      connwrite.Deadline
-	open  bool
-	buf   *[]byte // the open batch's bytes, from batchPool
-	scan  frameScanner
-	sent  atomic.Bool   // a close frame went out
-	once  sync.Once     // Close
-	init  sync.Once     // closed
-	shut  chan struct{} // closed by Close
-	grace atomic.Bool   // Close was graceful: finish drains
+	open    bool
+	buf     *[]byte // the open batch's bytes, from batchPool
+	scan    frameScanner
+	sent    atomic.Bool   // a close frame went out
+	once    sync.Once     // Close
+	init    sync.Once     // closed
+	shut    chan struct{} // closed by Close
+	grace   atomic.Bool   // Close was graceful: finish drains
 }
 
 // closed returns the channel Close closes (the zero batchConn is ready

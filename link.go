@@ -24,6 +24,8 @@ type link struct {
 	mu       sync.Mutex
 	writing  bool          // a writer goroutine runs
 	again    bool          // notified while writing: look again before leaving
+	parked   bool          // the writer lingers for more work (linger.go)
+	wake     chan struct{} // wakes a parked writer; made with the first linger
 	started  bool          // the first Write was made (writer only)
 	quit     bool          // the writer is done with the connection
 	readDone bool          // the transport called Closed or Dropped
@@ -56,6 +58,7 @@ func (l *link) notify() {
 	case l.readDone || l.quit:
 	case l.writing:
 		l.again = true
+		l.unpark()
 	default:
 		l.writing = true
 		l.mu.Unlock()
@@ -66,13 +69,15 @@ func (l *link) notify() {
 }
 
 func (l *link) write() {
+	var lt lingerTimer
+	defer lt.stop()
 	for {
 		l.mu.Lock()
 		l.again = false
 		l.mu.Unlock()
 		ok := l.flush()
 		l.mu.Lock()
-		if ok && l.again && !l.readDone {
+		if ok && !l.readDone && (l.again || l.linger(&lt)) {
 			l.mu.Unlock()
 			continue
 		}
@@ -247,6 +252,7 @@ func (l *link) closed(info CloseInfo, drop bool) {
 	if l.writing {
 		idle = make(chan struct{})
 		l.idle = idle
+		l.unpark()
 	}
 	info, drop = l.info, l.drop
 	l.mu.Unlock()

@@ -98,6 +98,7 @@ func (c *Conn) get(ctx context.Context) (*http.Response, error) {
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("Cache-Control", "no-cache")
 	askBinaryEvents(req.Header)
+	askShortIDs(req.Header)
 	if id := c.lastEventID(); id != "" {
 		req.Header.Set("Last-Event-ID", id)
 	}

@@ -9,7 +9,7 @@ import (
 // ReadStream runs the Conn's read path over r for tests: onMessage gets
 // each message; it returns the server's close, if any, and what ended r.
 func ReadStream(r io.Reader, maxEventSize int, onMessage func(websocket.MessageType, []byte)) (*websocket.CloseError, error) {
-	res := readStream(r, maxEventSize, false, funcEvents(onMessage))
+	res := readStream(r, maxEventSize, grants{}, funcEvents(onMessage))
 	return res.closed, res.err
 }
 

@@ -39,13 +39,19 @@ type streamResult struct {
 
 // readStream reads events from r until it ends, handing them to h. It
 // never holds more than maxEventSize bytes of one event (plus the parser's
-// line slack and read buffer), whatever r sends. binaryEvents: the server
-// granted binary events (binary.go).
-func readStream(r io.Reader, maxEventSize int, binaryEvents bool, h streamEvents) (res streamResult) {
+// line slack and read buffer), whatever r sends. g: what the server
+// granted (binary events, short ids).
+func readStream(r io.Reader, maxEventSize int, g grants, h streamEvents) (res streamResult) {
 	p := sse.NewParser(r, maxEventSize)
+	p.OmitEventIDs() // only the last one counts, read below
+	var helloID string
 	defer func() {
 		res.retry, _ = p.Retry()
-		if id := p.LastEventID(); id != "" || res.hasLastID {
+		id := p.LastEventID()
+		if g.shortIDs {
+			id = sse.ShortIDClaim(helloID, id)
+		}
+		if id != "" || res.hasLastID {
 			res.lastID, res.hasLastID = id, true
 		}
 	}()
@@ -63,7 +69,7 @@ func readStream(r io.Reader, maxEventSize int, binaryEvents bool, h streamEvents
 		}
 		switch ev.Type {
 		case "message", sse.BinaryEvent:
-			m, ok := decodeMessage(ev, binaryEvents)
+			m, ok := decodeMessage(ev, g.binaryEvents)
 			if !ok {
 				continue
 			}
@@ -75,6 +81,7 @@ func readStream(r io.Reader, maxEventSize int, binaryEvents bool, h streamEvents
 		case sse.TokenEvent:
 			h.token(string(ev.Data))
 		case sse.HelloEvent:
+			helloID = p.LastEventID()
 			h.hello(ev.Data)
 		case "close":
 			ce := parseClose(ev.Data)
@@ -136,7 +143,7 @@ func (c *Conn) streamLoop(resp *http.Response) error {
 	attempts := 0
 	retry := time.Duration(0)
 	for {
-		res := readStream(resp.Body, c.opts.MaxEventSize, grantsBinaryEvents(resp.Header), c)
+		res := readStream(resp.Body, c.opts.MaxEventSize, grantsOf(resp.Header), c)
 		_ = resp.Body.Close()
 		if res.retry > 0 {
 			retry = res.retry

@@ -50,7 +50,7 @@
 //  3. bidirectional mode: event: crossws-id, data: the uplink token (also
 //     in the x-crossws-id response header);
 //  4. each message: event: message (left out for a text message on a
-//     resumable stream, whose events carry id: <key>:<n> instead) and
+//     resumable stream, whose events carry an id instead) and
 //     one data: line per payload line
 //     (CR, LF and CRLF all end a line; readers rejoin lines with LF). A
 //     binary payload is one line, data:application/octet-stream;base64,
@@ -74,9 +74,14 @@
 //
 // With recovery on (anyws.Options.ResumeWindow, on by default) the
 // stream opens with event: anyws (data: {"resumed":…,"reason":…,
-// "received":…}) and every message carries id: <key>:<number>, so a
-// client that reconnects with that Last-Event-ID gets its peer back and
-// everything after it, once, in order; a stream that ends is a drop, and
+// "received":…}) whose id is the claim <key>:<number of the last message
+// before it>, and every message carries id: <key>:<number>, so a client
+// that reconnects with the last Last-Event-ID it saw gets its peer back
+// and everything after it, once, in order. A client that keeps the key
+// itself sends X-Anyws-Ids: short with its GET (anyws's Go clients do):
+// it gets the same header back, and each message's id is then the
+// number alone (the hello keeps the whole claim); it claims with the
+// hello's key and its last number. A stream that ends is a drop, and
 // the peer waits out the window unless its client said goodbye (a POST
 // with X-Anyws-Leave: <code>, see the uplink). With recovery off, a
 // client that disconnects ends the peer at once; its Close hook sees

@@ -3,7 +3,9 @@ package sse
 import (
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/internal/sse"
@@ -95,17 +97,25 @@ func appendToken(dst []byte, token string) []byte {
 // client's uplink messages was delivered last.
 func appendHello(dst []byte, secret string, last uint64, rs anyws.ResumeStatus, received uint64) []byte {
 	data, _ := json.Marshal(sse.Hello{Resumed: rs.Resumed, Reason: rs.Reason, Received: received})
-	dst, _ = sse.AppendEvent(dst, sse.Event{Type: sse.HelloEvent, ID: resumeID(secret, last), Data: data})
+	dst, _ = sse.AppendEvent(dst, sse.Event{Type: sse.HelloEvent, ID: resumeID(secret, last), HasID: true, Data: data})
 	return dst
 }
 
-// appendID appends the id field of a resumable stream's message.
-func appendID(dst []byte, secret string, seq uint64) []byte {
+// appendID appends the id field of a resumable stream's message: the
+// claim, or the number alone for a client that asked for short ids.
+func (e *events) appendID(dst []byte, seq uint64) []byte {
 	dst = append(dst, "id: "...)
-	dst = append(dst, secret...)
-	dst = append(dst, ':')
+	if !e.shortIDs {
+		dst = append(dst, e.key...)
+		dst = append(dst, ':')
+	}
 	dst = strconv.AppendUint(dst, seq, 10)
 	return append(dst, '\n')
+}
+
+// wantsShortIDs reports whether the stream request r asks for short ids.
+func wantsShortIDs(r *http.Request) bool {
+	return strings.EqualFold(strings.TrimSpace(r.Header.Get(sse.ShortIDsHeader)), sse.ShortIDs)
 }
 
 func resumeID(secret string, seq uint64) string {

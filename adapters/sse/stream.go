@@ -132,6 +132,8 @@ type events struct {
 	started bool
 	// binaryEvents: the client asked for binary events (binary_events.go).
 	binaryEvents bool
+	// shortIDs: the client asked for short ids (internal/sse/shortids.go).
+	shortIDs bool
 }
 
 // Bind is called by the core before its first call.
@@ -145,6 +147,9 @@ func (e *events) headers(dst http.Header) {
 	writeHeaders(dst, e.hdr, e.r, e.token)
 	if e.binaryEvents = wantsBinaryEvents(e.r); e.binaryEvents {
 		dst.Set(sse.BinaryEventsHeader, sse.BinaryEvents)
+	}
+	if e.shortIDs = wantsShortIDs(e.r); e.shortIDs {
+		dst.Set(sse.ShortIDsHeader, sse.ShortIDs)
 	}
 }
 
@@ -164,7 +169,7 @@ func (e *events) append(buf []byte, b anyws.Batch) []byte {
 	}
 	for i, f := range b.Payloads {
 		if resumable {
-			buf = appendID(buf, e.key, b.Seq+uint64(i))
+			buf = e.appendID(buf, b.Seq+uint64(i))
 		}
 		buf = e.appendPayload(buf, f, resumable)
 	}

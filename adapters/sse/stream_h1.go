@@ -2,7 +2,6 @@ package sse
 
 import (
 	"bufio"
-	"context"
 	"math"
 	"net"
 	"net/http"
@@ -101,7 +100,8 @@ func appendHeader(dst []byte, hdr http.Header) []byte {
 type h1Stream struct {
 	events
 	conn net.Conn
-	set  http.Header // middleware's headers, sent first
+	dl   connwrite.Deadline // the core's writer is the only one to write
+	set  http.Header        // middleware's headers, sent first
 }
 
 var _ anyws.Conn = (*h1Stream)(nil)
@@ -193,7 +193,8 @@ func (c *h1Stream) write(head, buf []byte, final bool) error {
 	if head != nil {
 		out = append(head, out...)
 	}
-	return connwrite.Write(context.Background(), c.conn, c.h.opts.WriteTimeout, out)
+	_, err := c.dl.Write(c.conn, c.h.opts.WriteTimeout, out)
+	return err
 }
 
 // release gives buf (grown from buffer) back to streamBufs.

@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"context"
 	"io"
 	"net"
 	"sync"
@@ -60,15 +59,20 @@ var batchPool = sync.Pool{New: func() any { return new([]byte) }}
 // never held by anything else.
 type batchConn struct {
 	net.Conn
-	mu    sync.Mutex
-	open  bool
-	buf   *[]byte // the open batch's bytes, from batchPool
-	scan  frameScanner
-	sent  atomic.Bool   // a close frame went out
-	once  sync.Once     // Close
-	init  sync.Once     // closed
-	shut  chan struct{} // closed by Close
-	grace atomic.Bool   // Close was graceful: finish drains
+	// timeout bounds every write on the connection (Options.WriteTimeout),
+	// through dl (see internal/connwrite): batches, and control frames
+	// written straight through, which had no deadline before.
+	timeout time.Duration
+	mu      sync.Mutex
+	dl      connwrite.Deadline
+	open    bool
+	buf     *[]byte // the open batch's bytes, from batchPool
+	scan    frameScanner
+	sent    atomic.Bool   // a close frame went out
+	once    sync.Once     // Close
+	init    sync.Once     // closed
+	shut    chan struct{} // closed by Close
+	grace   atomic.Bool   // Close was graceful: finish drains
 }
 
 // closed returns the channel Close closes (the zero batchConn is ready
@@ -88,7 +92,7 @@ func (c *batchConn) Write(p []byte) (int, error) {
 		c.sent.Store(true)
 	}
 	if !c.open || (r.control && !r.close) {
-		return c.Conn.Write(p)
+		return c.dl.Write(c.Conn, c.timeout, p)
 	}
 	*c.buf = append(*c.buf, p...)
 	if !r.close {
@@ -96,7 +100,7 @@ func (c *batchConn) Write(p []byte) (int, error) {
 	}
 	b := *c.buf
 	*c.buf = b[:0]
-	if _, err := c.Conn.Write(b); err != nil {
+	if _, err := c.dl.Write(c.Conn, c.timeout, b); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -173,10 +177,10 @@ func (c *batchConn) discard() {
 	c.buf = nil
 }
 
-// flush closes the batch and writes it with one system call, within
-// timeout; cancelling ctx aborts a write blocked on a client that stopped
-// reading.
-func (c *batchConn) flush(ctx context.Context, timeout time.Duration) error {
+// flush closes the batch and writes it with one system call, within the
+// write timeout; Abort (CloseNow) unblocks a write to a client that
+// stopped reading.
+func (c *batchConn) flush() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.open = false
@@ -194,5 +198,6 @@ func (c *batchConn) flush(ctx context.Context, timeout time.Duration) error {
 	if len(*buf) == 0 {
 		return nil
 	}
-	return connwrite.Write(ctx, c.Conn, timeout, *buf)
+	_, err := c.dl.Write(c.Conn, c.timeout, *buf)
+	return err
 }

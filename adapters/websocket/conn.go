@@ -76,8 +76,11 @@ func (c *peerConn) Write(b anyws.Batch) error {
 	if len(b.Payloads) == 0 && !hello {
 		return nil
 	}
-	timeout := c.h.opts.WriteTimeout
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	// coder/websocket's Write only appends to the open batch here (see
+	// batchConn); its context still bounds the wait for coder/websocket's
+	// write lock. (A context without a deadline spared a timer per batch
+	// but let a pong wait far longer behind a stream of batches.)
+	ctx, cancel := context.WithTimeout(context.Background(), c.h.opts.WriteTimeout)
 	defer cancel()
 	c.bc.begin()
 	if hello {
@@ -104,7 +107,7 @@ func (c *peerConn) Write(b anyws.Batch) error {
 			return err
 		}
 	}
-	return c.bc.flush(ctx, timeout)
+	return c.bc.flush()
 }
 
 // WriteClose does the close handshake; the reader sees its end.

@@ -3,7 +3,6 @@ package websocket
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"net"
 	"net/http"
 	"time"
@@ -72,12 +71,12 @@ func (w *batchWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		head.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
 		_ = w.Header().WriteSubset(&head, noBodyHeaders)
 		head.WriteString("\r\n")
-		if err := connwrite.Write(context.Background(), conn, w.timeout, head.Bytes()); err != nil {
+		if err := connwrite.Write(conn, w.timeout, head.Bytes()); err != nil {
 			_ = conn.Close()
 			return nil, nil, err
 		}
 	}
-	w.conn = &batchConn{Conn: conn}
+	w.conn = &batchConn{Conn: conn, timeout: w.timeout}
 	br := brw.Reader
 	if br.Buffered() == 0 {
 		// Nothing read ahead (the usual case: a client waits for the

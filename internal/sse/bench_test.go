@@ -3,6 +3,7 @@ package sse_test
 import (
 	"bytes"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,6 +62,49 @@ func BenchmarkParser(b *testing.B) {
 			for b.Loop() {
 				r.Reset(stream)
 				p := sse.NewParser(r, 0)
+				for {
+					if _, err := p.Next(); err != nil {
+						if err != io.EOF {
+							b.Fatal(err)
+						}
+						break
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParserIDs reads the chat's tiny events as a resumable stream
+// sends them (each with its own id, `<key>:<seq>`) and without ids: what
+// the id costs a client per event.
+func BenchmarkParserIDs(b *testing.B) {
+	for _, c := range []struct {
+		name           string
+		withID, omitID bool
+	}{{"plain", false, false}, {"resumable", true, false}, {"resumable-omit-ids", true, true}} {
+		withID := c.withID
+		b.Run(c.name, func(b *testing.B) {
+			var stream []byte
+			for n := 1; len(stream) < 1<<20; n++ {
+				ev := sse.Event{Data: []byte(`hello world 1234`)}
+				if withID {
+					ev.ID, ev.HasID = "Zx3f9Qk2LmP0aB7cD1eF4g:"+strconv.Itoa(n), true
+				}
+				var err error
+				if stream, err = sse.AppendEvent(stream, ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.SetBytes(int64(len(stream)))
+			b.ReportAllocs()
+			r := bytes.NewReader(stream)
+			for b.Loop() {
+				r.Reset(stream)
+				p := sse.NewParser(r, 0)
+				if c.omitID {
+					p.OmitEventIDs()
+				}
 				for {
 					if _, err := p.Next(); err != nil {
 						if err != io.EOF {

@@ -50,8 +50,11 @@ type Parser struct {
 
 	data     []byte // data buffer
 	typ      []byte // event type buffer
-	idBuf    string // last event ID buffer
-	lastID   string // last event ID string, committed at each blank line
+	idBuf    []byte // last event ID buffer
+	lastID   []byte // last event ID, committed at each blank line
+	lastIDs  string // lastID as a string, made when asked for (idString)
+	idStale  bool   // lastIDs is not lastID
+	omitIDs  bool   // OmitEventIDs: Event.ID is left empty
 	idSet    bool   // an id field was processed since the last dispatched event
 	evRetry  time.Duration
 	retry    time.Duration
@@ -136,7 +139,22 @@ func (p *Parser) Unterminated() bool { return p.partial || p.inEvent }
 // taken from the id buffer at each blank line, so an id read in an event
 // that never completed (the stream broke first) is not reported and that
 // event is asked for again.
-func (p *Parser) LastEventID() string { return p.lastID }
+func (p *Parser) LastEventID() string { return p.idString() }
+
+// OmitEventIDs makes Next leave Event.ID empty (HasID is still set), for
+// a reader that only needs [Parser.LastEventID] when the stream ends: a
+// resumable stream gives every event its own id, and making a string of
+// each was a client's largest cost per event after the data itself.
+func (p *Parser) OmitEventIDs() { p.omitIDs = true }
+
+// idString returns the last event ID as a string, making it only when it
+// changed since the last call.
+func (p *Parser) idString() string {
+	if p.idStale {
+		p.lastIDs, p.idStale = string(p.lastID), false
+	}
+	return p.lastIDs
+}
 
 // Retry returns the latest valid reconnection time read from the stream,
 // and false if none was. Per spec it applies as soon as the retry line is
@@ -174,11 +192,10 @@ func (p *Parser) processLine(line []byte) error {
 		if bytes.IndexByte(value, 0) >= 0 {
 			return nil
 		}
-		if !utf8.Valid(value) {
-			value = utf8fix.Append(nil, value)
-		}
-		if string(value) != p.idBuf {
-			p.idBuf = string(value)
+		if utf8.Valid(value) {
+			p.idBuf = append(p.idBuf[:0], value...)
+		} else {
+			p.idBuf = utf8fix.Append(p.idBuf[:0], value)
 		}
 		p.idSet = true
 	case "retry":
@@ -190,7 +207,9 @@ func (p *Parser) processLine(line []byte) error {
 }
 
 func (p *Parser) dispatch() (Event, bool) {
-	p.lastID = p.idBuf
+	if !bytes.Equal(p.lastID, p.idBuf) {
+		p.lastID, p.idStale = append(p.lastID[:0], p.idBuf...), true
+	}
 	p.inEvent = false
 	if len(p.data) == 0 {
 		p.typ = p.typ[:0]
@@ -199,9 +218,11 @@ func (p *Parser) dispatch() (Event, bool) {
 	ev := Event{
 		Type:  "message",
 		Data:  bytes.Clone(p.data[:len(p.data)-1]), // strip the last LF; never nil
-		ID:    p.lastID,
 		HasID: p.idSet,
 		Retry: p.evRetry,
+	}
+	if !p.omitIDs {
+		ev.ID = p.idString()
 	}
 	if len(p.typ) > 0 {
 		if string(p.typ) != p.prevType {

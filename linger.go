@@ -1,0 +1,74 @@
+package anyws
+
+import "time"
+
+// A peer's writer goroutine used to leave as soon as its queue was
+// empty, so at a low rate every message started a goroutine, grew its
+// stack through the write path and ended it again: at 10 messages a
+// second to 1,000 subscribers that was the largest cost after the write
+// system call itself (issue 15). Now the writer lingers: once it has
+// written, it waits up to writerLinger for more before it leaves. A
+// waiting writer costs its stack (a few KiB) and a timer, only while its
+// peer is being written to; an idle peer (one that got nothing since it
+// connected) still has no writer at all, since the connection's first
+// write does not linger.
+
+// writerLinger is how long a writer waits for more to write before it
+// leaves: longer than the gap between messages at the rates where
+// starting a goroutine per message costs most (below 10 a second),
+// short enough that a peer that went quiet soon holds nothing.
+const writerLinger = time.Second
+
+// lingerTimer is the writer's timer, made on its first linger and
+// reused for the writer's life.
+type lingerTimer struct{ t *time.Timer }
+
+func (lt *lingerTimer) stop() {
+	if lt.t != nil {
+		lt.t.Stop()
+	}
+}
+
+// linger is the writer's wait for more work, with l.mu held (released
+// while waiting). It reports whether the writer has more to do; false
+// when it waited writerLinger for nothing, or when there is nothing to
+// wait for (the connection is ending, or nothing was written yet).
+func (l *link) linger(lt *lingerTimer) bool {
+	if l.quit || l.idle != nil || l.writes < 2 {
+		return false
+	}
+	if l.wake == nil {
+		l.wake = make(chan struct{}, 1)
+	}
+	if lt.t == nil {
+		lt.t = time.NewTimer(writerLinger)
+	} else {
+		lt.t.Reset(writerLinger)
+	}
+	l.parked = true
+	l.mu.Unlock()
+	woke := false
+	select {
+	case <-l.wake:
+		woke = true
+	case <-lt.t.C:
+	}
+	l.mu.Lock()
+	l.parked = false
+	select {
+	case <-l.wake: // a wake that lost the race with the timer
+		woke = true
+	default:
+	}
+	return (woke || l.again) && !l.readDone && l.idle == nil
+}
+
+// unpark wakes the writer if it lingers (l.mu held).
+func (l *link) unpark() {
+	if l.parked {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+}

@@ -61,17 +61,6 @@ func (q *queue) release(backlog []*Payload) {
 	}
 }
 
-// positions returns a copy of the last position per topic.
-func (q *queue) positions() map[string]pubsub.Position {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	out := make(map[string]pubsub.Position, len(q.pos))
-	for t, p := range q.pos {
-		out[t] = p
-	}
-	return out
-}
-
 // handOff ends the queue of a peer that moves to another node: it
 // returns what is pending, the sequence number of the first, and the
 // last position per topic, and refuses every later push.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/anyws/anyws/internal/sse"
 	"github.com/anyws/anyws/websocketsse"
-	"github.com/coder/websocket"
 )
 
 // subscriber is one client stream of events, whatever the transport and
@@ -27,19 +26,12 @@ func dialSubscriber(ctx context.Context, hc *http.Client, s *server, transport s
 		if err != nil {
 			return nil, err
 		}
-		switch s.info.wire {
-		case wireCentrifuge:
+		if s.info.wire == wireCentrifuge {
 			if err := centrifugeConnectWS(ctx, c); err != nil {
 				_ = c.CloseNow()
 				return nil, err
 			}
 			return centrifugeSubscriberWS(c), nil
-		case wireLines:
-			lc := &linesConn{c: c}
-			return &subscriber{next: func(ctx context.Context) ([]byte, error) {
-				_, b, err := lc.Read(ctx)
-				return b, err
-			}, close: func() { _ = c.CloseNow() }}, nil
 		}
 		return &subscriber{
 			next: func(ctx context.Context) ([]byte, error) {
@@ -113,15 +105,12 @@ func dialChat(ctx context.Context, hc *http.Client, s *server, transport string)
 		if err != nil {
 			return nil, err
 		}
-		switch s.info.wire {
-		case wireCentrifuge:
+		if s.info.wire == wireCentrifuge {
 			if err := centrifugeConnectWS(ctx, c); err != nil {
 				_ = c.CloseNow()
 				return nil, err
 			}
 			return newCentrifugeChat(c), nil
-		case wireLines:
-			return &linesConn{c: c}, nil
 		}
 		return c, nil
 	case "sse":
@@ -133,32 +122,6 @@ func dialChat(ctx context.Context, hc *http.Client, s *server, transport string)
 	}
 	return nil, fmt.Errorf("anyws-bench: unknown chat transport %q", transport)
 }
-
-// linesConn reads gorilla's chat example, which joins the messages it
-// finds queued into one WebSocket message, separated by '\n'.
-type linesConn struct {
-	c       *websocket.Conn
-	pending [][]byte
-}
-
-func (l *linesConn) Read(ctx context.Context) (websocket.MessageType, []byte, error) {
-	for len(l.pending) == 0 {
-		typ, b, err := l.c.Read(ctx)
-		if err != nil {
-			return typ, nil, err
-		}
-		l.pending = bytes.Split(b, []byte{'\n'})
-	}
-	p := l.pending[0]
-	l.pending = l.pending[1:]
-	return websocket.MessageText, p, nil
-}
-
-func (l *linesConn) Write(ctx context.Context, typ websocket.MessageType, p []byte) error {
-	return l.c.Write(ctx, typ, p)
-}
-
-func (l *linesConn) CloseNow() error { return l.c.CloseNow() }
 
 // newH2CClient is an HTTP client that speaks only h2c, on its own TCP
 // connection.

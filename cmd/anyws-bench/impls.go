@@ -12,9 +12,6 @@ type wire int
 const (
 	// wirePlain: one WebSocket message or one SSE "message" event per payload.
 	wirePlain wire = iota
-	// wireLines: gorilla's chat example joins queued messages with '\n'
-	// in one WebSocket message (NextWriter batching).
-	wireLines
 	// wireCentrifuge: centrifuge's JSON protocol (client_centrifuge.go).
 	wireCentrifuge
 )
@@ -40,7 +37,7 @@ func (i implInfo) chats(transport string) bool  { return slices.Contains(i.chat,
 var implInfos = []implInfo{
 	{name: "anyws", newImpl: newAnywsServer, broadcast: []string{"websocket", "sse", "sse-h2"}, chat: []string{"websocket", "sse"}, stall: true, wire: wirePlain},
 	{name: "norecovery", newImpl: newAnywsServer, broadcast: []string{"websocket", "sse", "sse-h2"}, chat: []string{"websocket", "sse"}, stall: true},
-	{name: "gorilla", newImpl: newGorillaImpl, broadcast: []string{"websocket"}, chat: []string{"websocket"}, stall: true, wire: wireLines},
+	{name: "gorilla", newImpl: newGorillaImpl, broadcast: []string{"websocket"}, chat: []string{"websocket"}, stall: true},
 	{name: "coder", newImpl: newCoderImpl, broadcast: []string{"websocket"}, chat: []string{"websocket"}, stall: true},
 	{name: "baresse", newImpl: newBareSSEImpl, broadcast: []string{"sse", "sse-h2"}, chat: []string{"sse"}, stall: true},
 	// go-sse writes to every subscriber from its one provider goroutine

@@ -4,9 +4,10 @@
 GO ?= go
 GOTEST_FLAGS ?= -race -count=1 -parallel 8 -timeout 30m
 
-# SUBMODULES have their own go.mod (the metrics exporters), so that the
-# core module depends on no metrics library; ./... does not reach them.
-SUBMODULES = metrics/prometheus metrics/otel
+# SUBMODULES have their own go.mod (the metrics exporters, the load tool
+# and its controls), so that the core module depends on no metrics
+# library and no competing library; ./... does not reach them.
+SUBMODULES = metrics/prometheus metrics/otel cmd/anyws-bench
 
 .PHONY: test deps lint fmt vet bench
 
@@ -56,9 +57,9 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 # bench runs the micro-benchmarks briefly and a short run of the load tool
-# against the bare controls (a few minutes on 2 cores). The full run is
-# `go run ./cmd/anyws-bench`; docs/performance.md has the method and figures.
+# against its controls. The full run is `go run -C cmd/anyws-bench .`;
+# docs/performance.md has the method, the durations and the figures.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200ms ./...
 	@for m in $(SUBMODULES); do (cd $$m && $(GO) test -run '^$$' -bench . -benchmem -benchtime 200ms ./...) || exit 1; done
-	$(GO) run ./cmd/anyws-bench -short
+	$(GO) run -C cmd/anyws-bench . -short

@@ -9,18 +9,19 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/anyws/anyws/internal/sse"
 )
 
 // broadcastConfig is one broadcast run.
 type broadcastConfig struct {
-	transport string  // "sse" or "websocket"
+	transport string  // "sse", "sse-h2", "websocket" or "mixed" (every other one WebSocket, the others SSE)
 	subs      int     // subscribers that read
 	stalled   int     // extra subscribers that never read
 	events    int     // events published
 	size      int     // bytes per event
 	rate      float64 // events per second; 0 publishes as fast as possible
+	// connect: measure the connect rate and the server's RSS per
+	// connection (the huge run).
+	connect bool
 }
 
 // broadcastResult is what the readers saw.
@@ -32,58 +33,8 @@ type broadcastResult struct {
 	reordered     int // events that arrived out of order or twice
 	stalledClosed int // stalled subscribers the server closed
 	cost          cost
-}
-
-// subscriber is one client stream of events, whatever the transport.
-type subscriber struct {
-	next  func(ctx context.Context) ([]byte, error)
-	close func()
-}
-
-func dialSubscriber(ctx context.Context, hc *http.Client, s *server, transport string) (*subscriber, error) {
-	switch transport {
-	case "websocket":
-		c, err := dialWS(ctx, hc, s.url("ws", "/ws"))
-		if err != nil {
-			return nil, err
-		}
-		return &subscriber{
-			next: func(ctx context.Context) ([]byte, error) {
-				_, b, err := c.Read(ctx)
-				return b, err
-			},
-			close: func() { _ = c.CloseNow() },
-		}, nil
-	case "sse":
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url("http", "/sse"), nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Accept", "text/event-stream")
-		// The stream outlives the dial context: detach it.
-		req = req.WithContext(context.WithoutCancel(ctx))
-		resp, err := hc.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			resp.Body.Close()
-			return nil, fmt.Errorf("anyws-bench: GET /sse: %s", resp.Status)
-		}
-		p := sse.NewParser(resp.Body, 1<<20)
-		return &subscriber{
-			next: func(context.Context) ([]byte, error) {
-				for {
-					ev, err := p.Next()
-					if err != nil || ev.Type == "message" {
-						return ev.Data, err
-					}
-				}
-			},
-			close: func() { _ = resp.Body.Close() },
-		}, nil
-	}
-	return nil, fmt.Errorf("anyws-bench: unknown transport %q", transport)
+	connectRate   float64 // connections per second, first dial to the last one counted (connect)
+	rssPerConn    float64 // server RSS bytes per connection, no forced GC (connect)
 }
 
 // dialMany opens n subscribers, 64 at a time.
@@ -98,7 +49,17 @@ func dialMany(ctx context.Context, hc *http.Client, s *server, transport string,
 			defer func() { <-sem }()
 			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			out[i], errs[i] = dialSubscriber(dctx, hc, s, transport)
+			c, tr := hc, transport
+			if tr == "mixed" {
+				tr = [...]string{"websocket", "sse"}[i%2]
+			}
+			if tr == "sse-h2" {
+				c = newH2CClient()
+			}
+			out[i], errs[i] = dialSubscriber(dctx, c, s, tr)
+			if errs[i] != nil && c != hc {
+				c.CloseIdleConnections()
+			}
 		})
 	}
 	wg.Wait()
@@ -138,6 +99,14 @@ func runBroadcast(s *server, cfg broadcastConfig, timeout time.Duration) (broadc
 	defer cancel()
 	hc := newClient()
 	defer hc.CloseIdleConnections()
+	var base serverStats
+	if cfg.connect {
+		var err error
+		if base, err = s.stats(true); err != nil {
+			return res, err
+		}
+	}
+	dialStart := time.Now()
 	subs, err := dialMany(ctx, hc, s, cfg.transport, cfg.subs)
 	if err != nil {
 		return res, err
@@ -154,6 +123,14 @@ func runBroadcast(s *server, cfg broadcastConfig, timeout time.Duration) (broadc
 	}
 	if err := s.waitPeers(cfg.subs+cfg.stalled, 60*time.Second); err != nil {
 		return res, err
+	}
+	if cfg.connect {
+		res.connectRate = float64(cfg.subs) / time.Since(dialStart).Seconds()
+		st, err := s.stats(false)
+		if err != nil {
+			return res, err
+		}
+		res.rssPerConn = float64(st.RSS-base.RSS) / float64(cfg.subs)
 	}
 
 	type readerResult struct {

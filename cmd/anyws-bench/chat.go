@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/anyws/anyws/websocketsse"
 	"github.com/coder/websocket"
 )
 
@@ -44,17 +43,7 @@ func runChat(s *server, transport string, clients, batch, windows int) (chatResu
 	}()
 	for range clients {
 		dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
-		var c chatConn
-		var err error
-		switch transport {
-		case "websocket":
-			c, err = dialWS(dctx, hc, s.url("ws", "/ws"))
-		case "sse":
-			c, _, err = websocketsse.Dial(dctx, s.url("http", "/bsse"), &websocketsse.DialOptions{
-				HTTPClient: hc, Uplink: websocketsse.UplinkStream,
-				Reconnect: websocketsse.Reconnect{MaxAttempts: -1}, MaxQueuedMessages: 4096,
-			})
-		}
+		c, err := dialChat(dctx, hc, s, transport)
 		dcancel()
 		if err != nil {
 			return chatResult{}, fmt.Errorf("anyws-bench: chat dial: %w", err)

@@ -1,23 +1,35 @@
 // Command anyws-bench is anyws's load tool: it measures anyws against
-// bare hand-written controls in the same run, on loopback, and prints
-// the figures side by side with the ratio anyws/control.
+// the strongest controls in the same run, on loopback, and prints one
+// column per implementation, the best control of each row and the ratio
+// anyws ÷ best.
 //
-// Start with main.go for the flags and the scenario list. Each server
-// under test runs in a child process (this same binary with -server), so
-// its memory is measured alone and clients never share its heap:
+// It is a module of its own (go.mod here, the core by a replace), so
+// that the controls it imports never become dependencies of the library.
 //
-//   - server.go: the child: one HTTP server per implementation, with
-//     /ws (WebSocket), /sse (one-way SSE), /bsse (bidirectional SSE),
-//     /publish (the server publishes to every subscriber) and /stats.
+// Start with main.go for the flags and run.go for the scenarios. Each
+// server under test runs in a child process (this same binary with
+// -server), so its memory and CPU are measured alone:
+//
+//   - impls.go: the implementations and what each supports; a scenario
+//     an implementation does not support is "—" in the table.
+//   - server.go: the child: /ws, /sse, /bsse (what the implementation
+//     serves), /publish and /stats, over HTTP/1.1 and h2c.
 //   - serve_anyws.go: anyws's Hub with its WebSocket and SSE adapters.
-//   - serve_bare.go: the controls: a minimal coder/websocket chat server
-//     and a minimal net/http SSE broadcaster (pre-encoded frames, one
-//     flush per drained batch), with a bidirectional uplink.
-//   - chat.go, broadcast.go, idle.go: the scenarios, run from the parent.
+//   - serve_gorilla.go, serve_coder.go: gorilla/websocket's and
+//     coder/websocket's chat examples.
+//   - serve_bare_sse.go: the strongest hand-written net/http SSE
+//     broadcaster we know, with a crossws-compatible uplink.
+//   - serve_gosse.go: tmaxmax/go-sse with its defaults.
+//   - serve_centrifuge.go, serve_centrifuge_unisse.go: centrifuge's Node,
+//     its WebSocket handler and a unidirectional SSE transport.
+//   - clients.go, client_centrifuge.go: the clients, one per wire format.
+//   - chat.go, broadcast.go, idle.go, huge.go: the scenarios' runs.
+//   - table.go: the results.
 //
-// Everything is bounded in time and connects to 127.0.0.1 only, spreading
-// client source addresses over 127.0.0.x so that ports do not run short.
+// Everything is bounded in count and time and connects to 127.0.0.1
+// only, from 127.0.0.2-65 so that ports never run short.
 //
-//	go run ./cmd/anyws-bench -short       # about a minute, what make bench runs
-//	go run ./cmd/anyws-bench              # the full run (10,000 connections)
+//	go run -C cmd/anyws-bench . -short   # what make bench runs
+//	go run -C cmd/anyws-bench .          # the full run
+//	go run -C cmd/anyws-bench . -scenarios huge -huge 100000
 package main

@@ -21,6 +21,7 @@ import (
 // server is a child process serving one implementation.
 type server struct {
 	impl  string
+	info  implInfo
 	addr  string // 127.0.0.1:port
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
@@ -29,6 +30,10 @@ type server struct {
 // startServer runs this binary with -server impl and reads the address
 // it listens on.
 func startServer(impl string, queue, sndbuf int, writeTimeout time.Duration) (*server, error) {
+	info, err := lookupImpl(impl)
+	if err != nil {
+		return nil, err
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("anyws-bench: find own binary: %w", err)
@@ -52,12 +57,15 @@ func startServer(impl string, queue, sndbuf int, writeTimeout time.Duration) (*s
 		_ = cmd.Wait()
 		return nil, fmt.Errorf("anyws-bench: server %s did not start: %w", impl, err)
 	}
-	return &server{impl: impl, addr: strings.TrimSpace(line), cmd: cmd, stdin: stdin}, nil
+	return &server{impl: impl, info: info, addr: strings.TrimSpace(line), cmd: cmd, stdin: stdin}, nil
 }
 
 // stop asks the child to shut down and waits for it, killing it after a
 // grace period.
 func (s *server) stop() {
+	if s.cmd == nil {
+		return // in-process (the tests): its owner stops it
+	}
 	_ = s.stdin.Close()
 	done := make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(done) }()
@@ -120,11 +128,11 @@ func (s *server) waitPeers(want int, timeout time.Duration) error {
 
 var controlClient = &http.Client{Timeout: 5 * time.Minute}
 
-// sourceAddrs spreads client connections over 127.0.0.2…127.0.0.17, so
-// tens of thousands of connections (and their TIME_WAIT) never exhaust
-// the ephemeral ports of one source address.
+// sourceAddrs spreads client connections over 127.0.0.2…127.0.0.65, so
+// a hundred thousand connections (and their TIME_WAIT) never exhaust the
+// ephemeral ports of one source address (about 28,000 each).
 var sourceAddrs = func() []*net.TCPAddr {
-	out := make([]*net.TCPAddr, 16)
+	out := make([]*net.TCPAddr, 64)
 	for i := range out {
 		out[i] = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i))}
 	}

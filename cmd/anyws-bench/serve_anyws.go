@@ -17,6 +17,8 @@ type anywsImpl struct {
 	hub *anyws.Hub
 }
 
+func newAnywsServer(cfg serverConfig) impl { return newAnywsImpl(cfg) }
+
 func newAnywsImpl(cfg serverConfig) *anywsImpl {
 	opts := &anyws.Options{QueueMessages: cfg.queue}
 	if cfg.impl == "norecovery" {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -20,15 +21,15 @@ import (
 
 // serverConfig is what the parent tells a child server, by flags.
 type serverConfig struct {
-	impl         string        // "anyws", "norecovery" or "bare"
+	impl         string        // an implInfo name (impls.go)
 	queue        int           // per-connection outbound queue bound, in messages
 	writeTimeout time.Duration // per-write deadline; a stalled client is closed after it
 	sndbuf       int           // SO_SNDBUF of accepted connections; 0 leaves the kernel's autotuning
 }
 
-// impl is what both implementations provide to the child server.
+// impl is what every implementation provides to the child server.
 type impl interface {
-	// routes mounts /ws, /sse and /bsse.
+	// routes mounts what it serves of /ws, /sse and /bsse.
 	routes(mux *http.ServeMux)
 	// publish sends payload to every subscriber of the room.
 	publish(payload []byte)
@@ -41,35 +42,12 @@ type impl interface {
 // runServer is the child process: it serves until stdin closes (the
 // parent exited or is done with it) or a signal arrives.
 func runServer(cfg serverConfig) error {
-	var im impl
-	switch cfg.impl {
-	case "anyws":
-		im = newAnywsImpl(cfg)
-	case "norecovery":
-		im = newAnywsImpl(cfg)
-	case "bare":
-		im = newBareImpl(cfg)
-	default:
-		return fmt.Errorf("anyws-bench: unknown -server %q: want anyws, norecovery or bare", cfg.impl)
+	info, err := lookupImpl(cfg.impl)
+	if err != nil {
+		return err
 	}
-	mux := http.NewServeMux()
-	im.routes(mux)
-	mux.HandleFunc("POST /publish", func(w http.ResponseWriter, r *http.Request) {
-		handlePublish(w, r, im)
-	})
-	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("gc") != "" {
-			runtime.GC()
-			debug.FreeOSMemory()
-		}
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		_ = json.NewEncoder(w).Encode(serverStats{
-			RSS: rss(), Peers: im.peers(), Goroutines: runtime.NumGoroutine(),
-			HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse,
-			CPU: cpuTime(), WriteCalls: writeCalls(),
-		})
-	})
+	im := info.newImpl(cfg)
+	mux := serverMux(im)
 	var lc net.ListenConfig
 	if cfg.sndbuf > 0 {
 		// Accepted sockets inherit the listener's buffer size: a stalled
@@ -86,7 +64,12 @@ func runServer(cfg serverConfig) error {
 	if err != nil {
 		return fmt.Errorf("anyws-bench: listen: %w", err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(quietLog{}, "", log.LstdFlags)}
+	// HTTP/1.1 and h2c (HTTP/2 with prior knowledge): the sse-h2 runs'
+	// clients speak only h2c; every other client speaks HTTP/1.1.
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
 	go func() { _ = srv.Serve(ln) }()
 	fmt.Println(ln.Addr().String())
 
@@ -108,9 +91,33 @@ func runServer(cfg serverConfig) error {
 	return nil
 }
 
+// serverMux serves im's routes, /publish and /stats.
+func serverMux(im impl) *http.ServeMux {
+	mux := http.NewServeMux()
+	im.routes(mux)
+	mux.HandleFunc("POST /publish", func(w http.ResponseWriter, r *http.Request) {
+		handlePublish(w, r, im)
+	})
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("gc") != "" {
+			runtime.GC()
+			debug.FreeOSMemory()
+		}
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		_ = json.NewEncoder(w).Encode(serverStats{
+			RSS: procStatus("VmRSS:"), PeakRSS: procStatus("VmHWM:"), Peers: im.peers(), Goroutines: runtime.NumGoroutine(),
+			HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse,
+			CPU: cpuTime(), WriteCalls: writeCalls(),
+		})
+	})
+	return mux
+}
+
 // serverStats is the answer of /stats.
 type serverStats struct {
 	RSS        int64  `json:"rss"`
+	PeakRSS    int64  `json:"peakRSS"` // VmHWM: the most RSS the process ever had
 	Peers      int    `json:"peers"`
 	Goroutines int    `json:"goroutines"`
 	HeapInuse  uint64 `json:"heapInuse"`
@@ -219,17 +226,30 @@ func parsePayload(b []byte) (seq int, sent time.Time, ok bool) {
 	return s, time.Unix(0, ns), true
 }
 
-// rss is the process's resident set size in bytes, from /proc.
-func rss() int64 {
+// procStatus reads a size field of /proc/self/status (VmRSS: resident
+// set size, VmHWM: its peak) in bytes.
+func procStatus(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb << 10
 		}
 	}
 	return 0
+}
+
+// quietLog is the child server's error log: stderr, less the line
+// go-sse's handler makes net/http print for every subscriber that goes
+// away (it answers an error after the stream started).
+type quietLog struct{}
+
+func (quietLog) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("superfluous response.WriteHeader")) {
+		return len(p), nil
+	}
+	return os.Stderr.Write(p)
 }

@@ -35,7 +35,8 @@ func TestNginxBlocks(t *testing.T) {
 var goVersion = regexp.MustCompile(`Go (\d+\.\d+) or later`)
 
 // TestShellBlocks: each command of a sh block names something that
-// exists: `go get` the module, `go run` a directory with a main package,
+// exists: `go get` the module, `go run` a directory with a main package
+// (or `go run -C dir pkg`, for a module of its own),
 // `make` a target of the Makefile; a "Go 1.N or later" is go.mod's.
 func TestShellBlocks(t *testing.T) {
 	t.Parallel()
@@ -57,6 +58,11 @@ func TestShellBlocks(t *testing.T) {
 			case len(f) == 0:
 			case len(f) >= 3 && f[0] == "go" && f[1] == "get":
 				require.Equal(t, module, strings.SplitN(f[2], "@", 2)[0], "%s: go get the module", b.where())
+			case len(f) >= 5 && f[0] == "go" && f[1] == "run" && f[2] == "-C":
+				// go run -C dir pkg: a module of its own (cmd/anyws-bench).
+				src, err := os.ReadFile(filepath.Join(root, f[3], f[4], "main.go"))
+				require.NoError(t, err, "%s: go run -C %s %s", b.where(), f[3], f[4])
+				require.Contains(t, string(src), "package main\n", "%s: go run -C %s %s", b.where(), f[3], f[4])
 			case len(f) >= 3 && f[0] == "go" && f[1] == "run":
 				src, err := os.ReadFile(filepath.Join(root, f[2], "main.go"))
 				require.NoError(t, err, "%s: go run %s", b.where(), f[2])

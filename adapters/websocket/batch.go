@@ -63,6 +63,8 @@ type batchConn struct {
 	// through dl (see internal/connwrite): batches, and control frames
 	// written straight through, which had no deadline before.
 	timeout time.Duration
+	// deflate: permessage-deflate was negotiated (frames_direct.go).
+	deflate bool
 	mu      sync.Mutex
 	dl      connwrite.Deadline
 	open    bool

@@ -70,33 +70,24 @@ func (h *Handler) serve(hs *anyws.Handshake, conn *ws.Conn, bc *batchConn, marke
 func (c *peerConn) Bind(s *anyws.Session) { c.s = s }
 
 // Write writes a batch under one deadline, as one write system call (see
-// batchConn).
+// batchConn). Each message's frame is appended to the batch directly
+// (frames_direct.go), unless coder/websocket is to compress it.
 func (c *peerConn) Write(b anyws.Batch) error {
 	hello := c.marked && !c.greeted
 	if len(b.Payloads) == 0 && !hello {
 		return nil
 	}
-	// coder/websocket's Write only appends to the open batch here (see
-	// batchConn); its context still bounds the wait for coder/websocket's
-	// write lock. (A context without a deadline spared a timer per batch
-	// but let a pong wait far longer behind a stream of batches.)
-	ctx, cancel := context.WithTimeout(context.Background(), c.h.opts.WriteTimeout)
-	defer cancel()
 	c.bc.begin()
 	if hello {
 		c.greeted = true
-		if err := c.conn.Write(ctx, ws.MessageText, appendHello(nil, c.s, b.Seq)); err != nil {
+		if err := c.message(false, appendHello(nil, c.s, b.Seq)); err != nil {
 			c.bc.discard()
 			return err
 		}
 	}
 	for _, f := range b.Payloads {
 		m := f.Message()
-		typ := ws.MessageText
-		if m.IsBinary() {
-			typ = ws.MessageBinary
-		}
-		if err := c.conn.Write(ctx, typ, m.Bytes()); err != nil {
+		if err := c.message(m.IsBinary(), m.Bytes()); err != nil {
 			c.bc.discard()
 			if _, _, ok := c.bc.closeSent(); ok {
 				// A close frame went out (the reply to the client's
@@ -108,6 +99,23 @@ func (c *peerConn) Write(b anyws.Batch) error {
 		}
 	}
 	return c.bc.flush()
+}
+
+// message adds one message to the open batch: its frame directly, or
+// through coder/websocket when it compresses it.
+func (c *peerConn) message(binaryMsg bool, p []byte) error {
+	if !c.bc.deflate || len(p) < compressionThreshold {
+		return c.bc.appendMessage(binaryMsg, p)
+	}
+	typ := ws.MessageText
+	if binaryMsg {
+		typ = ws.MessageBinary
+	}
+	// coder/websocket's Write only appends to the open batch here; its
+	// context bounds the wait for its write lock (a ping or a close).
+	ctx, cancel := context.WithTimeout(context.Background(), c.h.opts.WriteTimeout)
+	defer cancel()
+	return c.conn.Write(ctx, typ, p)
 }
 
 // WriteClose does the close handshake; the reader sees its end.

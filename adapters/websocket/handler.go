@@ -62,13 +62,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	bw := &batchWriter{ResponseWriter: w, timeout: h.opts.WriteTimeout}
 	conn, err := ws.Accept(bw, r, &ws.AcceptOptions{
-		Subprotocols:       protos,
-		InsecureSkipVerify: true, // origin.Check above applied our rule
-		CompressionMode:    mode,
+		Subprotocols:         protos,
+		InsecureSkipVerify:   true, // origin.Check above applied our rule
+		CompressionMode:      mode,
+		CompressionThreshold: compressionThreshold,
 	})
 	if err != nil {
 		return // Accept has written the error response
 	}
+	bw.conn.deflate = strings.Contains(strings.Join(w.Header().Values("Sec-WebSocket-Extensions"), ","), "permessage-deflate")
 	h.serve(u, conn, bw.conn, marked(r))
 }
 

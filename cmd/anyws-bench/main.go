@@ -15,7 +15,8 @@ type options struct {
 	short        bool
 	controls     []string // the implementations anyws is compared with
 	scenarios    map[string]bool
-	clients      []int // chat room sizes
+	transports   map[string]bool // nil: all
+	clients      []int           // chat room sizes
 	batch        int
 	windows      int
 	subs         []int // broadcast: subscriber counts
@@ -48,6 +49,7 @@ func main() {
 		seconds     = flag.Int("seconds", 5, "lowrate: seconds per run; -short: 3")
 		idle        = flag.Int("idle", 10000, "idle: connections per transport; -short: 2000")
 		huge        = flag.Int("huge", 100000, "huge: connections, half WebSocket, half SSE")
+		transports  = flag.String("transports", "", "comma-separated transports to run (websocket, sse, sse-h2); empty: all")
 	)
 	flag.Parse()
 	if *serverImpl != "" {
@@ -90,6 +92,12 @@ func main() {
 	}
 	for s := range strings.SplitSeq(*scenarios, ",") {
 		o.scenarios[strings.TrimSpace(s)] = true
+	}
+	if *transports != "" {
+		o.transports = map[string]bool{}
+		for s := range strings.SplitSeq(*transports, ",") {
+			o.transports[strings.TrimSpace(s)] = true
+		}
 	}
 	var err error
 	if o.clients, err = counts(*clients); err != nil {

@@ -31,6 +31,9 @@ type runner struct {
 }
 
 func (r *runner) run(c cell) error {
+	if r.o.transports != nil && !r.o.transports[c.transport] {
+		return nil // -transports left it out
+	}
 	var names []string
 	for _, n := range append([]string{"anyws"}, r.o.controls...) {
 		info, err := lookupImpl(n)

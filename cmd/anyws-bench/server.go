@@ -47,6 +47,9 @@ func runServer(cfg serverConfig) error {
 		return err
 	}
 	im := info.newImpl(cfg)
+	if stop := profileCPU(cfg.impl); stop != nil {
+		defer stop()
+	}
 	mux := serverMux(im)
 	var lc net.ListenConfig
 	if cfg.sndbuf > 0 {

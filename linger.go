@@ -7,21 +7,29 @@ import "time"
 // stack through the write path and ended it again: at 10 messages a
 // second to 1,000 subscribers that was the largest cost after the write
 // system call itself (issue 15). Now the writer lingers: once it has
-// written, it waits up to writerLinger for more before it leaves. A
+// written, it waits for more, and leaves once it has had none for
+// writerLinger (between one and two of them: see lingerTimer). A
 // waiting writer costs its stack (a few KiB) and a timer, only while its
 // peer is being written to; an idle peer (one that got nothing since it
 // connected) still has no writer at all, since the connection's first
 // write does not linger.
 
 // writerLinger is how long a writer waits for more to write before it
-// leaves: longer than the gap between messages at the rates where
-// starting a goroutine per message costs most (below 10 a second),
-// short enough that a peer that went quiet soon holds nothing.
+// leaves (at least; at most twice as long): longer than the gap between
+// messages at the rates where starting a goroutine per message costs
+// most (10 a second and below), short enough that a peer that went
+// quiet soon holds nothing.
 const writerLinger = time.Second
 
 // lingerTimer is the writer's timer, made on its first linger and
-// reused for the writer's life.
-type lingerTimer struct{ t *time.Timer }
+// running for the writer's life: resetting it at every wait cost as much
+// as the wait itself, so it fires every writerLinger, and the writer
+// leaves at a firing that finds it was not woken since the one before:
+// after between one and two periods without work.
+type lingerTimer struct {
+	t      *time.Timer
+	active bool // woken with work since the timer last fired
+}
 
 func (lt *lingerTimer) stop() {
 	if lt.t != nil {
@@ -31,8 +39,8 @@ func (lt *lingerTimer) stop() {
 
 // linger is the writer's wait for more work, with l.mu held (released
 // while waiting). It reports whether the writer has more to do; false
-// when it waited writerLinger for nothing, or when there is nothing to
-// wait for (the connection is ending, or nothing was written yet).
+// when a period went by without any, or when there is nothing to wait
+// for (the connection is ending, or nothing was written yet).
 func (l *link) linger(lt *lingerTimer) bool {
 	if l.quit || l.idle != nil || l.writes < 2 {
 		return false
@@ -42,25 +50,37 @@ func (l *link) linger(lt *lingerTimer) bool {
 	}
 	if lt.t == nil {
 		lt.t = time.NewTimer(writerLinger)
-	} else {
+	}
+	for {
+		l.parked = true
+		l.mu.Unlock()
+		woke := false
+		select {
+		case <-l.wake:
+			woke = true
+		case <-lt.t.C:
+		}
+		l.mu.Lock()
+		l.parked = false
+		if !woke {
+			select {
+			case <-l.wake: // a wake that lost the race with the timer
+				woke = true
+			default:
+			}
+		}
+		switch {
+		case l.readDone || l.idle != nil:
+			return false
+		case woke || l.again:
+			lt.active = true
+			return true
+		case !lt.active:
+			return false // a whole period without work
+		}
+		lt.active = false
 		lt.t.Reset(writerLinger)
 	}
-	l.parked = true
-	l.mu.Unlock()
-	woke := false
-	select {
-	case <-l.wake:
-		woke = true
-	case <-lt.t.C:
-	}
-	l.mu.Lock()
-	l.parked = false
-	select {
-	case <-l.wake: // a wake that lost the race with the timer
-		woke = true
-	default:
-	}
-	return (woke || l.again) && !l.readDone && l.idle == nil
 }
 
 // unpark wakes the writer if it lingers (l.mu held).

@@ -200,7 +200,7 @@ func run(o options, t *table) (failed int, err error) {
 				if err != nil {
 					return 0, err
 				}
-				if st > 0 {
+				if st > 0 && len(closed) > 0 {
 					var parts []string
 					for _, k := range slices.Sorted(mapKeys(closed)) {
 						parts = append(parts, fmt.Sprintf("%s %d/%d", k, closed[k], st))

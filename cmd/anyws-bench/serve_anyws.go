@@ -44,6 +44,13 @@ func (a *anywsImpl) publish(payload []byte) {
 	_ = a.hub.Publish("room", anyws.NewMessage(payload, false))
 }
 
-func (a *anywsImpl) peers() int { return len(a.hub.Peers()) }
+// peers counts connected peers: a peer whose connection dropped (a
+// stalled SSE stream whose write timed out) waits to be resumed
+// (Options.ResumeWindow) without a connection, and counts as closed by
+// the policy, as it is for every control.
+func (a *anywsImpl) peers() int {
+	st := a.hub.Stats()
+	return st.Peers - st.Detached
+}
 
 func (a *anywsImpl) shutdown(ctx context.Context) { _ = a.hub.Shutdown(ctx) }

@@ -150,15 +150,28 @@ func (q *queue) trim(max int) {
 	if k == 0 {
 		return
 	}
-	q.items = q.items[k:]
 	q.base += uint64(k)
 	q.written -= k
 	q.taken -= k
-	if len(q.items) == 0 {
-		// Release a burst's slice: an idle peer holds none.
+	if k < len(q.items) {
+		q.items = q.items[k:]
+		return
+	}
+	// All of it went. The array is kept for the next messages, unless a
+	// burst grew it past keptItems: a peer written to a few messages at a
+	// time allocated an array for each, which made a publish's
+	// allocations grow with its subscribers (issue 15). A peer that never
+	// got a message holds none.
+	if cap(q.items) <= keptItems {
+		q.items = q.items[:0]
+	} else {
 		q.items = nil
 	}
 }
+
+// keptItems is the capacity of the item array an emptied queue keeps:
+// 64 bytes.
+const keptItems = 64
 
 // rewind makes everything after sequence number last pending again, for
 // a client that reconnects having seen messages up to last. It reports

@@ -48,29 +48,7 @@ func BenchmarkParser(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			var stream []byte
-			for len(stream) < 1<<20 {
-				var err error
-				stream, err = sse.AppendEvent(stream, c.ev)
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.SetBytes(int64(len(stream)))
-			b.ReportAllocs()
-			r := bytes.NewReader(stream)
-			for b.Loop() {
-				r.Reset(stream)
-				p := sse.NewParser(r, 0)
-				for {
-					if _, err := p.Next(); err != nil {
-						if err != io.EOF {
-							b.Fatal(err)
-						}
-						break
-					}
-				}
-			}
+			benchParse(b, func(int) sse.Event { return c.ev }, false)
 		})
 	}
 }
@@ -83,37 +61,43 @@ func BenchmarkParserIDs(b *testing.B) {
 		name           string
 		withID, omitID bool
 	}{{"plain", false, false}, {"resumable", true, false}, {"resumable-omit-ids", true, true}} {
-		withID := c.withID
 		b.Run(c.name, func(b *testing.B) {
-			var stream []byte
-			for n := 1; len(stream) < 1<<20; n++ {
+			benchParse(b, func(n int) sse.Event {
 				ev := sse.Event{Data: []byte(`hello world 1234`)}
-				if withID {
+				if c.withID {
 					ev.ID, ev.HasID = "Zx3f9Qk2LmP0aB7cD1eF4g:"+strconv.Itoa(n), true
 				}
-				var err error
-				if stream, err = sse.AppendEvent(stream, ev); err != nil {
+				return ev
+			}, c.omitID)
+		})
+	}
+}
+
+// benchParse parses a 1 MiB stream of the events event(1), event(2), …
+func benchParse(b *testing.B, event func(n int) sse.Event, omitIDs bool) {
+	var stream []byte
+	for n := 1; len(stream) < 1<<20; n++ {
+		var err error
+		if stream, err = sse.AppendEvent(stream, event(n)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	r := bytes.NewReader(stream)
+	for b.Loop() {
+		r.Reset(stream)
+		p := sse.NewParser(r, 0)
+		if omitIDs {
+			p.OmitEventIDs()
+		}
+		for {
+			if _, err := p.Next(); err != nil {
+				if err != io.EOF {
 					b.Fatal(err)
 				}
+				break
 			}
-			b.SetBytes(int64(len(stream)))
-			b.ReportAllocs()
-			r := bytes.NewReader(stream)
-			for b.Loop() {
-				r.Reset(stream)
-				p := sse.NewParser(r, 0)
-				if c.omitID {
-					p.OmitEventIDs()
-				}
-				for {
-					if _, err := p.Next(); err != nil {
-						if err != io.EOF {
-							b.Fatal(err)
-						}
-						break
-					}
-				}
-			}
-		})
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/anyws/anyws/internal/sse"
 	"github.com/anyws/anyws/websocketsse"
+	"github.com/coder/websocket"
 )
 
 // subscriber is one client stream of events, whatever the transport and
@@ -22,15 +23,11 @@ type subscriber struct {
 func dialSubscriber(ctx context.Context, hc *http.Client, s *server, transport string) (*subscriber, error) {
 	switch transport {
 	case "websocket":
-		c, err := dialWS(ctx, hc, s.url("ws", "/ws"))
+		c, err := dialImplWS(ctx, hc, s)
 		if err != nil {
 			return nil, err
 		}
 		if s.info.wire == wireCentrifuge {
-			if err := centrifugeConnectWS(ctx, c); err != nil {
-				_ = c.CloseNow()
-				return nil, err
-			}
 			return centrifugeSubscriberWS(c), nil
 		}
 		return &subscriber{
@@ -96,20 +93,32 @@ func dialSubscriber(ctx context.Context, hc *http.Client, s *server, transport s
 	return nil, fmt.Errorf("anyws-bench: unknown transport %q", transport)
 }
 
+// dialImplWS opens a WebSocket to s and, for centrifuge, does its
+// connect handshake.
+func dialImplWS(ctx context.Context, hc *http.Client, s *server) (*websocket.Conn, error) {
+	c, err := dialWS(ctx, hc, s.url("ws", "/ws"))
+	if err != nil {
+		return nil, err
+	}
+	if s.info.wire == wireCentrifuge {
+		if err := centrifugeConnectWS(ctx, c); err != nil {
+			_ = c.CloseNow()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
 // dialChat opens one chat client over transport ("websocket" or "sse":
 // websocketsse with its framed streaming uplink).
 func dialChat(ctx context.Context, hc *http.Client, s *server, transport string) (chatConn, error) {
 	switch transport {
 	case "websocket":
-		c, err := dialWS(ctx, hc, s.url("ws", "/ws"))
+		c, err := dialImplWS(ctx, hc, s)
 		if err != nil {
 			return nil, err
 		}
 		if s.info.wire == wireCentrifuge {
-			if err := centrifugeConnectWS(ctx, c); err != nil {
-				_ = c.CloseNow()
-				return nil, err
-			}
 			return newCentrifugeChat(c), nil
 		}
 		return c, nil

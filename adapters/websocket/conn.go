@@ -177,7 +177,7 @@ func (c *peerConn) readLoop() (anyws.CloseInfo, bool) {
 		c.inSeq = c.s.Received()
 	}
 	for {
-		typ, data, err := c.conn.Read(context.Background())
+		typ, data, err := readMessage(context.Background(), c.conn) // read.go
 		if err != nil {
 			return readErrorInfo(err)
 		}

@@ -82,7 +82,8 @@ func (w *batchWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if br.Buffered() == 0 {
 		// Nothing read ahead (the usual case: a client waits for the
 		// handshake's answer), so net/http's reader can be replaced.
-		br = bufio.NewReaderSize(conn, readBufferSize)
+		// (lazyread.go: no buffer held while idle)
+		br = bufio.NewReaderSize(newLazyReader(conn), minBufioSize)
 	}
 	return w.conn, bufio.NewReadWriter(br, bufio.NewWriterSize(w.conn, controlBufferSize)), nil
 }

@@ -63,6 +63,7 @@ type batchConn struct {
 	init  sync.Once     // closed
 	shut  chan struct{} // closed by Close
 	grace atomic.Bool   // Close was graceful: finish drains
+	lazy  *lazyReader   // what Read reads through, or nil (batch_read.go)
 }
 
 // closed returns the channel Close closes (the zero batchConn is ready

@@ -72,3 +72,32 @@ func (l *lazyReader) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// buffered reports whether received bytes wait in the chunk.
+func (l *lazyReader) buffered() bool { return l.buf != nil }
+
+// fill reads what the socket has into a chunk, after waitReadable. It
+// reports false when nothing was read (the end, or an error): the next
+// Read reports it.
+func (l *lazyReader) fill() bool {
+	bp := readChunks.Get().(*[]byte)
+	n, _ := l.conn.Read(*bp) // an error that came with data comes again
+	if n == 0 {
+		readChunks.Put(bp)
+		return false
+	}
+	l.buf, l.r, l.w = bp, 0, n
+	return true
+}
+
+// unread is the bytes the chunk holds.
+func (l *lazyReader) unread() []byte { return (*l.buf)[l.r:l.w] }
+
+// skip drops n unread bytes, and the chunk once it is drained.
+func (l *lazyReader) skip(n int) {
+	l.r += n
+	if l.r == l.w {
+		readChunks.Put(l.buf)
+		l.buf = nil
+	}
+}

@@ -68,6 +68,7 @@ func dialOne(ctx context.Context, hc *http.Client, transport, addr string) (io.C
 		if err != nil {
 			return nil, err
 		}
+		c.CloseRead(context.Background()) // answers the server's pings
 		return wsCloser{c}, nil
 	}
 	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, "http://"+addr+"/sse", nil)

@@ -12,6 +12,8 @@
 // MEMBENCH_N sets the idle connection count (default 2,000),
 // MEMBENCH_ROUNDS the chat rounds (default 6);
 // MEMBENCH_PROFILE=dir writes a heap profile of each idle server there
-// (MEMBENCH_PROFILE_RATE sets its MemProfileRate, default 1). These are benchmarks: nothing here asserts a
+// (MEMBENCH_PROFILE_RATE sets its MemProfileRate, default 1);
+// MEMBENCH_PING=1s gives anyws's WebSocket peers a 1 s keep-alive and
+// measures after three of them. These are benchmarks: nothing here asserts a
 // figure, they report it (b.ReportMetric).
 package membench

@@ -48,6 +48,12 @@ func measureIdle(b *testing.B, kind, transport string, n int) {
 	}
 	defer closeAll()
 	c.waitPeers(b, n)
+	if ping, _ := time.ParseDuration(os.Getenv(pingEnv)); ping > 0 {
+		time.Sleep(3*ping + ping/2) // every peer pinged, and ponged, a few times
+		if s := c.stats(b, false, ""); s.Peers != n {
+			b.Fatalf("membench: %d of %d peers left after the pings", s.Peers, n)
+		}
+	}
 	noGC, _ := c.status(b)
 	after := c.stats(b, true, transport)
 	gcRSS, _ := c.status(b)

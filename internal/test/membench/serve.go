@@ -33,6 +33,11 @@ const (
 // chat rounds for the chat room).
 const queueEnv = "MEMBENCH_QUEUE"
 
+// pingEnv sets the anyws server's WebSocket PingInterval (a Go
+// duration); the idle benchmark then waits three intervals before it
+// measures, so every peer has answered pings.
+const pingEnv = "MEMBENCH_PING"
+
 // routes is one server kind: it mounts /ws and /sse, counts its open
 // peers and shuts down.
 type routes interface {

@@ -3,6 +3,8 @@ package membench
 import (
 	"context"
 	"net/http"
+	"os"
+	"time"
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/adapters/sse"
@@ -26,7 +28,9 @@ func newAnywsServer(queue int) *anywsServer {
 }
 
 func (a *anywsServer) mount(mux *http.ServeMux) {
-	mux.Handle("/ws", websocket.New(a.hub, nil))
+	// MEMBENCH_PING: a shorter keep-alive, to see idle peers after pings
+	ping, _ := time.ParseDuration(os.Getenv(pingEnv))
+	mux.Handle("/ws", websocket.New(a.hub, &websocket.Options{PingInterval: ping}))
 	mux.Handle("/sse", sse.New(a.hub, nil))
 }
 

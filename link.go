@@ -144,7 +144,7 @@ func (l *link) writeQueued() (bool, error) {
 	if n := p.dropped.Swap(0); n > 0 {
 		p.reportErrorOpen(fmt.Errorf("%w: dropped %d messages for peer %s", ErrQueueFull, n, p.id))
 	}
-	batch, seq := p.q.take()
+	batch, seq, more := p.q.take(!p.closeSet.Load()) // a close writes all at once
 	if len(batch) == 0 && l.started {
 		return false, nil
 	}
@@ -163,6 +163,11 @@ func (l *link) writeQueued() (bool, error) {
 		return false, err
 	}
 	p.q.wrote()
+	if more {
+		l.mu.Lock()
+		l.again = true // the batch was cut (queue_batch.go): write on
+		l.mu.Unlock()
+	}
 	return true, nil
 }
 

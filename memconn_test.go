@@ -23,6 +23,7 @@ type memConn struct {
 	mu       sync.Mutex
 	payloads []*anyws.Payload
 	seqs     []uint64
+	batches  []int             // the length of each batch written
 	closes   []anyws.CloseInfo // what WriteClose sent
 	gate     chan struct{}     // while non-nil, Write blocks on it (a client that stopped reading)
 
@@ -47,6 +48,7 @@ func (c *memConn) Write(b anyws.Batch) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.batches = append(c.batches, len(b.Payloads))
 	for i, f := range b.Payloads {
 		c.payloads = append(c.payloads, f)
 		c.seqs = append(c.seqs, b.Seq+uint64(i))

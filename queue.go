@@ -107,14 +107,20 @@ func (q *queue) push(f *Payload) pushResult {
 }
 
 // take returns the pending messages, oldest first, and the sequence
-// number of the first. The batch stays valid until the next take.
-func (q *queue) take() ([]*Payload, uint64) {
+// number of the first. The batch stays valid until the next take. When
+// capped, the batch ends after maxBatchCost (queue_batch.go) and more
+// reports that messages are left pending.
+func (q *queue) take(capped bool) (batch []*Payload, seq uint64, more bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	batch := q.items[q.taken:len(q.items):len(q.items)]
-	seq := q.base + uint64(q.taken)
-	q.taken = len(q.items)
-	return batch, seq
+	end := len(q.items)
+	if capped {
+		end = q.batchEnd(q.taken)
+	}
+	batch = q.items[q.taken:end:end]
+	seq = q.base + uint64(q.taken)
+	q.taken = end
+	return batch, seq, end < len(q.items)
 }
 
 // wrote records that everything taken reached the connection: it moves

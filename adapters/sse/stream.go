@@ -145,6 +145,7 @@ func (e *events) headers(dst http.Header) {
 		e.token = e.s.Secret() + e.h.tokens.route
 	}
 	writeHeaders(dst, e.hdr, e.r, e.token)
+	e.hdr = nil // sent once: an idle stream need not keep the hook's map
 	if e.binaryEvents = wantsBinaryEvents(e.r); e.binaryEvents {
 		dst.Set(sse.BinaryEventsHeader, sse.BinaryEvents)
 	}

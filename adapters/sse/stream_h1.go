@@ -149,6 +149,7 @@ func (c *h1Stream) head() []byte {
 	hdr.Set("Connection", "close")
 	hdr.Set("Transfer-Encoding", "chunked")
 	hdr.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	c.set = nil // written once: an idle stream need not keep the map
 	return appendHeader([]byte("HTTP/1.1 200 OK\r\n"), hdr)
 }
 

@@ -36,12 +36,6 @@ import (
 // out in one write; net/http's default is 4 KiB per connection.
 const controlBufferSize = 256
 
-// readBufferSize sizes the read buffer coder/websocket reads frames
-// through, instead of net/http's 4 KiB: it is held for the connection's
-// whole life, idle or not, and 2 KiB still reads dozens of small
-// messages per system call (larger payloads bypass it).
-const readBufferSize = 2 << 10
-
 // lingerTimeout bounds how long a closed connection reads what the
 // client still sends before its FIN (see finish).
 const lingerTimeout = 2 * time.Second
@@ -75,6 +69,7 @@ type batchConn struct {
 	init    sync.Once     // closed
 	shut    chan struct{} // closed by Close
 	grace   atomic.Bool   // Close was graceful: finish drains
+	lazy    *lazyReader   // what Read reads through, or nil (batch_read.go)
 }
 
 // closed returns the channel Close closes (the zero batchConn is ready

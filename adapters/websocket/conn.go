@@ -3,7 +3,6 @@ package websocket
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -29,20 +28,23 @@ type peerConn struct {
 	greeted bool   // the Hello was written (writer goroutine only)
 	inSeq   uint64 // the number of the client's last message (reader only)
 
-	pinging atomic.Bool    // a ping waits for its pong
-	pingMu  sync.Mutex     // orders pings.Add before the reader's pings.Wait
-	noPings bool           // under pingMu: the reader is ending, no more pings
-	pings   sync.WaitGroup // ping goroutines, waited for before the reader's last call
+	ka      keepAlive // keepalive.go
 	lateErr atomic.Pointer[error]
+	idle    *idleWait // the reader waits here between messages (idlewait.go), or nil
 }
 
 var _ anyws.Conn = (*peerConn)(nil)
 
 // serve attaches conn to a new or resumed peer and starts its reader.
 // marked: the client speaks anyws's protocol (resume.go).
-func (h *Handler) serve(hs *anyws.Handshake, conn *ws.Conn, bc *batchConn, marked bool) {
+// c was made before the handshake (its onPong is coder/websocket's
+// OnPongReceived).
+func (h *Handler) serve(hs *anyws.Handshake, c *peerConn, conn *ws.Conn, bc *batchConn, idle *idleWait, marked bool) {
 	conn.SetReadLimit(h.opts.ReadLimit)
-	c := &peerConn{h: h, conn: conn, bc: bc, marked: marked}
+	c.conn, c.bc, c.marked, c.idle = conn, bc, marked, idle
+	if idle != nil {
+		idle.pong = c.sawPong
+	}
 	o := &anyws.AttachOptions{KeepAlive: h.opts.PingInterval}
 	if marked {
 		claim, err := readClientHello(conn)
@@ -120,34 +122,14 @@ func (c *peerConn) message(binaryMsg bool, p []byte) error {
 
 // WriteClose does the close handshake; the reader sees its end.
 func (c *peerConn) WriteClose(code anyws.StatusCode, reason string) error {
+	c.idle.stop() // Close reads the client's close (idlewait.go)
 	return c.conn.Close(ws.StatusCode(code), reason)
 }
 
 // KeepAlive pings without waiting for the pong: a pong later than
-// PingTimeout aborts the connection, and the reader reports the drop.
-func (c *peerConn) KeepAlive() error {
-	if !c.pinging.CompareAndSwap(false, true) {
-		return nil // the last ping is still out
-	}
-	c.pingMu.Lock()
-	if c.noPings {
-		c.pingMu.Unlock()
-		return nil // the reader is ending: the core learns it soon
-	}
-	c.pings.Add(1)
-	c.pingMu.Unlock()
-	go func() {
-		defer c.pings.Done()
-		defer c.pinging.Store(false)
-		ctx, cancel := context.WithTimeout(context.Background(), c.h.opts.PingTimeout)
-		defer cancel()
-		if err := c.conn.Ping(ctx); err != nil && ctx.Err() != nil {
-			c.lateErr.Store(&err)
-			_ = c.conn.CloseNow()
-		}
-	}()
-	return nil
-}
+// PingTimeout aborts the connection, and the reader reports the drop
+// (keepalive.go).
+func (c *peerConn) KeepAlive() error { return c.keepAlive() }
 
 // Abort closes the connection at once.
 func (c *peerConn) Abort() { _ = c.conn.CloseNow() }
@@ -157,10 +139,7 @@ func (c *peerConn) Abort() { _ = c.conn.CloseNow() }
 func (c *peerConn) read() {
 	info, dropped := c.readLoop()
 	_ = c.conn.CloseNow()
-	c.pingMu.Lock()
-	c.noPings = true
-	c.pingMu.Unlock()
-	c.pings.Wait()
+	c.stopPings()
 	if code, reason, ok := c.bc.closeSent(); ok && dropped {
 		// coder/websocket closed on a protocol error with a close frame
 		// (1002, 1007, 1009): report what went out.
@@ -188,7 +167,10 @@ func (c *peerConn) readLoop() (anyws.CloseInfo, bool) {
 		c.inSeq = c.s.Received()
 	}
 	for {
-		typ, data, err := c.conn.Read(context.Background())
+		// Wait between messages with a shallow stack (idlewait.go), and
+		// read each into a buffer of its size (read.go).
+		c.idle.wait()
+		typ, data, err := readMessage(context.Background(), c.conn)
 		if err != nil {
 			return readErrorInfo(err)
 		}

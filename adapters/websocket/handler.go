@@ -61,17 +61,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		mode = ws.CompressionDisabled
 	}
 	bw := &batchWriter{ResponseWriter: w, timeout: h.opts.WriteTimeout}
+	c := &peerConn{h: h}
 	conn, err := ws.Accept(bw, r, &ws.AcceptOptions{
 		Subprotocols:         protos,
 		InsecureSkipVerify:   true, // origin.Check above applied our rule
 		CompressionMode:      mode,
 		CompressionThreshold: compressionThreshold,
+		OnPongReceived:       c.onPong, // keepalive.go
 	})
 	if err != nil {
 		return // Accept has written the error response
 	}
 	bw.conn.deflate = strings.Contains(strings.Join(w.Header().Values("Sec-WebSocket-Extensions"), ","), "permessage-deflate")
-	h.serve(u, conn, bw.conn, marked(r))
+	h.serve(u, c, conn, bw.conn, newIdleWait(bw.lazy, bw.br), marked(r))
 }
 
 // writeUpgradeError answers a refused upgrade with a plain HTTP response

@@ -30,6 +30,10 @@ type batchWriter struct {
 	timeout   time.Duration // bounds the write of the 101
 	switching bool          // Accept asked for the 101: Hijack writes it
 	conn      *batchConn    // set by a successful Hijack
+	// lazy and br: the reader coder/websocket got (lazyread.go), when
+	// Hijack did not keep net/http's
+	lazy *lazyReader
+	br   *bufio.Reader
 }
 
 // WriteHeader holds a 101 back for Hijack and passes any other status
@@ -81,7 +85,12 @@ func (w *batchWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if br.Buffered() == 0 {
 		// Nothing read ahead (the usual case: a client waits for the
 		// handshake's answer), so net/http's reader can be replaced.
-		br = bufio.NewReaderSize(conn, readBufferSize)
+		// coder/websocket resets it to read from the batchConn, which
+		// reads through a lazyReader (no buffer held while idle).
+		w.lazy = newLazyReader(conn)
+		w.conn.lazy = w.lazy
+		br = bufio.NewReaderSize(w.conn, minBufioSize)
+		w.br = br
 	}
 	return w.conn, bufio.NewReadWriter(br, bufio.NewWriterSize(w.conn, controlBufferSize)), nil
 }

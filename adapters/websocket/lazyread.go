@@ -1,0 +1,103 @@
+package websocket
+
+import (
+	"net"
+	"sync"
+	"syscall"
+)
+
+// coder/websocket reads frames through the bufio.Reader the hijack hands
+// it, for the connection's whole life, and an idle peer's reader sits
+// blocked in it: a buffer there is held by every idle connection (2 KiB
+// was a fifth of an idle WebSocket peer's memory). lazyReader sits under
+// a minimal bufio.Reader instead and holds a pooled chunk only while
+// received bytes wait to be read: it waits for the socket to become
+// readable without a buffer (waitReadable, where the platform lets it
+// peek), then takes a chunk, reads, and gives the chunk back once it is
+// drained. Reads at least a chunk long (message payloads) go straight
+// into the caller's slice.
+
+// readChunkSize is the size of the chunks a connection reads into.
+const readChunkSize = 4 << 10
+
+// minBufioSize is bufio's smallest reader (it rounds smaller sizes up):
+// coder/websocket's frame headers (2 to 14 bytes) come through it.
+const minBufioSize = 16
+
+var readChunks = sync.Pool{New: func() any { b := make([]byte, readChunkSize); return &b }}
+
+type lazyReader struct {
+	conn net.Conn
+	raw  syscall.RawConn // nil: cannot wait without a buffer
+	peek [1]byte         // waitReadable's, here so it is not allocated per wait
+	buf  *[]byte         // the chunk holding unread bytes, nil when none
+	r, w int             // unread bytes are (*buf)[r:w]
+}
+
+func newLazyReader(conn net.Conn) *lazyReader {
+	l := &lazyReader{conn: conn}
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			l.raw = raw
+		}
+	}
+	return l
+}
+
+func (l *lazyReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if l.buf == nil {
+		if err := l.waitReadable(); err != nil {
+			return 0, err
+		}
+		if len(p) >= readChunkSize {
+			return l.conn.Read(p)
+		}
+		bp := readChunks.Get().(*[]byte)
+		n, err := l.conn.Read(*bp)
+		if n == 0 {
+			readChunks.Put(bp)
+			return 0, err
+		}
+		// An error that came with data comes again on the next read.
+		l.buf, l.r, l.w = bp, 0, n
+	}
+	n := copy(p, (*l.buf)[l.r:l.w])
+	l.r += n
+	if l.r == l.w {
+		readChunks.Put(l.buf)
+		l.buf = nil
+	}
+	return n, nil
+}
+
+// buffered reports whether received bytes wait in the chunk.
+func (l *lazyReader) buffered() bool { return l.buf != nil }
+
+// fill reads what the socket has into a chunk, after waitReadable. It
+// reports false when nothing was read (the end, or an error): the next
+// Read reports it.
+func (l *lazyReader) fill() bool {
+	bp := readChunks.Get().(*[]byte)
+	n, _ := l.conn.Read(*bp) // an error that came with data comes again
+	if n == 0 {
+		readChunks.Put(bp)
+		return false
+	}
+	l.buf, l.r, l.w = bp, 0, n
+	return true
+}
+
+// unread is the bytes the chunk holds.
+func (l *lazyReader) unread() []byte { return (*l.buf)[l.r:l.w] }
+
+// skip drops n unread bytes, and the chunk once it is drained.
+func (l *lazyReader) skip(n int) {
+	l.r += n
+	if l.r == l.w {
+		readChunks.Put(l.buf)
+		l.buf = nil
+	}
+}

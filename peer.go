@@ -62,6 +62,10 @@ type closeRequest struct {
 	abrupt  bool  // no close handshake (CloseNow)
 	discard bool  // drop what is queued instead of flushing it
 	err     error // why the server closed, reported to the Error hook
+	// overflow: an enqueue asked, maybe inside a fan-out, which holds the
+	// topic index: a peer without a connection is finished on a goroutine
+	// of its own, since finishing leaves its topics.
+	overflow bool
 }
 
 // ID is the peer's public id, a random UUID v4. It is safe to show to other
@@ -163,7 +167,7 @@ func (p *Peer) enqueue(f *Payload) error {
 	}
 	p.requestClose(closeRequest{
 		code: StatusTryAgainLater, reason: "send queue full",
-		discard: true, err: fmt.Errorf("%w: peer %s is too slow, closing it", ErrQueueFull, p.id),
+		discard: true, overflow: true, err: fmt.Errorf("%w: peer %s is too slow, closing it", ErrQueueFull, p.id),
 	})
 	return ErrQueueFull
 }
@@ -256,7 +260,11 @@ func (p *Peer) requestClose(c closeRequest) {
 	}
 	l := p.cur.Load()
 	if l == nil {
-		if first {
+		switch {
+		case !first:
+		case c.overflow:
+			go p.closeDetached()
+		default:
 			p.closeDetached()
 		}
 		return

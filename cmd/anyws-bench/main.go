@@ -139,7 +139,7 @@ func main() {
 	}
 	raiseFileLimit(max(need, 65536))
 	if fileLimit() < need {
-		fail("the open files limit is %d; this run needs %d (raise it with ulimit -n, or run as root)", fileLimit(), need)
+		fail("the open files limit is %d and could not be raised; this run needs %d: raise the hard limit (ulimit -Hn, which needs CAP_SYS_RESOURCE: root in a container may lack it), or run fewer connections (-huge, -idle, -subs)", fileLimit(), need)
 	}
 	fmt.Printf("anyws-bench: %s/%s, %d CPUs, GOMAXPROCS %d, %s; controls: %s\n\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), strings.Join(o.controls, ", "))

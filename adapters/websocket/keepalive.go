@@ -61,6 +61,12 @@ func (c *peerConn) pingTimedOut() {
 	k.mu.Lock()
 	late := k.out && !k.stopped
 	k.out = false
+	if late {
+		// No ping after this one: its write would fail on the aborted
+		// connection and could report "write failed" before the reader
+		// reports the timeout.
+		k.stopped = true
+	}
 	k.mu.Unlock()
 	if late {
 		err := fmt.Errorf("websocket: no pong within %v", c.h.opts.PingTimeout)

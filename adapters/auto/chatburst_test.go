@@ -12,6 +12,7 @@ import (
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/adapters/auto"
+	wsadapter "github.com/anyws/anyws/adapters/websocket"
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 )
@@ -73,7 +74,13 @@ func runChatBursts(t *testing.T, opts *anyws.Options, clients, rounds int) {
 		},
 		Close: func(_ *anyws.Peer, c anyws.CloseInfo) { closes <- c },
 	}, opts)
-	srv := httptest.NewServer(auto.New(hub, nil))
+	// Pings off: these clients read nothing while a round goes in, so
+	// they cannot answer a ping (coder/websocket answers only inside
+	// Read), and on a loaded machine a round can outlast PingInterval +
+	// PingTimeout (40 s): the peer then closed with 1006 "ping timeout".
+	// The benchmark's clients (Node's ws) answer pings whatever the
+	// application reads. The queue defaults are what this test is about.
+	srv := httptest.NewServer(auto.New(hub, &auto.Options{WebSocket: wsadapter.Options{PingInterval: -1}}))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()

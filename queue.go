@@ -175,8 +175,8 @@ func (q *queue) trim(max int) {
 	}
 }
 
-// keptItems is the capacity of the item array an emptied queue keeps:
-// 64 bytes.
+// keptItems is the largest item array an emptied queue keeps: 512 bytes
+// (a peer that got one message at a time keeps 8 or 16).
 const keptItems = 64
 
 // rewind makes everything after sequence number last pending again, for

@@ -27,7 +27,9 @@ type Options struct {
 	KeepAlive time.Duration
 	// WriteTimeout bounds each batch written to a stream (and the final
 	// close event): a client that stops reading holds its stream for at
-	// most this long before the peer is closed. Default 10 s.
+	// most this long before the peer is closed. On HTTP/2 with
+	// keep-alives on, WriteTimeout + KeepAlive (the deadline stays set
+	// between writes there: see h2deadline.go). Default 10 s.
 	WriteTimeout time.Duration
 	// MaxMessageBytes is the largest message a POST may carry: a bigger
 	// one-message body or framed event gets 413. It also sizes the read

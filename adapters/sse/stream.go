@@ -191,7 +191,8 @@ type stream struct {
 	ended   chan struct{} // closed by WriteClose or Abort: the handler returns
 	endOnce sync.Once
 	mu      sync.Mutex
-	over    bool // under mu: the handler returned, w is dead
+	over    bool      // under mu: the handler returned, w is dead
+	dl      time.Time // the write deadline as last set (h2deadline.go)
 }
 
 var _ anyws.Conn = (*stream)(nil)
@@ -238,18 +239,16 @@ func (st *stream) Abort() {
 
 func (st *stream) end() { st.endOnce.Do(func() { close(st.ended) }) }
 
-// write sends buf as one write and one flush under Options.WriteTimeout,
-// then returns the buffer to streamBufs.
+// write sends buf as one write and one flush under a write deadline
+// (h2deadline.go), then returns the buffer to streamBufs.
 func (st *stream) write(buf []byte) error {
 	defer st.wb.put(buf)
-	_ = st.rc.SetWriteDeadline(time.Now().Add(st.h.opts.WriteTimeout))
+	st.deadlineAhead()
 	_, err := st.w.Write(buf)
 	if err == nil {
 		err = st.rc.Flush()
 	}
-	// No deadline while idle, so that the end of the response can still
-	// be written after a long quiet period.
-	_ = st.rc.SetWriteDeadline(time.Time{})
+	st.deadlineIdle()
 	return err
 }
 

@@ -150,7 +150,7 @@ func run(o options, t *table) (failed int, err error) {
 	}
 	if o.scenarios["lowrate"] {
 		n := o.lowrateSubs
-		for _, tr := range []string{"sse", "websocket"} {
+		for _, tr := range []string{"sse", "websocket", "sse-h2"} {
 			for _, rate := range o.rates {
 				events := max(rate*o.seconds, 10)
 				name := fmt.Sprintf("low rate, %d subscribers, %d events/s", n, rate)

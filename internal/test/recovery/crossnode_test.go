@@ -71,6 +71,7 @@ func acrossNodesThroughCuts(t *testing.T, broker func(node int) pubsub.Broker) {
 	var mu sync.Mutex
 	got := make(map[string][]string) // uplink messages by peer id, on any node
 	opens, moves, resumes := 0, 0, 0
+	var hubErrs []string
 	hooks := anyws.Hooks{
 		Open: func(p *anyws.Peer) {
 			mu.Lock()
@@ -96,7 +97,28 @@ func acrossNodesThroughCuts(t *testing.T, broker func(node int) pubsub.Broker) {
 			got[p.ID()] = append(got[p.ID()], m.Text())
 			mu.Unlock()
 		},
+		// What the nodes report beyond a peer's own connection (a move
+		// that failed halfway, say) is logged if the run fails: it says
+		// why a client was not resumed.
+		Error: func(p *anyws.Peer, err error) {
+			if p != nil {
+				return // a peer's connection failing: the cuts
+			}
+			mu.Lock()
+			hubErrs = append(hubErrs, err.Error())
+			mu.Unlock()
+		},
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, e := range hubErrs[:min(len(hubErrs), 20)] {
+				t.Logf("node error: %s", e)
+			}
+			t.Logf("%d node errors in all", len(hubErrs))
+		}
+	})
 	var hubs []*anyws.Hub
 	var targets []string
 	for i := range 3 {

@@ -2,7 +2,6 @@ package websocketsse
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/anyws/anyws/internal/sse"
 	"github.com/coder/websocket"
@@ -23,7 +22,7 @@ func askBinaryEvents(h http.Header) { h.Set(sse.BinaryEventsHeader, sse.BinaryEv
 // grantsBinaryEvents reports whether the stream's response says binary
 // messages come as binary events.
 func grantsBinaryEvents(h http.Header) bool {
-	return strings.EqualFold(strings.TrimSpace(h.Get(sse.BinaryEventsHeader)), sse.BinaryEvents)
+	return sse.HeaderSays(h, sse.BinaryEventsHeader, sse.BinaryEvents)
 }
 
 // decodeMessage turns a message or binary event into a message; ok is

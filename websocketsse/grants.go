@@ -2,7 +2,6 @@ package websocketsse
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/anyws/anyws/internal/sse"
 )
@@ -22,7 +21,7 @@ type grants struct {
 func grantsOf(h http.Header) grants {
 	return grants{
 		binaryEvents: grantsBinaryEvents(h),
-		shortIDs:     strings.EqualFold(strings.TrimSpace(h.Get(sse.ShortIDsHeader)), sse.ShortIDs),
+		shortIDs:     sse.HeaderSays(h, sse.ShortIDsHeader, sse.ShortIDs),
 	}
 }
 

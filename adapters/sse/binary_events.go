@@ -3,7 +3,6 @@ package sse
 import (
 	"bytes"
 	"net/http"
-	"strings"
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/internal/sse"
@@ -26,7 +25,7 @@ const (
 // wantsBinaryEvents reports whether the stream request r asks for binary
 // events.
 func wantsBinaryEvents(r *http.Request) bool {
-	return strings.EqualFold(strings.TrimSpace(r.Header.Get(sse.BinaryEventsHeader)), sse.BinaryEvents)
+	return sse.HeaderSays(r.Header, sse.BinaryEventsHeader, sse.BinaryEvents)
 }
 
 // appendPayload appends f's event (a resumable stream's text message in

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/internal/sse"
@@ -115,7 +114,7 @@ func (e *events) appendID(dst []byte, seq uint64) []byte {
 
 // wantsShortIDs reports whether the stream request r asks for short ids.
 func wantsShortIDs(r *http.Request) bool {
-	return strings.EqualFold(strings.TrimSpace(r.Header.Get(sse.ShortIDsHeader)), sse.ShortIDs)
+	return sse.HeaderSays(r.Header, sse.ShortIDsHeader, sse.ShortIDs)
 }
 
 func resumeID(secret string, seq uint64) string {

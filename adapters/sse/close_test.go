@@ -152,8 +152,10 @@ func TestServerTimeoutsCleared(t *testing.T) {
 			hub := anyws.New(rec.hooks(), &anyws.Options{ResumeWindow: -1})
 			h := adapter.New(hub, &adapter.Options{Bidirectional: true, KeepAlive: 20 * time.Millisecond})
 			srv := httptest.NewUnstartedServer(h)
-			srv.Config.WriteTimeout = 100 * time.Millisecond
-			srv.Config.ReadTimeout = 100 * time.Millisecond
+			// Short, but not so short that a TLS handshake under -race on a
+			// loaded machine outlasts them (the read timeout covers it).
+			srv.Config.WriteTimeout = 400 * time.Millisecond
+			srv.Config.ReadTimeout = 400 * time.Millisecond
 			hc := startServer(t, srv, m)
 			t.Cleanup(func() { _ = hub.Close() })
 
@@ -161,9 +163,9 @@ func TestServerTimeoutsCleared(t *testing.T) {
 			sp := startPost(t, hc, srv.URL, c.token(t), "text/event-stream")
 			sp.write(t, "data: first\n\n")
 			require.Equal(t, "first", rec.msg(t).Text())
-			// Ten keep-alives take at least 200 ms: both timeouts passed.
+			// 25 keep-alives take at least 500 ms: both timeouts passed.
 			require.Eventually(t, func() bool {
-				return strings.Count(c.rawString(), ": keep-alive\n") >= 10
+				return strings.Count(c.rawString(), ": keep-alive\n") >= 25
 			}, wait, 10*time.Millisecond)
 			sp.write(t, "data: second\n\n")
 			require.Equal(t, "second", rec.msg(t).Text())

@@ -117,10 +117,9 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 	p := h.bySecret[secret]
 	h.mu.Unlock()
 	if p == nil {
-		if to := h.movedTo(secret); to != "" {
-			node = to // it moved from here: follow it
-		}
 		if node != "" {
+			// The node the claim names is the newest the client knows of
+			// (this node's record of a move may be older): ask there.
 			return h.resumeRemote(hs, c, o, secret, node, seq)
 		}
 		rs.Reason = "unknown"

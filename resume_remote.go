@@ -191,13 +191,30 @@ func (h *Hub) awaitIncoming(ctx context.Context, secret string) bool {
 	return true
 }
 
+// moveRecord is where a peer went when it moved from this node. Each
+// move makes a new one, so that the expiry of an earlier move's record
+// (to the same node, say) cannot remove a later one.
+type moveRecord struct{ node string }
+
 // movedTo returns the node a peer with secret moved to, within the
-// resume window after it moved, or "".
+// resume window after it last moved from here, or "".
 func (h *Hub) movedTo(secret string) string {
-	if node, ok := h.moved.Load(secret); ok {
-		return node.(string)
+	if r, ok := h.moved.Load(secret); ok {
+		return r.(*moveRecord).node
 	}
 	return ""
+}
+
+// rememberMove records that the peer with secret moved from here to
+// node, for a claim that still names this node (its client did not hear
+// from node before its connection dropped again). Such a claim is good
+// until the peer's window on node ends: the window runs from when node
+// saw the connection drop, which may be a while after the move (a
+// keep-alive timeout), so the record is kept for two windows.
+func (h *Hub) rememberMove(secret, node string) {
+	r := &moveRecord{node: node}
+	h.moved.Store(secret, r)
+	time.AfterFunc(2*h.resumeWindow(), func() { h.moved.CompareAndDelete(secret, r) })
 }
 
 // moveOut takes the peer off this node for a client that resumes it on
@@ -240,9 +257,7 @@ func (p *Peer) moveOut(seq uint64, to string) moveState {
 			Topic: f.topic, Pos: f.pos,
 		})
 	}
-	// Remember where it went, for a claim that still names this node.
-	h.moved.Store(p.secret, to)
-	time.AfterFunc(h.resumeWindow(), func() { h.moved.CompareAndDelete(p.secret, to) })
+	h.rememberMove(p.secret, to)
 	p.finish(CloseInfo{Code: StatusGoingAway, Reason: "resumed on another node", Moved: true})
 	return st
 }
@@ -253,7 +268,7 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	rs := ResumeStatus{Attempted: true, Reason: "unknown"}
 	rq, _ := h.broker.(pubsub.Requester)
 	hb := h.historyBroker()
-	if rq == nil || hb == nil || node == h.opts.NodeID {
+	if rq == nil || hb == nil {
 		return nil, rs
 	}
 	arrived := make(chan struct{})
@@ -267,8 +282,22 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
 	defer cancel()
 	req, _ := json.Marshal(moveRequest{Secret: secret, Seq: seq, From: h.opts.NodeID})
+	// Follow the peer from node to node: each answer "moved" names a
+	// node it went to later, so the walk visits each node at most once
+	// (one that was left since this node's own record: resume checked
+	// that the peer is not here).
 	var st moveState
-	for hops := 0; ; hops++ {
+	asked := map[string]bool{}
+	for {
+		if node == h.opts.NodeID {
+			if node = h.movedTo(secret); node == "" {
+				return nil, rs // it was here and is gone
+			}
+		}
+		if asked[node] {
+			return nil, rs // records that go round: none is current
+		}
+		asked[node] = true
 		ans, err := rq.Request(ctx, node, moveService, req)
 		if err != nil {
 			return nil, rs // the node is gone: its peers with it
@@ -277,12 +306,10 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 		if json.Unmarshal(ans, &st) != nil {
 			return nil, rs
 		}
-		if st.Status != "moved" || hops == 3 {
+		if st.Status != "moved" {
 			break
 		}
-		if node = st.Node; node == h.opts.NodeID {
-			return nil, rs // it moved here and is gone
-		}
+		node = st.Node
 	}
 	if st.ID == "" {
 		if st.Status != "" && st.Status != "moved" {
@@ -321,6 +348,8 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 		p.cancel(err)
 		return nil, rs
 	}
+	// It is here again: a record of an earlier move from here is over.
+	h.moved.Delete(secret)
 	rs = ResumeStatus{Attempted: true, Resumed: true}
 	l := newLink(p, c, o, rs)
 	if b, ok := c.(Binder); ok {

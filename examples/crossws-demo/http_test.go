@@ -18,6 +18,9 @@ func TestPublishEndpointReachesEveryChatSubscriber(t *testing.T) {
 	b := dialWS(t, s.wsURL("/"), nil)
 	c := dialWS(t, s.wsURL("/room"), nil)
 	require.Equal(t, b.id+" joined!", a.readText())
+	// c's welcome comes before its Open hook joins the chat; its answer
+	// to a message comes after (hooks run one at a time per peer).
+	require.Equal(t, "pong", c.ask("ping"), "c has joined the chat")
 
 	resp, body := get(t, s.url("/publish?topic=chat&message=ping"), nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)

@@ -1,0 +1,99 @@
+package anyws_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/anyws/anyws"
+	"github.com/anyws/anyws/pubsub"
+	"github.com/stretchr/testify/require"
+)
+
+// nodes starts n hubs on one in-process bus that keeps history and
+// carries requests, so that peers can move between them.
+func nodes(t *testing.T, n int, hooks anyws.Hooks, window time.Duration) []*anyws.Hub {
+	t.Helper()
+	bus := pubsub.NewMemoryHistory(nil)
+	hubs := make([]*anyws.Hub, n)
+	for i := range hubs {
+		hubs[i] = anyws.New(hooks, &anyws.Options{Broker: bus.Broker(), NodeID: fmt.Sprint("node-", i), ResumeWindow: window})
+		t.Cleanup(func() { require.NoError(t, hubs[i].Close()) })
+	}
+	return hubs
+}
+
+// claim is the resume claim of a client of c that saw every message.
+func claim(c *memConn) string {
+	return fmt.Sprintf("%s:%d", c.s.ResumeKey(), c.s.Received())
+}
+
+// moveTo resumes on hub the peer claim names, which must work.
+func moveTo(t *testing.T, hub *anyws.Hub, claim, id string) *memConn {
+	t.Helper()
+	c := attach(t, hub, "/", resumable(claim))
+	require.Equal(t, anyws.ResumeStatus{Attempted: true, Resumed: true}, c.s.Resume(), "resuming %s", claim)
+	require.Equal(t, id, c.peer().ID(), "the same peer")
+	return c
+}
+
+// TestMoveRecordOutlivesEarlierMove: a node remembers where a peer went
+// (for two resume windows after it moved away) for a client whose claim
+// still names the node: it did not hear from the new node before its
+// connection dropped again. The expiry of an earlier move's record must
+// not end a later one: once it did, when the peer had moved twice from
+// the same node to the same other node, and a client's resume a minute
+// or two into a long run came back "unknown".
+func TestMoveRecordOutlivesEarlierMove(t *testing.T) {
+	t.Parallel()
+	const window = 5 * time.Second
+	hubs := nodes(t, 3, anyws.Hooks{Open: func(p *anyws.Peer) { p.Subscribe("news") }}, window)
+	a, b, c := hubs[0], hubs[1], hubs[2]
+
+	c0 := attach(t, a, "/", resumable(""))
+	id := c0.peer().ID()
+	c0.cut()
+	first := time.Now()
+	c1 := moveTo(t, b, claim(c0), id) // a → b: a remembers b
+	c1.cut()
+	c2 := moveTo(t, a, claim(c1), id) // back on a, connected meanwhile
+	time.Sleep(time.Until(first.Add(window * 3 / 2)))
+	onA := claim(c2)
+	c2.cut()
+	second := time.Now()
+	c3 := moveTo(t, b, onA, id) // a → b again: a remembers b anew
+	c3.cut()                    // before its client heard from b
+
+	// Past the first record's time, within the second's and within the
+	// peer's window on b.
+	time.Sleep(time.Until(first.Add(2*window + 500*time.Millisecond)))
+	if time.Since(second) > window-time.Second {
+		t.Skip("the machine was too slow to claim within the peer's window on b")
+	}
+	c4 := moveTo(t, c, onA, id) // c asks a, which says b
+	defer c4.finish()
+	require.NoError(t, c.Publish("news", "after"))
+	require.Equal(t, []string{"after"}, c4.written(), "the peer kept its subscription")
+}
+
+// TestMoveFollowsEveryHop: a claim naming the node a peer left several
+// moves ago still finds it, however many nodes it went through since
+// (each move's client dropped before it heard from the new node). The
+// walk once stopped after four nodes and answered "unknown".
+func TestMoveFollowsEveryHop(t *testing.T) {
+	t.Parallel()
+	hubs := nodes(t, 7, anyws.Hooks{Open: func(p *anyws.Peer) { p.Subscribe("news") }}, time.Minute)
+	c0 := attach(t, hubs[0], "/", resumable(""))
+	id := c0.peer().ID()
+	old := claim(c0)
+	c0.cut()
+	// node k asks node 0, which says 1, which says 2, ... k-1 has it.
+	for k := 1; k < len(hubs); k++ {
+		moveTo(t, hubs[k], old, id).cut()
+	}
+	// Back on the first node, which walks from its own record.
+	c := moveTo(t, hubs[0], old, id)
+	defer c.finish()
+	require.NoError(t, hubs[3].Publish("news", "after"))
+	require.Equal(t, []string{"after"}, c.written(), "the peer kept its subscription")
+}

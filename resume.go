@@ -126,6 +126,9 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 		return nil, rs
 	}
 	if rs.Reason = p.reclaim(seq, h.resumeWindow()); rs.Reason != "" {
+		if rs.Reason == "stuck" {
+			rs.Reason = "unknown"
+		}
 		return nil, rs
 	}
 	rs.Resumed = true
@@ -151,8 +154,9 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 // connection if the server had not seen it drop (waiting at most wait),
 // stops its resume window and rewinds its queue to after seq. It returns
 // with p.linkMu held, or with the reason it could not ("unknown": gone,
-// expiring, taken; "gap": messages after seq are no longer kept, and the
-// peer is closed with StatusResumeFailed).
+// expiring, taken; "stuck": its connection did not end in time; "gap":
+// messages after seq are no longer kept, and the peer is closed with
+// StatusResumeFailed).
 func (p *Peer) reclaim(seq uint64, wait time.Duration) (reason string) {
 	if old := p.cur.Load(); old != nil {
 		// The client is back before the server saw its old connection
@@ -161,7 +165,7 @@ func (p *Peer) reclaim(seq uint64, wait time.Duration) (reason string) {
 		select {
 		case <-old.done:
 		case <-time.After(wait):
-			return "unknown"
+			return "stuck"
 		}
 	}
 	p.linkMu.Lock()

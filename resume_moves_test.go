@@ -97,3 +97,31 @@ func TestMoveFollowsEveryHop(t *testing.T) {
 	require.NoError(t, hubs[3].Publish("news", "after"))
 	require.Equal(t, []string{"after"}, c.written(), "the peer kept its subscription")
 }
+
+// TestMoveFromUnreachableNodeReported: a claim naming a node that does
+// not answer (killed, say) gets a new peer, told "unknown", and the
+// Error hook hears why (a nil peer: it is the node's affair), so an
+// operator can tell a dead node from a wrong secret.
+func TestMoveFromUnreachableNodeReported(t *testing.T) {
+	t.Parallel()
+	errs := make(chan error, 10)
+	hubs := nodes(t, 2, anyws.Hooks{Error: func(p *anyws.Peer, err error) {
+		if p == nil {
+			errs <- err
+		}
+	}}, time.Minute)
+	c0 := attach(t, hubs[0], "/", resumable(""))
+	id := c0.peer().ID()
+	claim := claim(c0)
+	require.NoError(t, hubs[0].Close()) // its node is gone
+	c := attach(t, hubs[1], "/", resumable(claim))
+	defer c.finish()
+	require.Equal(t, anyws.ResumeStatus{Attempted: true, Reason: "unknown"}, c.s.Resume())
+	require.NotEqual(t, id, c.peer().ID(), "a new peer")
+	select {
+	case err := <-errs:
+		require.ErrorContains(t, err, "resuming a peer of node node-0")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the Error hook did not hear of the failed hand-over")
+	}
+}

@@ -222,6 +222,10 @@ func (h *Hub) rememberMove(secret, node string) {
 func (p *Peer) moveOut(seq uint64, to string) moveState {
 	h := p.hub
 	if reason := p.reclaim(seq, moveTimeout); reason != "" {
+		if reason == "stuck" {
+			h.reportError(nil, fmt.Errorf("anyws: peer %s not handed over to node %s: its connection here did not end within %s", p.id, to, moveTimeout))
+			reason = "unknown"
+		}
 		return moveState{Status: reason}
 	}
 	items, base, pos := p.q.handOff()
@@ -300,7 +304,11 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 		asked[node] = true
 		ans, err := rq.Request(ctx, node, moveService, req)
 		if err != nil {
-			return nil, rs // the node is gone: its peers with it
+			// The node is gone (its peers with it), or did not answer
+			// in time: either way the client gets a new peer, and the
+			// operator should hear why.
+			h.reportError(nil, fmt.Errorf("anyws: resuming a peer of node %s: %w", node, err))
+			return nil, rs
 		}
 		st = moveState{}
 		if json.Unmarshal(ans, &st) != nil {

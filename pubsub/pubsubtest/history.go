@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/anyws/anyws/pubsub"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -36,6 +37,7 @@ func RunHistory(t *testing.T, newBus func(t *testing.T, limits pubsub.HistoryLim
 		{"Positions", big, testPositions},
 		{"OneOrderEverywhere", big, testOneOrder},
 		{"History", big, testHistory},
+		{"ReadWhilePublishing", big, testReadWhilePublishing},
 		{"TrimByCount", pubsub.HistoryLimits{Count: 5, Bytes: -1, Age: -1}, testTrimCount},
 		{"TrimByBytes", pubsub.HistoryLimits{Count: -1, Bytes: 100, Age: -1}, testTrimBytes},
 		{"TrimByAge", pubsub.HistoryLimits{Count: -1, Bytes: -1, Age: 200 * time.Millisecond}, testTrimAge},
@@ -230,6 +232,41 @@ func testHistory(t *testing.T, bus Bus) {
 		require.NoError(t, err, "since %v limit %d", c.since, c.limit)
 		require.Equal(t, c.want, offsets(t, got), "since %v limit %d", c.since, c.limit)
 	}
+}
+
+// testReadWhilePublishing: reads of a topic's history while it grows
+// return every stored offset after the position asked for, without a
+// gap, at least up to what was stored before the read began (a resume
+// across nodes reads so while publishes go on).
+func testReadWhilePublishing(t *testing.T, bus Bus) {
+	a, b := start(t, bus), start(t, bus)
+	stored := publishN(t, b, "rw", 200, 16)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		publishN(t, b, "rw", 300, 16)
+	}()
+	var wg sync.WaitGroup
+	for r := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 5 {
+				since := pubsub.Position{Epoch: stored.Epoch, Offset: uint64(r*40 + i*7)}
+				got, err := a.history(t, "rw", since, 0)
+				if !assert.NoError(t, err, "reading after %v", since) {
+					return
+				}
+				offs := offsets(t, got)
+				if !assert.GreaterOrEqual(t, len(offs), int(stored.Offset-since.Offset), "read after %v: ends before what was stored when it began (%d)", since, stored.Offset) {
+					return
+				}
+				assert.Equal(t, span(since.Offset+1, since.Offset+uint64(len(offs))), offs, "read after %v: offsets with a gap", since)
+			}
+		}()
+	}
+	wg.Wait()
+	<-done
 }
 
 // publishN appends n messages of size bytes each to topic from n.

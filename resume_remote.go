@@ -196,8 +196,8 @@ func (h *Hub) awaitIncoming(ctx context.Context, secret string) bool {
 // (to the same node, say) cannot remove a later one.
 type moveRecord struct{ node string }
 
-// movedTo returns the node a peer with secret moved to, within the
-// resume window after it last moved from here, or "".
+// movedTo returns the node a peer with secret last moved to from here,
+// while that record lasts (see rememberMove), or "".
 func (h *Hub) movedTo(secret string) string {
 	if r, ok := h.moved.Load(secret); ok {
 		return r.(*moveRecord).node

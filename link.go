@@ -25,17 +25,21 @@ type link struct {
 	writing  bool          // a writer goroutine runs
 	again    bool          // notified while writing: look again before leaving
 	parked   bool          // the writer lingers for more work (linger.go)
+	ticked   bool          // the linger timer fired since the writer last looked
 	wake     chan struct{} // wakes a parked writer; made with the first linger
 	started  bool          // the first Write was made (writer only)
 	quit     bool          // the writer is done with the connection
 	readDone bool          // the transport called Closed or Dropped
 	due      bool          // the keep-alive timer fired since the last write
 	timer    *time.Timer   // keep-alive
-	idle     chan struct{} // closed when the writer leaves, if Closed waits for it
-	ended    bool          // info says how the connection ended
-	info     CloseInfo
-	drop     bool          // the connection was lost rather than closed
-	done     chan struct{} // closed once the peer has been handed on
+	armed    bool          // timer runs (wrote, keepAliveDue)
+	// lastWrite is when the writer last wrote, since epoch.
+	lastWrite time.Duration
+	idle      chan struct{} // closed when the writer leaves, if Closed waits for it
+	ended     bool          // info says how the connection ended
+	info      CloseInfo
+	drop      bool          // the connection was lost rather than closed
+	done      chan struct{} // closed once the peer has been handed on
 
 	// inWrite numbers the Write in progress (1, 2, …; writes counts
 	// them, writer only), 0 when none is; stuck aborts it if it is
@@ -130,10 +134,7 @@ func (l *link) flush() bool {
 		l.failed(err)
 		return false
 	}
-	l.mu.Lock()
-	l.due = false // any write resets the keep-alive
-	l.mu.Unlock()
-	l.arm()
+	l.wrote()
 	return true
 }
 
@@ -196,24 +197,59 @@ func (l *link) end(info CloseInfo, drop bool) bool {
 	return true
 }
 
-// arm (re)starts the keep-alive timer, unless the connection is over.
+// wrote notes a write, which puts off the keep-alive.
+func (l *link) wrote() {
+	l.mu.Lock()
+	l.due = false // any write resets the keep-alive
+	l.armLocked()
+	l.mu.Unlock()
+}
+
+// arm starts the keep-alive interval (a connection's start counts as a
+// write).
 func (l *link) arm() {
+	l.mu.Lock()
+	l.armLocked()
+	l.mu.Unlock()
+}
+
+// armLocked (l.mu held) starts the keep-alive interval from now, and the
+// timer unless it runs or the connection is over. A running timer is not
+// moved (at a low rate, moving it at each write cost as much as the rest
+// of the writer's wait): keepAliveDue, when it fires, finds the last
+// write and waits for the rest of the interval after it, so the
+// keep-alive still goes out KeepAlive after the last write.
+func (l *link) armLocked() {
 	if l.ka <= 0 {
 		return
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.lastWrite = time.Since(epoch)
 	switch {
-	case l.readDone || l.quit:
+	case l.readDone || l.quit || l.armed:
 	case l.timer == nil:
+		l.armed = true
 		l.timer = time.AfterFunc(l.ka, l.keepAliveDue)
 	default:
+		l.armed = true
 		l.timer.Reset(l.ka)
 	}
 }
 
+// keepAliveDue is the keep-alive timer's firing: a keep-alive is due if
+// nothing was written for the interval, else the timer waits for the
+// rest of it after the last write.
 func (l *link) keepAliveDue() {
 	l.mu.Lock()
+	if l.readDone || l.quit {
+		l.mu.Unlock()
+		return
+	}
+	if idle := time.Since(epoch) - l.lastWrite; idle < l.ka {
+		l.timer.Reset(l.ka - idle)
+		l.mu.Unlock()
+		return
+	}
+	l.armed = false // wrote starts it again after the keep-alive
 	l.due = true
 	l.mu.Unlock()
 	l.notify()

@@ -72,17 +72,26 @@ func (l *link) notify() {
 	l.mu.Unlock()
 }
 
+// write is the writer goroutine. A pass takes l.mu once after its
+// flush, for what the pass leaves (the keep-alive's start, the decision
+// to go on or leave) and what the next needs (again cleared): at a low
+// rate a pass writes one message, and each lock is a cache line shared
+// with the publishers' notify.
 func (l *link) write() {
 	var lt lingerTimer
 	defer lt.stop()
+	l.mu.Lock()
 	for {
-		l.mu.Lock()
 		l.again = false
 		l.mu.Unlock()
-		ok := l.flush()
+		r := l.flush()
 		l.mu.Lock()
+		if r == flushWrote {
+			l.due = false // any write resets the keep-alive
+			l.armLocked()
+		}
+		ok := r != flushEnd
 		if ok && !l.readDone && (l.again || l.linger(&lt)) {
-			l.mu.Unlock()
 			continue
 		}
 		l.writing = false
@@ -99,26 +108,34 @@ func (l *link) write() {
 	}
 }
 
+// flushResult is what a pass of the writer did.
+type flushResult int
+
+const (
+	flushEnd   flushResult = iota // the writer is done with the connection
+	flushIdle                     // nothing to write
+	flushWrote                    // it wrote
+)
+
 // flush does one pass of the writer: the close the server asked for, or
-// what is queued, or a keep-alive that is due. It reports false when the
-// writer is done with the connection.
-func (l *link) flush() bool {
+// what is queued, or a keep-alive that is due.
+func (l *link) flush() flushResult {
 	p := l.p
 	if p.closeSet.Load() {
 		c := p.closing
 		l.end(CloseInfo{Code: c.code, Reason: c.reason}, false)
 		if c.abrupt {
 			l.c.Abort()
-			return false
+			return flushEnd
 		}
 		if _, err := l.writeQueued(); err != nil {
 			l.c.Abort()
-			return false
+			return flushEnd
 		}
 		if err := l.c.WriteClose(c.code, c.reason); err != nil {
 			l.c.Abort()
 		}
-		return false
+		return flushEnd
 	}
 	wrote, err := l.writeQueued()
 	if err == nil && !wrote {
@@ -126,16 +143,15 @@ func (l *link) flush() bool {
 		due := l.due
 		l.mu.Unlock()
 		if !due {
-			return true // a signal with nothing left to do
+			return flushIdle // a signal with nothing left to do
 		}
 		err = l.c.KeepAlive()
 	}
 	if err != nil {
 		l.failed(err)
-		return false
+		return flushEnd
 	}
-	l.wrote()
-	return true
+	return flushWrote
 }
 
 // writeQueued writes what is queued, and on a connection's first pass
@@ -195,14 +211,6 @@ func (l *link) end(info CloseInfo, drop bool) bool {
 	}
 	l.ended, l.info, l.drop = true, info, drop
 	return true
-}
-
-// wrote notes a write, which puts off the keep-alive.
-func (l *link) wrote() {
-	l.mu.Lock()
-	l.due = false // any write resets the keep-alive
-	l.armLocked()
-	l.mu.Unlock()
 }
 
 // arm starts the keep-alive interval (a connection's start counts as a

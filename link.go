@@ -32,7 +32,7 @@ type link struct {
 	readDone bool          // the transport called Closed or Dropped
 	due      bool          // the keep-alive timer fired since the last write
 	timer    *time.Timer   // keep-alive
-	armed    bool          // timer runs (wrote, keepAliveDue)
+	armed    bool          // timer runs (armLocked, keepAliveDue)
 	// lastWrite is when the writer last wrote, since epoch.
 	lastWrite time.Duration
 	idle      chan struct{} // closed when the writer leaves, if Closed waits for it

@@ -13,6 +13,12 @@ import "time"
 // peer is being written to; an idle peer (one that got nothing since it
 // connected) still has no writer at all, since the connection's first
 // write does not linger.
+//
+// The wait is a receive on one channel, not a select between the wake
+// and the timer's channel: at a low rate each message wakes every
+// subscriber's writer once, and a two-case select (locking both
+// channels, queueing on both, dequeuing from both) was most of what the
+// wait cost. The timer wakes the writer through the same channel.
 
 // writerLinger is how long a writer waits for more to write before it
 // leaves (at least; at most twice as long): longer than the gap between
@@ -49,38 +55,45 @@ func (l *link) linger(lt *lingerTimer) bool {
 		l.wake = make(chan struct{}, 1)
 	}
 	if lt.t == nil {
-		lt.t = time.NewTimer(writerLinger)
+		// A firing of an earlier writer's timer may have been under way
+		// as it left (at worst this writer leaves a period early).
+		l.ticked = false
+		lt.t = time.AfterFunc(writerLinger, l.lingerTick)
 	}
 	for {
-		l.parked = true
-		l.mu.Unlock()
-		woke := false
-		select {
-		case <-l.wake:
-			woke = true
-		case <-lt.t.C:
-		}
-		l.mu.Lock()
-		l.parked = false
-		if !woke {
-			select {
-			case <-l.wake: // a wake that lost the race with the timer
-				woke = true
-			default:
+		// Whoever wakes the writer (notify, closed, lingerTick) says why
+		// under l.mu before it sends: again, readDone or idle, ticked. A
+		// firing while the writer was writing is seen here before it waits.
+		if l.ticked {
+			l.ticked = false
+			if !lt.active && !l.again {
+				return false // a whole period without work
 			}
+			lt.active = false
+			lt.t.Reset(writerLinger)
 		}
-		switch {
-		case l.readDone || l.idle != nil:
-			return false
-		case woke || l.again:
+		if l.again {
 			lt.active = true
 			return true
-		case !lt.active:
-			return false // a whole period without work
 		}
-		lt.active = false
-		lt.t.Reset(writerLinger)
+		l.parked = true
+		l.mu.Unlock()
+		<-l.wake
+		l.mu.Lock()
+		l.parked = false
+		if l.readDone || l.idle != nil {
+			return false
+		}
 	}
+}
+
+// lingerTick is the linger timer's firing: it wakes the writer to look
+// at the time it has waited.
+func (l *link) lingerTick() {
+	l.mu.Lock()
+	l.ticked = true
+	l.unpark()
+	l.mu.Unlock()
 }
 
 // unpark wakes the writer if it lingers (l.mu held).

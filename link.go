@@ -25,17 +25,21 @@ type link struct {
 	writing  bool          // a writer goroutine runs
 	again    bool          // notified while writing: look again before leaving
 	parked   bool          // the writer lingers for more work (linger.go)
+	ticked   bool          // the linger timer fired since the writer last looked
 	wake     chan struct{} // wakes a parked writer; made with the first linger
 	started  bool          // the first Write was made (writer only)
 	quit     bool          // the writer is done with the connection
 	readDone bool          // the transport called Closed or Dropped
 	due      bool          // the keep-alive timer fired since the last write
 	timer    *time.Timer   // keep-alive
-	idle     chan struct{} // closed when the writer leaves, if Closed waits for it
-	ended    bool          // info says how the connection ended
-	info     CloseInfo
-	drop     bool          // the connection was lost rather than closed
-	done     chan struct{} // closed once the peer has been handed on
+	armed    bool          // timer runs (armLocked, keepAliveDue)
+	// lastWrite is when the writer last wrote, since epoch.
+	lastWrite time.Duration
+	idle      chan struct{} // closed when the writer leaves, if Closed waits for it
+	ended     bool          // info says how the connection ended
+	info      CloseInfo
+	drop      bool          // the connection was lost rather than closed
+	done      chan struct{} // closed once the peer has been handed on
 
 	// inWrite numbers the Write in progress (1, 2, …; writes counts
 	// them, writer only), 0 when none is; stuck aborts it if it is
@@ -68,17 +72,26 @@ func (l *link) notify() {
 	l.mu.Unlock()
 }
 
+// write is the writer goroutine. A pass takes l.mu once after its
+// flush, for what the pass leaves (the keep-alive's start, the decision
+// to go on or leave) and what the next needs (again cleared): at a low
+// rate a pass writes one message, and each lock is a cache line shared
+// with the publishers' notify.
 func (l *link) write() {
 	var lt lingerTimer
 	defer lt.stop()
+	l.mu.Lock()
 	for {
-		l.mu.Lock()
 		l.again = false
 		l.mu.Unlock()
-		ok := l.flush()
+		r := l.flush()
 		l.mu.Lock()
+		if r == flushWrote {
+			l.due = false // any write resets the keep-alive
+			l.armLocked()
+		}
+		ok := r != flushEnd
 		if ok && !l.readDone && (l.again || l.linger(&lt)) {
-			l.mu.Unlock()
 			continue
 		}
 		l.writing = false
@@ -95,26 +108,34 @@ func (l *link) write() {
 	}
 }
 
+// flushResult is what a pass of the writer did.
+type flushResult int
+
+const (
+	flushEnd   flushResult = iota // the writer is done with the connection
+	flushIdle                     // nothing to write
+	flushWrote                    // it wrote
+)
+
 // flush does one pass of the writer: the close the server asked for, or
-// what is queued, or a keep-alive that is due. It reports false when the
-// writer is done with the connection.
-func (l *link) flush() bool {
+// what is queued, or a keep-alive that is due.
+func (l *link) flush() flushResult {
 	p := l.p
 	if p.closeSet.Load() {
 		c := p.closing
 		l.end(CloseInfo{Code: c.code, Reason: c.reason}, false)
 		if c.abrupt {
 			l.c.Abort()
-			return false
+			return flushEnd
 		}
 		if _, err := l.writeQueued(); err != nil {
 			l.c.Abort()
-			return false
+			return flushEnd
 		}
 		if err := l.c.WriteClose(c.code, c.reason); err != nil {
 			l.c.Abort()
 		}
-		return false
+		return flushEnd
 	}
 	wrote, err := l.writeQueued()
 	if err == nil && !wrote {
@@ -122,26 +143,25 @@ func (l *link) flush() bool {
 		due := l.due
 		l.mu.Unlock()
 		if !due {
-			return true // a signal with nothing left to do
+			return flushIdle // a signal with nothing left to do
 		}
 		err = l.c.KeepAlive()
 	}
 	if err != nil {
 		l.failed(err)
-		return false
+		return flushEnd
 	}
-	l.mu.Lock()
-	l.due = false // any write resets the keep-alive
-	l.mu.Unlock()
-	l.arm()
-	return true
+	return flushWrote
 }
 
 // writeQueued writes what is queued, and on a connection's first pass
 // writes even nothing (see Conn.Write). It reports whether it wrote.
 func (l *link) writeQueued() (bool, error) {
 	p := l.p
-	if n := p.dropped.Swap(0); n > 0 {
+	// Loaded first: a swap takes the peer's cache line exclusively at
+	// every pass, and messages are seldom dropped.
+	if n := p.dropped.Load(); n > 0 {
+		n = p.dropped.Swap(0)
 		p.reportErrorOpen(fmt.Errorf("%w: dropped %d messages for peer %s", ErrQueueFull, n, p.id))
 	}
 	batch, seq, more := p.q.take(!p.closeSet.Load()) // a close writes all at once
@@ -196,24 +216,51 @@ func (l *link) end(info CloseInfo, drop bool) bool {
 	return true
 }
 
-// arm (re)starts the keep-alive timer, unless the connection is over.
+// arm starts the keep-alive interval (a connection's start counts as a
+// write).
 func (l *link) arm() {
+	l.mu.Lock()
+	l.armLocked()
+	l.mu.Unlock()
+}
+
+// armLocked (l.mu held) starts the keep-alive interval from now, and the
+// timer unless it runs or the connection is over. A running timer is not
+// moved (at a low rate, moving it at each write cost as much as the rest
+// of the writer's wait): keepAliveDue, when it fires, finds the last
+// write and waits for the rest of the interval after it, so the
+// keep-alive still goes out KeepAlive after the last write.
+func (l *link) armLocked() {
 	if l.ka <= 0 {
 		return
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.lastWrite = time.Since(epoch)
 	switch {
-	case l.readDone || l.quit:
+	case l.readDone || l.quit || l.armed:
 	case l.timer == nil:
+		l.armed = true
 		l.timer = time.AfterFunc(l.ka, l.keepAliveDue)
 	default:
+		l.armed = true
 		l.timer.Reset(l.ka)
 	}
 }
 
+// keepAliveDue is the keep-alive timer's firing: a keep-alive is due if
+// nothing was written for the interval, else the timer waits for the
+// rest of it after the last write.
 func (l *link) keepAliveDue() {
 	l.mu.Lock()
+	if l.readDone || l.quit {
+		l.mu.Unlock()
+		return
+	}
+	if idle := time.Since(epoch) - l.lastWrite; idle < l.ka {
+		l.timer.Reset(l.ka - idle)
+		l.mu.Unlock()
+		return
+	}
+	l.armed = false // wrote starts it again after the keep-alive
 	l.due = true
 	l.mu.Unlock()
 	l.notify()

@@ -127,9 +127,13 @@ type events struct {
 	wb  writeBuf
 	// token is the uplink token (the secret and, with forwarding, the
 	// route), "" for one-way streams. Set on the first write.
-	token   string
-	key     string // the claims' key (Session.ResumeKey), set on the first write
-	started bool
+	token string
+	key   string // the claims' key (Session.ResumeKey), set on the first write
+	// resumable (Session.Resumable), set on the first write: it cannot
+	// change, and at a low rate asking each time reached three of the
+	// core's structs per message, each a likely cache miss.
+	resumable bool
+	started   bool
 	// binaryEvents: the client asked for binary events (binary_events.go).
 	binaryEvents bool
 	// shortIDs: the client asked for short ids (internal/sse/shortids.go).
@@ -158,16 +162,17 @@ func (e *events) headers(dst http.Header) {
 func (e *events) append(buf []byte, b anyws.Batch) []byte {
 	first := !e.started
 	e.started = true
-	resumable := e.s.Resumable()
 	if first {
+		e.resumable = e.s.Resumable()
 		e.key = e.s.ResumeKey()
 		if e.h.opts.Retry > 0 {
 			buf = sse.AppendRetry(buf, e.h.opts.Retry)
 		}
-		if resumable {
+		if e.resumable {
 			buf = appendHello(buf, e.key, b.Seq-1, e.s.Resume(), e.s.Received())
 		}
 	}
+	resumable := e.resumable
 	for i, f := range b.Payloads {
 		if resumable {
 			buf = e.appendID(buf, b.Seq+uint64(i))

@@ -47,6 +47,10 @@ type Peer struct {
 	linkMu   sync.Mutex
 	grace    *time.Timer // under linkMu: the resume window of a detached peer
 	lastDrop CloseInfo   // under linkMu: why the connection dropped
+	// handing is, under linkMu, closed once a hand-over to another node
+	// under way is done (the peer is gone from here then): a claim that
+	// comes meanwhile waits for it and follows the peer.
+	handing chan struct{}
 
 	hookMu   sync.Mutex // serializes the hooks
 	closed   bool       // under hookMu: the Close hook has run

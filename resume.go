@@ -126,7 +126,10 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 		return nil, rs
 	}
 	if rs.Reason = p.reclaim(seq, h.resumeWindow()); rs.Reason != "" {
-		if rs.Reason == "stuck" {
+		switch rs.Reason {
+		case "moved": // to another node while this claim waited: follow it
+			return h.resumeRemote(hs, c, o, secret, h.opts.NodeID, seq)
+		case "stuck":
 			rs.Reason = "unknown"
 		}
 		return nil, rs
@@ -153,24 +156,47 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 // seq on (a resume here, or a move to another node): it ends the peer's
 // connection if the server had not seen it drop (waiting at most wait),
 // stops its resume window and rewinds its queue to after seq. It returns
-// with p.linkMu held, or with the reason it could not ("unknown": gone,
-// expiring, taken; "stuck": its connection did not end in time; "gap":
-// messages after seq are no longer kept, and the peer is closed with
+// with p.linkMu held, or with the reason it could not ("unknown": gone
+// or expiring; "moved": handed to another node by a claim that came
+// first; "stuck": its connection did not end in time; "gap": messages
+// after seq are no longer kept, and the peer is closed with
 // StatusResumeFailed).
+//
+// Two claims of one client can meet (its connection dropped again
+// before it heard the answer to the first, and the second came here or
+// asked here): the later one wins. It takes over the connection the
+// first one attached, or, when the first one is moving the peer to
+// another node, waits for that and follows it.
 func (p *Peer) reclaim(seq uint64, wait time.Duration) (reason string) {
-	if old := p.cur.Load(); old != nil {
-		// The client is back before the server saw its old connection
-		// go: end that one first.
-		old.c.Abort()
-		select {
-		case <-old.done:
-		case <-time.After(wait):
-			return "stuck"
+	for tries := 0; ; tries++ {
+		if old := p.cur.Load(); old != nil {
+			// The client is back before the server saw its old
+			// connection go: end that one first.
+			old.c.Abort()
+			select {
+			case <-old.done:
+			case <-time.After(wait):
+				return "stuck"
+			}
 		}
+		p.linkMu.Lock()
+		if p.cur.Load() != nil && tries < 3 {
+			p.linkMu.Unlock()
+			continue // another claim attached it meanwhile: take it over
+		}
+		if ch := p.handing; ch != nil {
+			p.linkMu.Unlock()
+			select {
+			case <-ch:
+				return "moved"
+			case <-time.After(wait):
+				return "stuck"
+			}
+		}
+		break
 	}
-	p.linkMu.Lock()
 	if p.grace == nil || !p.grace.Stop() || p.cur.Load() != nil {
-		// Finished, expiring right now, or taken by another connection.
+		// Finished, expiring right now, or taken over again and again.
 		p.linkMu.Unlock()
 		return "unknown"
 	}

@@ -2,6 +2,8 @@ package anyws_test
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -123,5 +125,75 @@ func TestMoveFromUnreachableNodeReported(t *testing.T) {
 		require.ErrorContains(t, err, "resuming a peer of node node-0")
 	case <-time.After(10 * time.Second):
 		t.Fatal("the Error hook did not hear of the failed hand-over")
+	}
+}
+
+// bindGate is a memConn whose Bind waits for open: the core binds a
+// resumed connection while it still holds the peer, so a second claim
+// of the same client can be made to arrive just then.
+type bindGate struct {
+	*memConn
+	bound chan struct{}
+	open  chan struct{}
+}
+
+func (g *bindGate) Bind(*anyws.Session) {
+	close(g.bound)
+	<-g.open
+}
+
+// TestSecondClaimTakesOver: a client whose connection dropped again
+// before it heard the answer to its resume claims again; when the
+// second claim comes while the first is still attaching the peer, the
+// later claim takes the peer over (once it was refused, "unknown", and
+// the client lost its peer).
+func TestSecondClaimTakesOver(t *testing.T) {
+	t.Parallel()
+	hub := anyws.New(anyws.Hooks{Open: func(p *anyws.Peer) { p.Subscribe("news") }}, &anyws.Options{ResumeWindow: time.Minute})
+	defer hub.Close()
+	c0 := attach(t, hub, "/", resumable(""))
+	id := c0.peer().ID()
+	cl := claim(c0)
+	c0.cut()
+
+	first := &bindGate{memConn: &memConn{t: t, ended: make(chan struct{}), done: make(chan struct{})}, bound: make(chan struct{}), open: make(chan struct{})}
+	attached := make(chan *anyws.Session)
+	go func() {
+		hs, err := hub.Accept(httptest.NewRequest(http.MethodGet, "http://example.com/", nil), nil, "fake", nil)
+		if err != nil {
+			panic(err)
+		}
+		s, err := hub.Attach(hs, first, resumable(cl))
+		if err != nil {
+			panic(err)
+		}
+		first.s = s
+		go first.read()
+		attached <- s
+	}()
+	recv(t, first.bound, "the first claim's Bind") // it holds the peer
+	second := make(chan *memConn)
+	go func() { second <- attach(t, hub, "/", resumable(cl)) }()
+	time.Sleep(100 * time.Millisecond) // let the second claim reach the peer (either order must pass)
+	close(first.open)
+	require.True(t, recv(t, attached, "the first claim attached").Resume().Resumed)
+	c2 := recv(t, second, "the second claim attached")
+	defer c2.finish()
+	require.Equal(t, anyws.ResumeStatus{Attempted: true, Resumed: true}, c2.s.Resume(), "the later claim takes the peer over")
+	require.Equal(t, id, c2.peer().ID())
+	first.waitEnded() // its connection was ended for the second
+	require.NoError(t, hub.Publish("news", "after"))
+	require.Equal(t, []string{"after"}, c2.written())
+}
+
+// recv waits for ch, saying what it waited for if it waits too long.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("waited 10 s for %s", what)
+		panic("unreachable")
 	}
 }

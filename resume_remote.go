@@ -222,14 +222,23 @@ func (h *Hub) rememberMove(secret, node string) {
 func (p *Peer) moveOut(seq uint64, to string) moveState {
 	h := p.hub
 	if reason := p.reclaim(seq, moveTimeout); reason != "" {
-		if reason == "stuck" {
+		switch reason {
+		case "moved":
+			if node := h.movedTo(p.secret); node != "" {
+				return moveState{Status: "moved", Node: node}
+			}
+			reason = "unknown"
+		case "stuck":
 			h.reportError(nil, fmt.Errorf("anyws: peer %s not handed over to node %s: its connection here did not end within %s", p.id, to, moveTimeout))
 			reason = "unknown"
 		}
 		return moveState{Status: reason}
 	}
 	items, base, pos := p.q.handOff()
+	handing := make(chan struct{})
+	p.handing = handing
 	p.linkMu.Unlock()
+	defer close(handing) // after the record and finish below
 
 	st := moveState{ID: p.id, NS: p.ns, Base: base, Pos: pos}
 	p.mu.Lock()

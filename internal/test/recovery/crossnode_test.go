@@ -201,6 +201,9 @@ func acrossNodesThroughCuts(t *testing.T, broker func(node int) pubsub.Broker) {
 		if n%10 == 0 {
 			time.Sleep(5 * time.Millisecond) // spread the run over several cuts
 		}
+		if n%10_000 == 0 {
+			t.Logf("%d published, %d cuts so far", n, proxy.Cuts())
+		}
 	}
 	for range subscribers + senders {
 		require.NoError(t, <-errs)

@@ -19,6 +19,11 @@ import (
 // messages, 50 senders of 1,000), which takes minutes:
 //
 //	ANYWS_RECOVERY_FULL=1 go test -race -timeout 60m ./internal/test/recovery/
+//
+// ANYWS_RECOVERY_MESSAGES=n then sets the published messages alone: at
+// full size the cross-node run on NATS takes far longer than the others
+// (each of its many thousand moves reads the history through a JetStream
+// consumer of its own, and publishes slow down meanwhile).
 var (
 	subscribers = 10
 	messages    = 3000
@@ -31,6 +36,9 @@ func init() {
 	if os.Getenv("ANYWS_RECOVERY_FULL") != "" {
 		subscribers, messages, senders, sends = 100, 100_000, 50, 1000
 		wait = 30 * time.Minute
+	}
+	if n, err := strconv.Atoi(os.Getenv("ANYWS_RECOVERY_MESSAGES")); err == nil && n > 0 {
+		messages = n
 	}
 }
 

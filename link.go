@@ -91,6 +91,7 @@ func (l *link) write() {
 			l.idle = nil
 		}
 		l.mu.Unlock()
+		l.p.q.idle() // a quiet peer keeps no array grown for a burst
 		return
 	}
 }

@@ -27,6 +27,12 @@ func (c *countConn) KeepAlive() error                          { return nil }
 func (c *countConn) Abort()                                    {}
 
 func benchPeers(b *testing.B, hub *anyws.Hub, n int) []*countConn {
+	return benchPeersWith(b, hub, n, nil)
+}
+
+// benchPeersWith attaches n peers with o: Resumable ones keep what was
+// written for replay, as over SSE.
+func benchPeersWith(b *testing.B, hub *anyws.Hub, n int, o *anyws.AttachOptions) []*countConn {
 	conns := make([]*countConn, n)
 	for i := range conns {
 		r := httptest.NewRequest(http.MethodGet, "http://example.com/", nil)
@@ -35,7 +41,7 @@ func benchPeers(b *testing.B, hub *anyws.Hub, n int) []*countConn {
 			b.Fatal(err)
 		}
 		c := &countConn{}
-		if c.s, err = hub.Attach(hs, c, nil); err != nil {
+		if c.s, err = hub.Attach(hs, c, o); err != nil {
 			b.Fatal(err)
 		}
 		conns[i] = c
@@ -53,11 +59,22 @@ func closePeers(conns []*countConn) {
 // written by the core's writer. allocs/op must be the same for every n:
 // the message is wrapped in one Payload shared by all queues.
 func BenchmarkHubPublish(b *testing.B) {
+	benchHubPublish(b, nil)
+}
+
+// BenchmarkHubPublishReplay is BenchmarkHubPublish with resumable peers
+// (SSE's, by default), whose queues keep written messages for replay
+// and so never empty.
+func BenchmarkHubPublishReplay(b *testing.B) {
+	benchHubPublish(b, &anyws.AttachOptions{Resumable: true})
+}
+
+func benchHubPublish(b *testing.B, o *anyws.AttachOptions) {
 	for _, n := range []int{1, 100, 1000, 10000} {
 		b.Run(fmt.Sprint("subscribers=", n), func(b *testing.B) {
 			hub := anyws.New(anyws.Hooks{Open: func(p *anyws.Peer) { p.Subscribe("room") }}, nil)
 			defer hub.Close()
-			conns := benchPeers(b, hub, n)
+			conns := benchPeersWith(b, hub, n, o)
 			defer closePeers(conns)
 			msg := anyws.Text(`{"user":"alice","text":"hello, world"}`)
 			// Warm up, untimed: what each peer allocates once (its

@@ -10,9 +10,9 @@ package anyws
 // and 100 took 3 and 4. Now the queue keeps its array while it is busy
 // and moves what it holds back to the array's start instead:
 //
-//   - after a write, when the free slots in front are at least as many
-//     as the messages held (so each message is copied at most once on
-//     average), and before growing when no batch is out;
+//   - after a write, when the free slots in front are at least half as
+//     many as the messages held (so each message is copied at most
+//     twice on average), and before growing when no batch is out;
 //   - an emptied queue starts again at its array's start.
 //
 // The writer reads its batch outside the lock, so the array is only
@@ -42,22 +42,26 @@ func (q *queue) add(f *Payload) {
 	if len(q.items) == cap(q.items) {
 		q.compact()
 	}
-	if len(q.items) < cap(q.items) {
-		q.items = append(q.items, f)
-	} else {
-		// A new array, about twice what is held; the old one stays as
-		// it was for the batch being written.
-		q.items = append(q.items[:len(q.items):len(q.items)], f)
-		q.buf = q.items
+	if len(q.items) == cap(q.items) {
+		// A new array, twice what is held (append grows a large slice
+		// by a quarter, which a queue holding a replay region outgrew
+		// at every slide); the old one stays as it was for the batch
+		// being written.
+		q.resize(max(2*len(q.items), 1))
 	}
+	q.items = append(q.items, f)
 	q.high = max(q.high, len(q.items))
 }
 
-// compact moves what the queue holds to its array's start when as many
-// slots are free in front of it and no batch is out (q.mu held).
+// compact moves what the queue holds to its array's start when at
+// least half as many slots are free in front of it and no batch is out
+// (q.mu held). Once its array is half as large again as the most it
+// holds at once, a queue never grows it: were it full, more slots than
+// half what it held would have been free in front at its last write,
+// and it would have moved then.
 func (q *queue) compact() {
 	n, front := len(q.items), cap(q.buf)-cap(q.items)
-	if front == 0 || front < n || q.taken != q.written {
+	if front == 0 || 2*front < n || q.taken != q.written {
 		return
 	}
 	copy(q.buf[:n], q.items)

@@ -22,10 +22,10 @@ package anyws
 // What a queue keeps is bounded: its array holds at most about twice
 // the most messages it held at once lately (a new array is twice the
 // messages it holds; one held fitEvery writes under a quarter full is
-// cut to twice what it held in them), and none beyond keptItems once
-// its writer leaves (linger.go: a peer quiet for one to two seconds),
-// apart from the messages kept for replay. An idle peer, one that never
-// got a message, holds no array at all.
+// cut to twice what it held in them), and once its writer leaves
+// (linger.go: a peer quiet for one to two seconds) none beyond
+// keptItems, or beyond twice the messages it keeps for replay. An idle
+// peer, one that never got a message, holds no array at all.
 
 // keptItems is the largest array a queue keeps when its writer leaves:
 // 512 bytes (a peer that got one message at a time keeps 8 or 16).
@@ -84,12 +84,14 @@ func (q *queue) fit() {
 
 // idle gives back an array grown past keptItems, for a peer whose
 // writer leaves: it went quiet, or its connection ended. What is kept
-// for replay stays, in an array its size.
+// for replay stays, with room for as many more, so that a peer written
+// to less often than its writer lingers does not copy its replay
+// region at every message.
 func (q *queue) idle() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if cap(q.buf) > keptItems && cap(q.buf) > len(q.items) {
-		q.resize(len(q.items))
+	if n := len(q.items); cap(q.buf) > max(keptItems, 4*n) {
+		q.resize(2 * n)
 	}
 	q.high, q.fitIn = len(q.items), fitEvery
 }

@@ -129,10 +129,10 @@ func TestQueueBatchStableWhileOut(t *testing.T) {
 
 // A queue's array is bounded: one that stayed under a quarter full for
 // fitEvery writes is cut to what it held in them, and a queue whose
-// writer leaves (a quiet peer) keeps at most keptItems, apart from the
-// messages kept for replay, in an array their size.
+// writer leaves (a quiet peer) keeps at most keptItems, or twice the
+// messages it keeps for replay, so that a quiet peer does not copy its
+// replay region at every message. Not parallel: AllocsPerRun.
 func TestQueueArrayGivenBack(t *testing.T) {
-	t.Parallel()
 	ps := testPayloads(4096)
 	write := func(q *queue) {
 		q.take(false)
@@ -174,7 +174,18 @@ func TestQueueArrayGivenBack(t *testing.T) {
 		write(q)
 		q.idle()
 		require.Len(t, q.items, 100, "the replay region stays")
-		require.Equal(t, 100, cap(q.buf))
+		require.Equal(t, 200, cap(q.buf), "with room for as many more")
 		require.Same(t, ps[len(ps)-1], q.items[99])
+		// A message at a time, each after the writer left: the replay
+		// region slides within its array.
+		allocs := testing.AllocsPerRun(10, func() {
+			for _, f := range ps[:100] {
+				q.push(f)
+				write(q)
+				q.idle()
+			}
+		})
+		require.Zero(t, allocs, "allocations per 100 messages to a quiet peer")
+		require.Equal(t, 200, cap(q.buf))
 	})
 }

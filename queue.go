@@ -3,6 +3,7 @@ package anyws
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/anyws/anyws/pubsub"
 )
@@ -41,10 +42,11 @@ const (
 type queue struct {
 	mu      sync.Mutex
 	items   []*Payload
-	buf     []*Payload // the array items is in, from its start (queue_array.go)
-	high    int        // the most items held since the array was last fitted
-	fitIn   int        // writes until the array is next fitted
-	base    uint64     // sequence number of items[0]
+	buf     []*Payload    // the array items is in, from its start (queue_array.go)
+	high    int           // the most items held lately (queue_array.go)
+	fitIn   int           // writes until the array is next looked at
+	quiet   time.Duration // since when it stayed under a quarter full (clock); 0: it did not
+	base    uint64        // sequence number of items[0]
 	written int
 	taken   int
 	pending int // cost of items[written:): queued or being written

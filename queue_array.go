@@ -1,5 +1,7 @@
 package anyws
 
+import "time"
+
 // A queue's array (issue 15: allocations per publish flat in the number
 // of subscribers). Messages are appended at the end of items and leave
 // from its front, so items slides along its array. Letting append find
@@ -21,9 +23,9 @@ package anyws
 //
 // What a queue keeps is bounded: its array holds at most about twice
 // the most messages it held at once lately (a new array is twice the
-// messages it holds; one held fitEvery writes under a quarter full is
-// cut to twice what it held in them), and once its writer leaves
-// (linger.go: a peer quiet for one to two seconds) none beyond
+// messages it holds; one that stayed under a quarter full for a
+// second is cut to twice what it held meanwhile), and once its writer
+// leaves (linger.go: a peer quiet for one to two seconds) none beyond
 // keptItems, or beyond twice the messages it keeps for replay. An idle
 // peer, one that never got a message, holds no array at all.
 
@@ -31,11 +33,21 @@ package anyws
 // 512 bytes (a peer that got one message at a time keeps 8 or 16).
 const keptItems = 64
 
-// fitEvery is how many writes a queue's array may stay under a quarter
-// full before it is cut: enough that a peer written to in bursts keeps
-// the array its bursts need, few enough that one burst long past does
+// fitEvery is how often (in writes) a queue looks at its array's use,
+// and fitAfter how long the array must stay under a quarter full before
+// it is cut: a peer written to in bursts keeps the array its bursts
+// need (cut after every 64 quiet writes, a queue fanned out to 10,000
+// peers regrew its array within seconds), and one burst long past does
 // not hold memory for the peer's life.
-const fitEvery = 64
+const (
+	fitEvery = 64
+	fitAfter = time.Second
+)
+
+// clock is a monotonic reading for fit; never 0.
+func clock() time.Duration { return time.Since(clockStart) + 1 }
+
+var clockStart = time.Now()
 
 // add appends f (q.mu held).
 func (q *queue) add(f *Payload) {
@@ -69,17 +81,26 @@ func (q *queue) compact() {
 	q.items = q.buf[:n]
 }
 
-// fit cuts an array that stayed under a quarter full for fitEvery
-// writes to twice what the queue held in them (q.mu held, no batch out).
+// fit cuts an array that stayed under a quarter full for fitAfter (and
+// at least fitEvery writes) to twice the most the queue held meanwhile
+// (q.mu held, no batch out).
 func (q *queue) fit() {
 	if q.fitIn--; q.fitIn > 0 {
 		return
 	}
 	q.fitIn = fitEvery
-	if c := cap(q.buf); c > keptItems && 4*q.high <= c {
-		q.resize(2 * q.high)
+	if c := cap(q.buf); c <= keptItems || 4*q.high > c {
+		q.quiet, q.high = 0, len(q.items) // busy: look again
+		return
 	}
-	q.high = len(q.items)
+	if now := clock(); q.quiet == 0 {
+		q.quiet = now
+		return
+	} else if now-q.quiet < fitAfter {
+		return
+	}
+	q.resize(2 * q.high)
+	q.quiet, q.high = 0, len(q.items)
 }
 
 // idle gives back an array grown past keptItems, for a peer whose
@@ -93,7 +114,7 @@ func (q *queue) idle() {
 	if n := len(q.items); cap(q.buf) > max(keptItems, 4*n) {
 		q.resize(2 * n)
 	}
-	q.high, q.fitIn = len(q.items), fitEvery
+	q.high, q.fitIn, q.quiet = len(q.items), fitEvery, 0
 }
 
 // resize moves what the queue holds to a new array of c slots (at

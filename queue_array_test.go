@@ -128,7 +128,7 @@ func TestQueueBatchStableWhileOut(t *testing.T) {
 }
 
 // A queue's array is bounded: one that stayed under a quarter full for
-// fitEvery writes is cut to what it held in them, and a queue whose
+// fitAfter is cut to what it held meanwhile, and a queue whose
 // writer leaves (a quiet peer) keeps at most keptItems, or twice the
 // messages it keeps for replay, so that a quiet peer does not copy its
 // replay region at every message. Not parallel: AllocsPerRun.
@@ -145,12 +145,19 @@ func TestQueueArrayGivenBack(t *testing.T) {
 		}
 		write(q)
 		require.GreaterOrEqual(t, cap(q.buf), len(ps), "an emptied busy queue keeps its array")
-		for i := range fitEvery + 1 {
-			q.push(ps[i])
-			q.push(ps[i+1])
-			write(q)
+		writes := func(n int) {
+			for i := range n {
+				q.push(ps[i])
+				q.push(ps[i+1])
+				write(q)
+			}
 		}
-		require.LessOrEqual(t, cap(q.buf), 4, "after %d writes of 2 messages", fitEvery+1)
+		writes(2 * fitEvery)
+		require.GreaterOrEqual(t, cap(q.buf), len(ps), "kept while under a quarter full for less than fitAfter")
+		require.NotZero(t, q.quiet, "under a quarter full since")
+		q.quiet -= fitAfter // as if fitAfter went by
+		writes(fitEvery)
+		require.LessOrEqual(t, cap(q.buf), 4, "after fitAfter of writes of 2 messages")
 	})
 	t.Run("idle", func(t *testing.T) {
 		q := newTestQueue(0)

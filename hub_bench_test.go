@@ -59,18 +59,19 @@ func closePeers(conns []*countConn) {
 // written by the core's writer. allocs/op must be the same for every n:
 // the message is wrapped in one Payload shared by all queues.
 func BenchmarkHubPublish(b *testing.B) {
-	benchHubPublish(b, nil)
+	benchHubPublish(b, nil, 1, 100, 1000, 10000)
 }
 
 // BenchmarkHubPublishReplay is BenchmarkHubPublish with resumable peers
 // (SSE's, by default), whose queues keep written messages for replay
-// and so never empty.
+// and so never empty. Not at 1 subscriber: there the publisher
+// outruns the one writer by the queue's bound, and the peer is closed.
 func BenchmarkHubPublishReplay(b *testing.B) {
-	benchHubPublish(b, &anyws.AttachOptions{Resumable: true})
+	benchHubPublish(b, &anyws.AttachOptions{Resumable: true}, 100, 1000)
 }
 
-func benchHubPublish(b *testing.B, o *anyws.AttachOptions) {
-	for _, n := range []int{1, 100, 1000, 10000} {
+func benchHubPublish(b *testing.B, o *anyws.AttachOptions, subscribers ...int) {
+	for _, n := range subscribers {
 		b.Run(fmt.Sprint("subscribers=", n), func(b *testing.B) {
 			hub := anyws.New(anyws.Hooks{Open: func(p *anyws.Peer) { p.Subscribe("room") }}, nil)
 			defer hub.Close()

@@ -19,10 +19,7 @@ package anyws
 // never blocks on a peer and returns an error only if data cannot be
 // encoded or the Hub is closed.
 func (h *Hub) PublishLocal(topic string, data any, keep func(p *Peer) bool, opts ...PublishOption) (int, error) {
-	var o publishOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+	ns := publishNamespace(opts)
 	m, err := messageOf(data)
 	if err != nil {
 		return 0, err
@@ -31,7 +28,7 @@ func (h *Hub) PublishLocal(topic string, data any, keep func(p *Peer) bool, opts
 		return 0, ErrHubClosed
 	}
 	var subs []*Peer
-	h.index.Each(o.ns, topic, func(p *Peer) { subs = append(subs, p) })
+	h.index.Each(ns, topic, func(p *Peer) { subs = append(subs, p) })
 	f := NewPayload(m)
 	n := 0
 	for _, p := range subs {

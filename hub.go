@@ -162,6 +162,21 @@ func InNamespace(ns string) PublishOption {
 	return func(o *publishOptions) { o.ns = ns }
 }
 
+// publishNamespace is the namespace opts restrict a publish to ("":
+// all). Without options it allocates nothing: the options struct a
+// PublishOption writes to escapes, which cost every publish an
+// allocation.
+func publishNamespace(opts []PublishOption) string {
+	if len(opts) == 0 {
+		return ""
+	}
+	var o publishOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o.ns
+}
+
 // Publish sends data (converted as by Peer.Send) to every subscriber of
 // topic, in every namespace unless InNamespace says otherwise, here and on
 // the other nodes of the broker. It never blocks on a peer; it returns an
@@ -171,15 +186,12 @@ func InNamespace(ns string) PublishOption {
 // go to the Error hook). With such a broker every node's peers receive a
 // topic's messages in one order, this node's own publishes included.
 func (h *Hub) Publish(topic string, data any, opts ...PublishOption) error {
-	var o publishOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+	ns := publishNamespace(opts)
 	m, err := messageOf(data)
 	if err != nil {
 		return err
 	}
-	return h.publish(o.ns, topic, m, nil)
+	return h.publish(ns, topic, m, nil)
 }
 
 // publish fans m out to local subscribers (but exclude) and relays it. The

@@ -82,10 +82,7 @@ func (h *Hub) fanOutRelayed(m pubsub.Message) {
 // pubsub.ErrNoHistory and publishes nothing. An error means no peer
 // receives the message, except ctx's error (it may have been stored).
 func (h *Hub) PublishWait(ctx context.Context, topic string, data any, opts ...PublishOption) (pubsub.Position, error) {
-	var o publishOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+	ns := publishNamespace(opts)
 	m, err := messageOf(data)
 	if err != nil {
 		return pubsub.Position{}, err
@@ -97,7 +94,7 @@ func (h *Hub) PublishWait(ctx context.Context, topic string, data any, opts ...P
 	if hb == nil {
 		return pubsub.Position{}, fmt.Errorf("anyws: PublishWait: %w", pubsub.ErrNoHistory)
 	}
-	pos, err := hb.Append(ctx, h.relayed(o.ns, topic, m, nil))
+	pos, err := hb.Append(ctx, h.relayed(ns, topic, m, nil))
 	if err != nil {
 		return pubsub.Position{}, fmt.Errorf("anyws: publish to %q: %w", topic, err)
 	}

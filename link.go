@@ -99,6 +99,7 @@ func (l *link) write() {
 			l.quit = true
 			l.stopTimer()
 		}
+		l.p.q.idle() // a quiet peer keeps no array grown for a burst
 		if l.idle != nil {
 			close(l.idle)
 			l.idle = nil

@@ -3,6 +3,7 @@ package anyws
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/anyws/anyws/pubsub"
 )
@@ -34,13 +35,18 @@ const (
 // after the last message it saw (rewind); otherwise they are dropped as
 // soon as they are written.
 //
-// The writer reads its batch outside the lock, so the slice's memory is
-// never rewritten under it: the front is only trimmed by re-slicing, and
-// only within the written region.
+// The writer reads its batch outside the lock, so the array's memory is
+// never rewritten under it: the front is trimmed by re-slicing, within
+// the written region, and what is held moves to the array's start only
+// while no batch is out (queue_array.go).
 type queue struct {
 	mu      sync.Mutex
 	items   []*Payload
-	base    uint64 // sequence number of items[0]
+	buf     []*Payload    // the array items is in, from its start (queue_array.go)
+	high    int           // the most items held lately (queue_array.go)
+	fitIn   int           // writes until the array is next looked at
+	quiet   time.Duration // since when it stayed under a quarter full (clock); 0: it did not
+	base    uint64        // sequence number of items[0]
 	written int
 	taken   int
 	pending int // cost of items[written:): queued or being written
@@ -96,7 +102,7 @@ func (q *queue) push(f *Payload) pushResult {
 		return pushed // a message it has already
 	}
 	first := len(q.items) == q.taken
-	q.items = append(q.items, f)
+	q.add(f)
 	q.pending += c
 	q.bytes += f.msg.Len()
 	q.mu.Unlock()
@@ -135,6 +141,8 @@ func (q *queue) wrote() {
 	}
 	q.written = q.taken
 	q.trim(q.maxReplay)
+	q.compact()
+	q.fit()
 	var ws []chan struct{}
 	if q.written == len(q.items) {
 		ws, q.waiters = q.waiters, nil
@@ -163,21 +171,10 @@ func (q *queue) trim(max int) {
 		q.items = q.items[k:]
 		return
 	}
-	// All of it went. The array is kept for the next messages, unless a
-	// burst grew it past keptItems: a peer written to a few messages at a
-	// time allocated an array for each, which made a publish's
-	// allocations grow with its subscribers (issue 15). A peer that never
-	// got a message holds none.
-	if cap(q.items) <= keptItems {
-		q.items = q.items[:0]
-	} else {
-		q.items = nil
-	}
+	// All of it went: the next messages go at the array's start
+	// (queue_array.go says how long the array is kept).
+	q.items = q.buf[:0]
 }
-
-// keptItems is the largest item array an emptied queue keeps: 512 bytes
-// (a peer that got one message at a time keeps 8 or 16).
-const keptItems = 64
 
 // rewind makes everything after sequence number last pending again, for
 // a client that reconnects having seen messages up to last. It reports
@@ -266,7 +263,7 @@ func (q *queue) close() int {
 	q.mu.Lock()
 	n := len(q.items) - q.written
 	q.closed = true
-	q.items = nil
+	q.items, q.buf = nil, nil
 	q.written, q.taken = 0, 0
 	q.pending, q.kept, q.bytes = 0, 0, 0
 	ws := q.waiters

@@ -54,7 +54,7 @@ func (q *queue) release(backlog []*Payload) {
 			if q.closed || !q.advance(f) {
 				continue
 			}
-			q.items = append(q.items, f)
+			q.add(f)
 			q.pending += f.cost()
 			q.bytes += f.msg.Len()
 		}
@@ -83,7 +83,7 @@ func (q *queue) restore(items []*Payload, base uint64, pos map[string]pubsub.Pos
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.base = base
-	q.items = items
+	q.items, q.buf = items, items
 	for _, f := range items {
 		q.pending += f.cost()
 		q.bytes += f.msg.Len()

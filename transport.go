@@ -64,6 +64,9 @@ type Binder interface {
 // the first of them with sequence number Seq and the others following.
 // Sequence numbers count every message queued for the peer (1, 2, 3, …),
 // so a client that tells which it saw last can be resumed after it.
+// Payloads is valid until Write returns: it is a window on the peer's
+// queue, whose array is reused for the next messages (the Payloads
+// themselves may be kept).
 type Batch struct {
 	Payloads []*Payload
 	Seq      uint64

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/anyws/anyws/internal/sse"
 	"github.com/coder/websocket"
 )
 
@@ -117,6 +118,13 @@ func (c *Conn) get(ctx context.Context) (*http.Response, error) {
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "text/event-stream" {
 		herr := newHTTPError(resp)
 		return resp, fmt.Errorf("websocketsse: GET %s: %w: Content-Type is %q, want text/event-stream", herr.URL, errContentType, ct)
+	}
+	if sse.HeaderSays(resp.Header, sse.ResumableHeader, sse.Resumable) {
+		// Known before the hello is read: a POST made at once is
+		// numbered, and a Close made at once says goodbye.
+		c.mu.Lock()
+		c.resumable = true
+		c.mu.Unlock()
 	}
 	return resp, nil
 }

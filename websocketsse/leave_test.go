@@ -2,6 +2,7 @@ package websocketsse_test
 
 import (
 	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -34,3 +35,42 @@ func TestCloseSaysGoodbye(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseBeforeHelloSaysGoodbye: a Close made before the client has
+// read the server's hello (its stream is slow, or it closes at once)
+// still says goodbye: the stream's response headers say the peer can be
+// resumed. Once it did not, and the peer waited out the window.
+func TestCloseBeforeHelloSaysGoodbye(t *testing.T) {
+	t.Parallel()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			closed := make(chan anyws.CloseInfo, 1)
+			s := serveEchoHub(t, m, &anyws.Options{ResumeWindow: time.Hour}, &sse.Options{Hooks: anyws.Hooks{
+				Close: func(_ *anyws.Peer, ci anyws.CloseInfo) { closed <- ci },
+			}}, headersOnly)
+			c := s.dial(t, nil)
+			require.NoError(t, c.Close(4001, "done"))
+			ci := recv(t, closed)
+			require.Equal(t, anyws.StatusCode(4001), ci.Code)
+			require.Equal(t, "done", ci.Reason)
+		})
+	}
+}
+
+// headersOnly lets event streams' headers through and drops their body
+// (the hello among it), as a network that delays it would.
+func headersOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			w = dropBody{w}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+type dropBody struct{ http.ResponseWriter }
+
+func (d dropBody) Write(b []byte) (int, error) { return len(b), nil }
+func (d dropBody) Flush()                      { d.ResponseWriter.(http.Flusher).Flush() }
+func (d dropBody) Unwrap() http.ResponseWriter { return d.ResponseWriter }

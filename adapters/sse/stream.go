@@ -156,6 +156,9 @@ func (e *events) headers(dst http.Header) {
 	if e.shortIDs = wantsShortIDs(e.r); e.shortIDs {
 		dst.Set(sse.ShortIDsHeader, sse.ShortIDs)
 	}
+	if e.s != nil && e.s.Resumable() {
+		dst.Set(sse.ResumableHeader, sse.Resumable)
+	}
 }
 
 // append appends the events of one Write to buf.

@@ -46,6 +46,15 @@ const (
 	ClientRevision = "1"
 )
 
+// ResumableHeader, with the value Resumable, is on the response of an
+// event stream whose peer can be resumed: the hello says so too, but a
+// client may want to know before it has read the hello (to number its
+// first POST, or to say goodbye when it closes at once).
+const (
+	ResumableHeader = "X-Anyws-Resumable"
+	Resumable       = "1"
+)
+
 // Hello is what a server says first on a connection that can be resumed:
 // the data of an SSE HelloEvent, or the first message of a marked
 // WebSocket connection.

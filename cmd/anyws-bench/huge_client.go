@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+)
+
+// hugeClientConfig is what the parent tells a client process of the
+// multi-node huge run, by flags.
+type hugeClientConfig struct {
+	node     string // the node's address, 127.0.0.1:port
+	conns    int    // connections to open, every other one WebSocket, the others SSE
+	events   int    // events each connection must receive, in order
+	srcFirst int    // first source address: 127.0.0.srcFirst
+	srcCount int    // how many source addresses, from srcFirst on
+}
+
+// clientReport is one JSON line a client process writes on its stdout.
+type clientReport struct {
+	// Kind is "ready" (started, waiting for "go" on stdin), "connected"
+	// (every connection open, or Err) or "done" (every reader finished,
+	// or stdin closed before they did).
+	Kind      string  `json:"kind"`
+	Lat       []int64 `json:"lat,omitempty"` // done: nanoseconds from publish to receipt, one per delivery
+	Lost      int     `json:"lost,omitempty"`
+	Reordered int     `json:"reordered,omitempty"`
+	Err       string  `json:"err,omitempty"`
+}
+
+// runHugeClient is a client process of the multi-node huge run. Its
+// connections are its own open files, not the parent's: a process holds
+// at most the sandbox's 20,000 whatever the whole run's count. It dials
+// when the parent writes a line on stdin, so that the parent times the
+// connect rate of all client processes from one start; it reads until
+// every connection has every event, or until stdin closes (the parent
+// is done waiting, or gone), then reports and exits.
+func runHugeClient(cfg hugeClientConfig) error {
+	sourceAddrs = loopbackSources(cfg.srcFirst, cfg.srcCount)
+	out := json.NewEncoder(os.Stdout) // one Encode is one line
+	in := bufio.NewReader(os.Stdin)
+	if err := out.Encode(clientReport{Kind: "ready"}); err != nil {
+		return err
+	}
+	if _, err := in.ReadString('\n'); err != nil {
+		return nil // the parent went away before the start
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		_, _ = io.Copy(io.Discard, in)
+		cancel()
+	}()
+
+	info, err := lookupImpl("anyws")
+	if err != nil {
+		return err
+	}
+	node := &server{impl: "anyws", info: info, addr: cfg.node}
+	hc := newClient()
+	defer hc.CloseIdleConnections()
+	subs, err := dialMany(ctx, hc, node, "mixed", cfg.conns)
+	if err != nil {
+		_ = out.Encode(clientReport{Kind: "connected", Err: err.Error()})
+		<-ctx.Done()
+		return nil
+	}
+	defer closeAll(subs)
+	// Closing the streams ends the readers blocked on them.
+	stop := context.AfterFunc(ctx, func() { closeAll(subs) })
+	defer stop()
+	results := make([]readerResult, len(subs))
+	var wg sync.WaitGroup
+	for i, sub := range subs {
+		wg.Go(func() { results[i] = readEvents(ctx, sub, cfg.events) })
+	}
+	if err := out.Encode(clientReport{Kind: "connected"}); err != nil {
+		return err
+	}
+	wg.Wait()
+
+	rep := clientReport{Kind: "done", Lat: make([]int64, 0, cfg.conns*cfg.events)}
+	for _, r := range results {
+		for _, l := range r.lat {
+			rep.Lat = append(rep.Lat, int64(l))
+		}
+		rep.Lost += cfg.events - len(r.lat)
+		rep.Reordered += r.reordered
+		if r.err != nil && rep.Err == "" && ctx.Err() == nil {
+			rep.Err = r.err.Error()
+		}
+	}
+	if err := out.Encode(rep); err != nil {
+		return err
+	}
+	<-ctx.Done() // the parent closes stdin once it has every report
+	return nil
+}
+
+// loopbackSources are 127.0.0.first … 127.0.0.(first+count-1).
+func loopbackSources(first, count int) []*net.TCPAddr {
+	out := make([]*net.TCPAddr, count)
+	for i := range out {
+		out[i] = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(first+i))}
+	}
+	return out
+}
+
+// hugeClientArgs are the flags of a client process (main.go reads them).
+func hugeClientArgs(cfg hugeClientConfig) []string {
+	return []string{
+		"-huge-client", cfg.node, "-huge-conns", fmt.Sprint(cfg.conns), "-huge-events", fmt.Sprint(cfg.events),
+		"-huge-src", fmt.Sprintf("%d,%d", cfg.srcFirst, cfg.srcCount),
+	}
+}
+
+// clientWait bounds how long the parent waits for the clients' reports
+// after the last publish.
+const clientWait = 2 * time.Minute

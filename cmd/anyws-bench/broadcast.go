@@ -39,6 +39,16 @@ type broadcastResult struct {
 
 // dialMany opens n subscribers, 64 at a time.
 func dialMany(ctx context.Context, hc *http.Client, s *server, transport string, n int) ([]*subscriber, error) {
+	return dialManyThen(ctx, hc, s, transport, n, nil)
+}
+
+// dialManyThen is dialMany calling opened (if not nil) with each
+// subscriber as soon as it is open, from the goroutine that dialed it.
+// A client that dials for minutes must read its first connections
+// before the last is open: a WebSocket server pings an idle connection
+// and closes it when no pong comes (anyws: after 25 + 15 s), and the
+// client answers pings only while it reads.
+func dialManyThen(ctx context.Context, hc *http.Client, s *server, transport string, n int, opened func(i int, sub *subscriber)) ([]*subscriber, error) {
 	out := make([]*subscriber, n)
 	errs := make([]error, n)
 	sem := make(chan struct{}, 64)
@@ -59,6 +69,9 @@ func dialMany(ctx context.Context, hc *http.Client, s *server, transport string,
 			out[i], errs[i] = dialSubscriber(dctx, c, s, tr)
 			if errs[i] != nil && c != hc {
 				c.CloseIdleConnections()
+			}
+			if errs[i] == nil && opened != nil {
+				opened(i, out[i])
 			}
 		})
 	}

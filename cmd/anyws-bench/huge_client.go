@@ -65,8 +65,16 @@ func runHugeClient(cfg hugeClientConfig) error {
 	node := &server{impl: "anyws", info: info, addr: cfg.node}
 	hc := newClient()
 	defer hc.CloseIdleConnections()
-	subs, err := dialMany(ctx, hc, node, "mixed", cfg.conns)
+	// Each connection is read from the moment it opens, as a real
+	// client's is: the dialing takes minutes on a loaded machine.
+	results := make([]readerResult, cfg.conns)
+	var wg sync.WaitGroup
+	subs, err := dialManyThen(ctx, hc, node, "mixed", cfg.conns, func(i int, sub *subscriber) {
+		wg.Go(func() { results[i] = readEvents(ctx, sub, cfg.events) })
+	})
 	if err != nil {
+		// dialMany closed the subscribers: the readers end.
+		wg.Wait()
 		_ = out.Encode(clientReport{Kind: "connected", Err: err.Error()})
 		<-ctx.Done()
 		return nil
@@ -75,11 +83,6 @@ func runHugeClient(cfg hugeClientConfig) error {
 	// Closing the streams ends the readers blocked on them.
 	stop := context.AfterFunc(ctx, func() { closeAll(subs) })
 	defer stop()
-	results := make([]readerResult, len(subs))
-	var wg sync.WaitGroup
-	for i, sub := range subs {
-		wg.Go(func() { results[i] = readEvents(ctx, sub, cfg.events) })
-	}
 	if err := out.Encode(clientReport{Kind: "connected"}); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -65,8 +66,12 @@ func runHugeNodesScenario(r *runner, n, nodes, events int) error {
 			vs[i] = math.NaN()
 		}
 	} else {
-		r.t.note(fmt.Sprintf("%s: %d node processes (anyws Hubs sharing a Redis broker), one client process each; published through one node; %d deliveries, 0 lost, 0 reordered; the nodes' RSS in all %.0f MiB; max latency %.0f ms; anyws only (the controls run the single-process huge run, up to %d connections)",
-			name, nodes, res.delivered, float64(res.rssTotal)/(1<<20), ms(res.max), hugePerProcess))
+		var events []string
+		for e, q := range res.byEvent {
+			events = append(events, fmt.Sprintf("event %d %.0f / %.0f / %.0f ms", e, ms(q[0]), ms(q[1]), ms(q[2])))
+		}
+		r.t.note(fmt.Sprintf("%s: %d node processes (anyws Hubs sharing a Redis broker), one client process each; published through one node; %d deliveries, 0 lost, 0 reordered; the nodes' RSS in all %.0f MiB; latency p50 / p99 / max by event: %s; anyws only (the controls run the single-process huge run, up to %d connections)",
+			name, nodes, res.delivered, float64(res.rssTotal)/(1<<20), strings.Join(events, ", "), hugePerProcess))
 	}
 	for i := range rows {
 		rows[i].transport = "mixed"

@@ -27,11 +27,15 @@ type clientReport struct {
 	// Kind is "ready" (started, waiting for "go" on stdin), "connected"
 	// (every connection open, or Err) or "done" (every reader finished,
 	// or stdin closed before they did).
-	Kind      string  `json:"kind"`
-	Lat       []int64 `json:"lat,omitempty"` // done: nanoseconds from publish to receipt, one per delivery
-	Lost      int     `json:"lost,omitempty"`
-	Reordered int     `json:"reordered,omitempty"`
-	Err       string  `json:"err,omitempty"`
+	Kind string `json:"kind"`
+	// Lat (done) is the nanoseconds from publish to receipt of every
+	// delivery, by the order of arrival at its connection: Lat[e] holds
+	// the e-th event each connection received (event e when none was
+	// lost or reordered).
+	Lat       [][]int64 `json:"lat,omitempty"`
+	Lost      int       `json:"lost,omitempty"`
+	Reordered int       `json:"reordered,omitempty"`
+	Err       string    `json:"err,omitempty"`
 }
 
 // runHugeClient is a client process of the multi-node huge run. Its
@@ -88,10 +92,10 @@ func runHugeClient(cfg hugeClientConfig) error {
 	}
 	wg.Wait()
 
-	rep := clientReport{Kind: "done", Lat: make([]int64, 0, cfg.conns*cfg.events)}
+	rep := clientReport{Kind: "done", Lat: make([][]int64, cfg.events)}
 	for _, r := range results {
-		for _, l := range r.lat {
-			rep.Lat = append(rep.Lat, int64(l))
+		for e, l := range r.lat {
+			rep.Lat[e] = append(rep.Lat[e], int64(l))
 		}
 		rep.Lost += cfg.events - len(r.lat)
 		rep.Reordered += r.reordered

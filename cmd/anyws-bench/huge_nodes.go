@@ -53,6 +53,10 @@ type hugeNodesResult struct {
 	delivered   int
 	lost        int
 	reordered   int
+	// byEvent is the p50, p99 and max of each event's deliveries: a
+	// tail that grows from event to event is a fan-out slower than the
+	// publish rate.
+	byEvent [][3]time.Duration
 }
 
 // runHugeNodes is the huge run the open-files limit allows: the
@@ -173,21 +177,31 @@ func runHugeNodes(cfg hugeNodesConfig) (res hugeNodesResult, err error) {
 	wait, cancelWait := context.WithTimeout(ctx, clientWait)
 	defer cancelWait()
 	var all []time.Duration
+	byEvent := make([][]time.Duration, cfg.events)
 	var errs []error
 	for _, c := range clients {
 		rep, err := c.done(wait)
 		if err != nil {
 			errs = append(errs, err)
 		}
-		for _, l := range rep.Lat {
-			all = append(all, time.Duration(l))
+		for e, lat := range rep.Lat {
+			for _, l := range lat {
+				all = append(all, time.Duration(l))
+				if e < len(byEvent) {
+					byEvent[e] = append(byEvent[e], time.Duration(l))
+				}
+			}
+			res.delivered += len(lat)
 		}
-		res.delivered += len(rep.Lat)
 		res.lost += rep.Lost
 		res.reordered += rep.Reordered
 	}
 	slices.Sort(all)
 	res.p50, res.p99, res.max = percentile(all, 0.50), percentile(all, 0.99), percentile(all, 1)
+	for _, lat := range byEvent {
+		slices.Sort(lat)
+		res.byEvent = append(res.byEvent, [3]time.Duration{percentile(lat, 0.50), percentile(lat, 0.99), percentile(lat, 1)})
+	}
 	if want := cfg.conns * cfg.events; res.delivered+res.lost != want && len(errs) == 0 {
 		errs = append(errs, fmt.Errorf("anyws-bench: %d deliveries and %d lost, want %d in all", res.delivered, res.lost, want))
 	}

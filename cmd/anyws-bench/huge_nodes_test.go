@@ -25,6 +25,7 @@ func TestHugeNodesDeliver(t *testing.T) {
 	require.Zero(t, res.reordered)
 	require.Positive(t, res.connectRate)
 	require.Positive(t, res.p50)
+	require.Len(t, res.byEvent, 2, "p50, p99 and max of each event")
 }
 
 func TestHugeNodes(t *testing.T) {

@@ -70,8 +70,8 @@ func runHugeNodesScenario(r *runner, n, nodes, events int) error {
 		for e, q := range res.byEvent {
 			events = append(events, fmt.Sprintf("event %d %.0f / %.0f / %.0f ms", e, ms(q[0]), ms(q[1]), ms(q[2])))
 		}
-		r.t.note(fmt.Sprintf("%s: %d node processes (anyws Hubs sharing a Redis broker), one client process each; published through one node; %d deliveries, 0 lost, 0 reordered; the nodes' RSS in all %.0f MiB; latency p50 / p99 / max by event: %s; anyws only (the controls run the single-process huge run, up to %d connections)",
-			name, nodes, res.delivered, float64(res.rssTotal)/(1<<20), strings.Join(events, ", "), hugePerProcess))
+		r.t.note(fmt.Sprintf("%s: %d node processes (anyws Hubs sharing a Redis broker), one client process each; published through one node; %d deliveries, 0 lost, 0 reordered; the nodes' RSS in all %.0f MiB; latency p50 / p99 / max by event: %s; CPU per delivery during the broadcast: nodes %.1f µs, client processes %.1f µs; anyws only (the controls run the single-process huge run, up to %d connections)",
+			name, nodes, res.delivered, float64(res.rssTotal)/(1<<20), strings.Join(events, ", "), float64(res.nodesCPU)/1e3, float64(res.clientsCPU)/1e3, hugePerProcess))
 	}
 	for i := range rows {
 		rows[i].transport = "mixed"

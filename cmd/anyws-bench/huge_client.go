@@ -32,10 +32,13 @@ type clientReport struct {
 	// delivery, by the order of arrival at its connection: Lat[e] holds
 	// the e-th event each connection received (event e when none was
 	// lost or reordered).
-	Lat       [][]int64 `json:"lat,omitempty"`
-	Lost      int       `json:"lost,omitempty"`
-	Reordered int       `json:"reordered,omitempty"`
-	Err       string    `json:"err,omitempty"`
+	Lat [][]int64 `json:"lat,omitempty"`
+	// CPU (done) is the process's CPU time from "connected" to "done":
+	// the clients' share of the two cores during the broadcast.
+	CPU       time.Duration `json:"cpu,omitempty"`
+	Lost      int           `json:"lost,omitempty"`
+	Reordered int           `json:"reordered,omitempty"`
+	Err       string        `json:"err,omitempty"`
 }
 
 // runHugeClient is a client process of the multi-node huge run. Its
@@ -90,9 +93,10 @@ func runHugeClient(cfg hugeClientConfig) error {
 	if err := out.Encode(clientReport{Kind: "connected"}); err != nil {
 		return err
 	}
+	cpu0 := cpuTime()
 	wg.Wait()
 
-	rep := clientReport{Kind: "done", Lat: make([][]int64, cfg.events)}
+	rep := clientReport{Kind: "done", Lat: make([][]int64, cfg.events), CPU: cpuTime() - cpu0}
 	for _, r := range results {
 		for e, l := range r.lat {
 			rep.Lat[e] = append(rep.Lat[e], int64(l))

@@ -57,6 +57,10 @@ type hugeNodesResult struct {
 	// tail that grows from event to event is a fan-out slower than the
 	// publish rate.
 	byEvent [][3]time.Duration
+	// nodesCPU and clientsCPU are the CPU time the node and the client
+	// processes spent from the first publish to the last report, per
+	// delivery: where the two shared cores went.
+	nodesCPU, clientsCPU time.Duration
 }
 
 // runHugeNodes is the huge run the open-files limit allows: the
@@ -166,10 +170,16 @@ func runHugeNodes(cfg hugeNodesConfig) (res hugeNodesResult, err error) {
 	}
 	res.rssPerConn = float64(grown) / float64(cfg.conns)
 
+	var cpu0 time.Duration
 	for _, n := range nodes {
 		if err := n.sync(); err != nil {
 			return res, err
 		}
+		st, err := n.stats(false)
+		if err != nil {
+			return res, err
+		}
+		cpu0 += st.CPU
 	}
 	if err := nodes[0].publish(cfg.events, 64, cfg.rate); err != nil {
 		return res, err
@@ -195,6 +205,17 @@ func runHugeNodes(cfg hugeNodesConfig) (res hugeNodesResult, err error) {
 		}
 		res.lost += rep.Lost
 		res.reordered += rep.Reordered
+		res.clientsCPU += rep.CPU
+	}
+	var cpu1 time.Duration
+	for _, n := range nodes {
+		if st, err := n.stats(false); err == nil {
+			cpu1 += st.CPU
+		}
+	}
+	if res.delivered > 0 {
+		res.nodesCPU = (cpu1 - cpu0) / time.Duration(res.delivered)
+		res.clientsCPU /= time.Duration(res.delivered)
 	}
 	slices.Sort(all)
 	res.p50, res.p99, res.max = percentile(all, 0.50), percentile(all, 0.99), percentile(all, 1)

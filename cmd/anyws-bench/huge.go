@@ -47,7 +47,7 @@ func runHugeNodesScenario(r *runner, n, nodes, events int) error {
 	if r.o.transports != nil && !r.o.transports["mixed"] {
 		return nil
 	}
-	name := fmt.Sprintf("huge, %d connections on %d anyws nodes + Redis (half WebSocket, half SSE), %d events at 1/s", n, nodes, events)
+	name := fmt.Sprintf("huge, %d connections on %s + Redis (half WebSocket, half SSE), %d events at 1/s", n, plural(nodes, "anyws node"), events)
 	rows := []row{
 		{scenario: name, metric: "connections/s", higherBetter: true},
 		{scenario: name, metric: "nodes' RSS KiB/conn (no forced GC)"},
@@ -70,8 +70,8 @@ func runHugeNodesScenario(r *runner, n, nodes, events int) error {
 		for e, q := range res.byEvent {
 			events = append(events, fmt.Sprintf("event %d %.0f / %.0f / %.0f ms", e, ms(q[0]), ms(q[1]), ms(q[2])))
 		}
-		r.t.note(fmt.Sprintf("%s: %d node processes (anyws Hubs sharing a Redis broker), one client process each; published through one node; %d deliveries, 0 lost, 0 reordered; the nodes' RSS in all %.0f MiB; latency p50 / p99 / max by event: %s; CPU per delivery during the broadcast: nodes %.1f µs, client processes %.1f µs; anyws only (the controls run the single-process huge run, up to %d connections)",
-			name, nodes, res.delivered, float64(res.rssTotal)/(1<<20), strings.Join(events, ", "), float64(res.nodesCPU)/1e3, float64(res.clientsCPU)/1e3, hugePerProcess))
+		r.t.note(fmt.Sprintf("%s: %s (anyws Hubs sharing a Redis broker), one client process each; published through one node; %d deliveries, 0 lost, 0 reordered; the nodes' RSS in all %.0f MiB; latency p50 / p99 / max by event: %s; CPU per delivery during the broadcast: nodes %.1f µs, client processes %.1f µs; anyws only (the controls run the single-process huge run, up to %d connections)",
+			name, plural(nodes, "node process"), res.delivered, float64(res.rssTotal)/(1<<20), strings.Join(events, ", "), float64(res.nodesCPU)/1e3, float64(res.clientsCPU)/1e3, hugePerProcess))
 	}
 	for i := range rows {
 		rows[i].transport = "mixed"
@@ -79,4 +79,15 @@ func runHugeNodesScenario(r *runner, n, nodes, events int) error {
 		r.t.add(rows[i])
 	}
 	return nil
+}
+
+// plural is "1 node" or "6 nodes".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	if strings.HasSuffix(what, "s") {
+		return fmt.Sprintf("%d %ses", n, what)
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

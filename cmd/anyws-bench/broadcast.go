@@ -39,6 +39,16 @@ type broadcastResult struct {
 
 // dialMany opens n subscribers, 64 at a time.
 func dialMany(ctx context.Context, hc *http.Client, s *server, transport string, n int) ([]*subscriber, error) {
+	return dialManyThen(ctx, hc, s, transport, n, nil)
+}
+
+// dialManyThen is dialMany calling opened (if not nil) with each
+// subscriber as soon as it is open, from the goroutine that dialed it.
+// A client that dials for minutes must read its first connections
+// before the last is open: a WebSocket server pings an idle connection
+// and closes it when no pong comes (anyws: after 25 + 15 s), and the
+// client answers pings only while it reads.
+func dialManyThen(ctx context.Context, hc *http.Client, s *server, transport string, n int, opened func(i int, sub *subscriber)) ([]*subscriber, error) {
 	out := make([]*subscriber, n)
 	errs := make([]error, n)
 	sem := make(chan struct{}, 64)
@@ -59,6 +69,9 @@ func dialMany(ctx context.Context, hc *http.Client, s *server, transport string,
 			out[i], errs[i] = dialSubscriber(dctx, c, s, tr)
 			if errs[i] != nil && c != hc {
 				c.CloseIdleConnections()
+			}
+			if errs[i] == nil && opened != nil {
+				opened(i, out[i])
 			}
 		})
 	}
@@ -133,42 +146,13 @@ func runBroadcast(s *server, cfg broadcastConfig, timeout time.Duration) (broadc
 		res.rssPerConn = float64(st.RSS-base.RSS) / float64(cfg.subs)
 	}
 
-	type readerResult struct {
-		lat       []time.Duration
-		last      time.Time
-		reordered int
-		err       error
-	}
 	// A reader blocked on a stream ends when the run's deadline closes it.
 	stop := context.AfterFunc(ctx, func() { closeAll(subs) })
 	defer stop()
 	results := make([]readerResult, len(subs))
 	var wg sync.WaitGroup
 	for i, sub := range subs {
-		wg.Go(func() {
-			r := &results[i]
-			r.lat = make([]time.Duration, 0, cfg.events)
-			want := 0
-			for want < cfg.events {
-				b, err := sub.next(ctx)
-				if err != nil {
-					r.err = err
-					return
-				}
-				now := time.Now()
-				seq, sent, ok := parsePayload(b)
-				if !ok {
-					r.err = fmt.Errorf("anyws-bench: unexpected payload %.40q", b)
-					return
-				}
-				if seq != want {
-					r.reordered++
-				}
-				want = seq + 1
-				r.lat = append(r.lat, now.Sub(sent))
-				r.last = now
-			}
-		})
+		wg.Go(func() { results[i] = readEvents(ctx, sub, cfg.events) })
 	}
 	st0, err := s.stats(false)
 	if err != nil {
@@ -218,6 +202,43 @@ func runBroadcast(s *server, cfg broadcastConfig, timeout time.Duration) (broadc
 		return res, fmt.Errorf("anyws-bench: broadcast over %s: %d events lost, first error: %w", cfg.transport, res.lost, readErr)
 	}
 	return res, nil
+}
+
+// readerResult is what one subscriber saw of a broadcast.
+type readerResult struct {
+	lat       []time.Duration // publish to receipt, per event received
+	last      time.Time       // when the last one arrived
+	reordered int             // events out of order or twice
+	err       error
+}
+
+// readEvents reads events payloads from sub, checking their order. The
+// latency is the receipt's wall clock time minus the publish time in the
+// payload (the wall clock of the publishing process: one time base on
+// one machine, for the multi-process huge run's clients too).
+func readEvents(ctx context.Context, sub *subscriber, events int) readerResult {
+	r := readerResult{lat: make([]time.Duration, 0, events)}
+	want := 0
+	for want < events {
+		b, err := sub.next(ctx)
+		if err != nil {
+			r.err = err
+			return r
+		}
+		now := time.Now()
+		seq, sent, ok := parsePayload(b)
+		if !ok {
+			r.err = fmt.Errorf("anyws-bench: unexpected payload %.40q", b)
+			return r
+		}
+		if seq != want {
+			r.reordered++
+		}
+		want = seq + 1
+		r.lat = append(r.lat, now.Sub(sent))
+		r.last = now
+	}
+	return r
 }
 
 func deadlineOf(ctx context.Context) time.Time {

@@ -24,10 +24,14 @@
 //     its WebSocket handler and a unidirectional SSE transport.
 //   - clients.go, client_centrifuge.go: the clients, one per wire format.
 //   - chat.go, broadcast.go, idle.go, huge.go: the scenarios' runs.
+//   - huge_nodes.go, huge_client.go, redis_server.go: the huge run
+//     beyond one process's open files: anyws nodes sharing a Redis
+//     broker, and client processes (this binary with -huge-client).
 //   - table.go: the results.
 //
 // Everything is bounded in count and time and connects to 127.0.0.1
-// only, from 127.0.0.2-65 so that ports never run short.
+// only, from 127.0.0.2-65 (the huge run's client processes: blocks of
+// 127.0.0.2-241) so that ports never run short.
 //
 //	go run -C cmd/anyws-bench . -short   # what make bench runs
 //	go run -C cmd/anyws-bench .          # the full run

@@ -24,6 +24,7 @@ type options struct {
 	rates        []int // lowrate: events per second
 	idle         int
 	huge         int
+	hugeNodes    int // node processes of the huge run; 0: one process (huge_nodes.go)
 	deliveries   int // per broadcast throughput run
 	seconds      int // length of a low-rate run
 	stallSeconds int
@@ -35,6 +36,11 @@ func main() {
 		queue        = flag.Int("queue", 4096, "internal: per-connection queue bound, in messages")
 		writeTimeout = flag.Duration("write-timeout", 10*time.Second, "internal: per-write deadline")
 		sndbuf       = flag.Int("sndbuf", 0, "internal: SO_SNDBUF of the server's connections (0: kernel default)")
+		brokerURL    = flag.String("broker", "", "internal: the redis:// URL of the broker the anyws server (a node of the multi-node huge run) uses")
+		hugeClient   = flag.String("huge-client", "", "internal: run as a client process of the multi-node huge run, dialing the node at `addr`")
+		hugeConns    = flag.Int("huge-conns", 0, "internal: the client process's connections")
+		hugeEvents   = flag.Int("huge-events", 0, "internal: the events each of its connections must receive")
+		hugeSrc      = flag.String("huge-src", "2,64", "internal: the client process's source addresses: `first,count` of 127.0.0.x")
 
 		short       = flag.Bool("short", false, "a short run, what make bench runs")
 		scenarios   = flag.String("scenarios", "chat,broadcast,lowrate,stall,idle", "comma-separated scenarios: chat, broadcast, lowrate, stall, idle, huge")
@@ -49,12 +55,27 @@ func main() {
 		seconds     = flag.Int("seconds", 5, "lowrate: seconds per run; -short: 3")
 		idle        = flag.Int("idle", 10000, "idle: connections per transport; -short: 2000")
 		huge        = flag.Int("huge", 100000, "huge: connections, half WebSocket, half SSE")
+		hugeNodesN  = flag.Int("huge-nodes", 0, "huge: anyws node processes sharing a Redis broker, one client process each (anyws only); 0: one process (with the controls) up to 18000 connections, else enough nodes for at most 18000 each")
 		transports  = flag.String("transports", "", "comma-separated transports to run (websocket, sse, sse-h2); empty: all")
 	)
 	flag.Parse()
 	if *serverImpl != "" {
 		raiseFileLimit(1 << 20)
-		err := runServer(serverConfig{impl: *serverImpl, queue: *queue, writeTimeout: *writeTimeout, sndbuf: *sndbuf})
+		err := runServer(serverConfig{impl: *serverImpl, queue: *queue, writeTimeout: *writeTimeout, sndbuf: *sndbuf, brokerURL: *brokerURL})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *hugeClient != "" {
+		raiseFileLimit(1 << 20)
+		var first, count int
+		if _, err := fmt.Sscanf(*hugeSrc, "%d,%d", &first, &count); err != nil || first < 1 || count < 1 || first+count > 255 {
+			fmt.Fprintf(os.Stderr, "anyws-bench: bad -huge-src %q: want first,count of 127.0.0.x\n", *hugeSrc)
+			os.Exit(2)
+		}
+		err := runHugeClient(hugeClientConfig{node: *hugeClient, conns: *hugeConns, events: *hugeEvents, srcFirst: first, srcCount: count})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -67,7 +88,7 @@ func main() {
 	}
 	o := options{
 		short: *short, scenarios: map[string]bool{}, batch: *batch, windows: *windows,
-		lowrateSubs: *lowrateSubs, idle: *idle, huge: *huge,
+		lowrateSubs: *lowrateSubs, idle: *idle, huge: *huge, hugeNodes: hugeNodes(*huge, *hugeNodesN),
 		deliveries: 2_000_000, seconds: *seconds, stallSeconds: 15,
 	}
 	set := map[string]bool{}
@@ -135,7 +156,13 @@ func main() {
 		need = max(need, uint64(slicesMax(o.subs)+1000))
 	}
 	if o.scenarios["huge"] {
-		need = max(need, uint64(o.huge+1000))
+		// The multi-node run's connections are its children's open
+		// files; each child checks its own share (runHugeNodes).
+		per := o.huge
+		if o.hugeNodes > 0 {
+			per = (o.huge + o.hugeNodes - 1) / o.hugeNodes
+		}
+		need = max(need, uint64(per+1000))
 	}
 	raiseFileLimit(max(need, 65536))
 	if fileLimit() < need {

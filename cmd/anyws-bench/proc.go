@@ -27,18 +27,21 @@ type server struct {
 	stdin io.WriteCloser
 }
 
-// startServer runs this binary with -server impl and reads the address
-// it listens on.
-func startServer(impl string, queue, sndbuf int, writeTimeout time.Duration) (*server, error) {
-	info, err := lookupImpl(impl)
+// startServer runs this binary with -server cfg.impl and reads the
+// address it listens on.
+func startServer(cfg serverConfig) (*server, error) {
+	info, err := lookupImpl(cfg.impl)
 	if err != nil {
 		return nil, err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("anyws-bench: find own binary: %w", err)
+	args := []string{"-server", cfg.impl, "-queue", fmt.Sprint(cfg.queue), "-write-timeout", cfg.writeTimeout.String(), "-sndbuf", fmt.Sprint(cfg.sndbuf)}
+	if cfg.brokerURL != "" {
+		args = append(args, "-broker", cfg.brokerURL)
 	}
-	cmd := exec.Command(exe, "-server", impl, "-queue", fmt.Sprint(queue), "-write-timeout", writeTimeout.String(), "-sndbuf", fmt.Sprint(sndbuf))
+	cmd, err := childCommand(args...)
+	if err != nil {
+		return nil, err
+	}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -55,9 +58,28 @@ func startServer(impl string, queue, sndbuf int, writeTimeout time.Duration) (*s
 	if err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		return nil, fmt.Errorf("anyws-bench: server %s did not start: %w", impl, err)
+		return nil, fmt.Errorf("anyws-bench: server %s did not start: %w", cfg.impl, err)
 	}
-	return &server{impl: impl, info: info, addr: strings.TrimSpace(line), cmd: cmd, stdin: stdin}, nil
+	return &server{impl: cfg.impl, info: info, addr: strings.TrimSpace(line), cmd: cmd, stdin: stdin}, nil
+}
+
+// childEnv marks a child process of the tool. The tests' binary, which
+// the tests start as a child, reads it in TestMain to run main instead
+// of the tests.
+const childEnv = "ANYWS_BENCH_CHILD"
+
+// childCommand is this binary run with args as a child: it gets SIGKILL
+// if the parent dies (a parent killed in the middle of a 100,000
+// connection run leaves no node or client process behind).
+func childCommand(args ...string) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("anyws-bench: find own binary: %w", err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.SysProcAttr = childProcAttr()
+	return cmd, nil
 }
 
 // stop asks the child to shut down and waits for it, killing it after a
@@ -131,13 +153,9 @@ var controlClient = &http.Client{Timeout: 5 * time.Minute}
 // sourceAddrs spreads client connections over 127.0.0.2…127.0.0.65, so
 // a hundred thousand connections (and their TIME_WAIT) never exhaust the
 // ephemeral ports of one source address (about 28,000 each).
-var sourceAddrs = func() []*net.TCPAddr {
-	out := make([]*net.TCPAddr, 64)
-	for i := range out {
-		out[i] = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i))}
-	}
-	return out
-}()
+// A client process of the multi-node huge run (huge_client.go) sets its
+// own block of them.
+var sourceAddrs = loopbackSources(2, 64)
 
 var nextSource atomic.Uint64
 

@@ -76,7 +76,7 @@ func (r *runner) run(c cell) error {
 
 // runOne runs c's fn against implementation n in a child of its own.
 func (r *runner) runOne(n string, c cell) ([]float64, error) {
-	s, err := startServer(n, c.queue, c.sndbuf, c.wt)
+	s, err := startServer(serverConfig{impl: n, queue: c.queue, sndbuf: c.sndbuf, writeTimeout: c.wt})
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +231,7 @@ func run(o options, t *table) (failed int, err error) {
 		}
 	}
 	if o.scenarios["huge"] {
-		if err := runHugeScenario(r, o.huge); err != nil {
+		if err := runHugeScenario(r, o.huge, o.hugeNodes); err != nil {
 			return 0, err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/adapters/sse"
 	"github.com/anyws/anyws/adapters/websocket"
+	"github.com/anyws/anyws/pubsub"
 )
 
 // anywsImpl is the system under test: one Hub behind the WebSocket, SSE
@@ -20,7 +21,7 @@ type anywsImpl struct {
 func newAnywsServer(cfg serverConfig) impl { return newAnywsImpl(cfg) }
 
 func newAnywsImpl(cfg serverConfig) *anywsImpl {
-	opts := &anyws.Options{QueueMessages: cfg.queue}
+	opts := &anyws.Options{QueueMessages: cfg.queue, Broker: cfg.broker}
 	if cfg.impl == "norecovery" {
 		opts.ResumeWindow = -1 // the -control norecovery run
 	}
@@ -51,6 +52,15 @@ func (a *anywsImpl) publish(payload []byte) {
 func (a *anywsImpl) peers() int {
 	st := a.hub.Stats()
 	return st.Peers - st.Detached
+}
+
+// sync waits for the broker, if any, to have applied every Subscribe
+// (the Hub subscribes the room on the broker when its first peer opens).
+func (a *anywsImpl) sync(ctx context.Context) error {
+	if s, ok := a.hub.Broker().(pubsub.Syncer); ok {
+		return s.Sync(ctx)
+	}
+	return nil
 }
 
 func (a *anywsImpl) shutdown(ctx context.Context) { _ = a.hub.Shutdown(ctx) }

@@ -17,6 +17,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/anyws/anyws/pubsub"
+	"github.com/anyws/anyws/pubsub/redis"
 )
 
 // serverConfig is what the parent tells a child server, by flags.
@@ -25,6 +28,11 @@ type serverConfig struct {
 	queue        int           // per-connection outbound queue bound, in messages
 	writeTimeout time.Duration // per-write deadline; a stalled client is closed after it
 	sndbuf       int           // SO_SNDBUF of accepted connections; 0 leaves the kernel's autotuning
+	// brokerURL, for anyws only, is the redis:// URL of the broker that
+	// the multi-node huge run's nodes share (huge_nodes.go); empty: a
+	// single node.
+	brokerURL string
+	broker    pubsub.Broker // made by runServer from brokerURL
 }
 
 // impl is what every implementation provides to the child server.
@@ -45,6 +53,16 @@ func runServer(cfg serverConfig) error {
 	info, err := lookupImpl(cfg.impl)
 	if err != nil {
 		return err
+	}
+	if cfg.brokerURL != "" {
+		if cfg.impl != "anyws" {
+			return fmt.Errorf("anyws-bench: -broker is for anyws only, not %s", cfg.impl)
+		}
+		b, err := redis.New(&redis.Options{URL: cfg.brokerURL})
+		if err != nil {
+			return fmt.Errorf("anyws-bench: broker: %w", err)
+		}
+		cfg.broker = b
 	}
 	im := info.newImpl(cfg)
 	if stop := profileCPU(cfg.impl); stop != nil {
@@ -101,6 +119,21 @@ func serverMux(im impl) *http.ServeMux {
 	mux.HandleFunc("POST /publish", func(w http.ResponseWriter, r *http.Request) {
 		handlePublish(w, r, im)
 	})
+	mux.HandleFunc("POST /sync", func(w http.ResponseWriter, r *http.Request) {
+		// A node subscribes on the broker from its own goroutine: the
+		// parent asks every node to be subscribed before it publishes,
+		// or the first event could miss a node.
+		s, ok := im.(syncer)
+		if !ok {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if err := s.sync(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("gc") != "" {
 			runtime.GC()
@@ -115,6 +148,12 @@ func serverMux(im impl) *http.ServeMux {
 		})
 	})
 	return mux
+}
+
+// syncer is an impl with a broker: sync returns once the broker has
+// applied every subscription made so far.
+type syncer interface {
+	sync(ctx context.Context) error
 }
 
 // serverStats is the answer of /stats.

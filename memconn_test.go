@@ -135,6 +135,21 @@ func (c *memConn) writtenPayloads() []*anyws.Payload {
 	return out
 }
 
+// stall stops the client reading: writes block until the returned
+// function lets them through.
+func (c *memConn) stall() (release func()) {
+	gate := make(chan struct{})
+	c.mu.Lock()
+	c.gate = gate
+	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		c.gate = nil
+		c.mu.Unlock()
+		close(gate)
+	}
+}
+
 // waitEnded waits until the reader made its last call.
 func (c *memConn) waitEnded() {
 	select {

@@ -20,9 +20,8 @@ func TestBacklogWrittenInBoundedBatches(t *testing.T) {
 	c := connect(t, hub, "/")
 	defer c.finish()
 	require.Empty(t, c.written(), "the first write (of nothing) is done")
-	gate := make(chan struct{})
+	release := c.stall()
 	c.mu.Lock()
-	c.gate = gate // the client stops reading
 	c.batches = nil
 	c.mu.Unlock()
 	p := c.peer()
@@ -31,10 +30,7 @@ func TestBacklogWrittenInBoundedBatches(t *testing.T) {
 	for i := range n {
 		require.NoError(t, p.Send(strconv.Itoa(i)+pad))
 	}
-	c.mu.Lock()
-	c.gate = nil
-	c.mu.Unlock()
-	close(gate)
+	release()
 	got := c.written()
 	require.Len(t, got, n)
 	for i, s := range got {
@@ -57,10 +53,7 @@ func TestCloseWritesWholeBacklog(t *testing.T) {
 	defer hub.Close()
 	c := connect(t, hub, "/")
 	require.Empty(t, c.written())
-	gate := make(chan struct{})
-	c.mu.Lock()
-	c.gate = gate
-	c.mu.Unlock()
+	release := c.stall()
 	p := c.peer()
 	const n = 2000
 	pad := strings.Repeat("y", 100)
@@ -68,10 +61,7 @@ func TestCloseWritesWholeBacklog(t *testing.T) {
 		require.NoError(t, p.Send(strconv.Itoa(i)+pad))
 	}
 	require.NoError(t, p.Close(anyws.StatusNormalClosure, "bye"))
-	c.mu.Lock()
-	c.gate = nil
-	c.mu.Unlock()
-	close(gate)
+	release()
 	c.waitEnded()
 	c.mu.Lock()
 	defer c.mu.Unlock()

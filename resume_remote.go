@@ -37,7 +37,9 @@ import (
 //
 // When the old node is gone (killed, not on the broker) or no longer has
 // the peer, or the history no longer covers the gap, the client gets a
-// new peer and is told (ResumeStatus.Reason "unknown" or "gap").
+// new peer and is told (ResumeStatus.Reason "unknown" or "gap"); a node
+// that did not answer, or a hand-over that failed halfway, is also
+// reported to the Error hook (nil peer).
 
 // moveService is the broker service a node answers hand-over requests on.
 const moveService = "anyws.move"

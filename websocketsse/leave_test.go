@@ -8,6 +8,7 @@ import (
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/adapters/sse"
+	"github.com/anyws/anyws/websocketsse"
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 )
@@ -20,17 +21,9 @@ func TestCloseSaysGoodbye(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
-			closed := make(chan anyws.CloseInfo, 1)
-			s := serveEchoHub(t, m, &anyws.Options{ResumeWindow: time.Hour}, &sse.Options{Hooks: anyws.Hooks{
-				Close: func(_ *anyws.Peer, ci anyws.CloseInfo) { closed <- ci },
-			}}, nil)
-			c := s.dial(t, nil)
-			ctx := ctxT(t)
-			require.NoError(t, c.Write(ctx, websocket.MessageText, []byte("hi")))
-			require.NoError(t, c.Close(4001, "done"))
-			ci := recv(t, closed)
-			require.Equal(t, anyws.StatusCode(4001), ci.Code)
-			require.Equal(t, "done", ci.Reason)
+			c, closed := dialGoodbyeHub(t, m, nil)
+			require.NoError(t, c.Write(ctxT(t), websocket.MessageText, []byte("hi")))
+			requireGoodbye(t, c, closed)
 			require.ErrorIs(t, c.Close(websocket.StatusNormalClosure, ""), net.ErrClosed)
 		})
 	}
@@ -45,17 +38,30 @@ func TestCloseBeforeHelloSaysGoodbye(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
-			closed := make(chan anyws.CloseInfo, 1)
-			s := serveEchoHub(t, m, &anyws.Options{ResumeWindow: time.Hour}, &sse.Options{Hooks: anyws.Hooks{
-				Close: func(_ *anyws.Peer, ci anyws.CloseInfo) { closed <- ci },
-			}}, headersOnly)
-			c := s.dial(t, nil)
-			require.NoError(t, c.Close(4001, "done"))
-			ci := recv(t, closed)
-			require.Equal(t, anyws.StatusCode(4001), ci.Code)
-			require.Equal(t, "done", ci.Reason)
+			c, closed := dialGoodbyeHub(t, m, headersOnly)
+			requireGoodbye(t, c, closed)
 		})
 	}
+}
+
+// dialGoodbyeHub dials an echo server whose peers wait an hour for a
+// resume; closed receives how each peer closed.
+func dialGoodbyeHub(t *testing.T, m mode, wrap func(http.Handler) http.Handler) (*websocketsse.Conn, chan anyws.CloseInfo) {
+	closed := make(chan anyws.CloseInfo, 1)
+	s := serveEchoHub(t, m, &anyws.Options{ResumeWindow: time.Hour}, &sse.Options{Hooks: anyws.Hooks{
+		Close: func(_ *anyws.Peer, ci anyws.CloseInfo) { closed <- ci },
+	}}, wrap)
+	return s.dial(t, nil), closed
+}
+
+// requireGoodbye closes c with 4001 "done" and checks its peer closed
+// with them, at once.
+func requireGoodbye(t *testing.T, c *websocketsse.Conn, closed chan anyws.CloseInfo) {
+	t.Helper()
+	require.NoError(t, c.Close(4001, "done"))
+	ci := recv(t, closed)
+	require.Equal(t, anyws.StatusCode(4001), ci.Code)
+	require.Equal(t, "done", ci.Reason)
 }
 
 // headersOnly lets event streams' headers through and drops their body

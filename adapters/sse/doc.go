@@ -77,11 +77,13 @@
 // "received":…}) whose id is the claim <key>:<number of the last message
 // before it>, and every message carries id: <key>:<number>, so a client
 // that reconnects with the last Last-Event-ID it saw gets its peer back
-// and everything after it, once, in order. A client that keeps the key
-// itself sends X-Anyws-Ids: short with its GET (anyws's Go clients do):
-// it gets the same header back, and each message's id is then the
-// number alone (the hello keeps the whole claim); it claims with the
-// hello's key and its last number. A stream that ends is a drop, and
+// and everything after it, once, in order. Its response also carries
+// X-Anyws-Resumable: 1, so that a client knows before it has read the
+// hello (to number a POST or say goodbye at once). A client that keeps
+// the key itself sends X-Anyws-Ids: short with its GET (anyws's Go
+// clients do): it gets the same header back, and each message's id is
+// then the number alone (the hello keeps the whole claim); it claims
+// with the hello's key and its last number. A stream that ends is a drop, and
 // the peer waits out the window unless its client said goodbye (a POST
 // with X-Anyws-Leave: <code>, see the uplink). With recovery off, a
 // client that disconnects ends the peer at once; its Close hook sees

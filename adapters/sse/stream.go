@@ -129,9 +129,10 @@ type events struct {
 	// route), "" for one-way streams. Set on the first write.
 	token string
 	key   string // the claims' key (Session.ResumeKey), set on the first write
-	// resumable (Session.Resumable), set on the first write: it cannot
-	// change, and at a low rate asking each time reached three of the
-	// core's structs per message, each a likely cache miss.
+	// resumable (Session.Resumable), set with the headers, which come
+	// before the first write: it cannot change, and at a low rate asking
+	// each time reached three of the core's structs per message, each a
+	// likely cache miss.
 	resumable bool
 	started   bool
 	// binaryEvents: the client asked for binary events (binary_events.go).
@@ -156,7 +157,7 @@ func (e *events) headers(dst http.Header) {
 	if e.shortIDs = wantsShortIDs(e.r); e.shortIDs {
 		dst.Set(sse.ShortIDsHeader, sse.ShortIDs)
 	}
-	if e.s != nil && e.s.Resumable() {
+	if e.resumable = e.s != nil && e.s.Resumable(); e.resumable {
 		dst.Set(sse.ResumableHeader, sse.Resumable)
 	}
 }
@@ -166,7 +167,6 @@ func (e *events) append(buf []byte, b anyws.Batch) []byte {
 	first := !e.started
 	e.started = true
 	if first {
-		e.resumable = e.s.Resumable()
 		e.key = e.s.ResumeKey()
 		if e.h.opts.Retry > 0 {
 			buf = sse.AppendRetry(buf, e.h.opts.Retry)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"slices"
 	"time"
@@ -242,21 +241,9 @@ type hugeClient struct {
 // startHugeClient starts client process number index; it reports
 // "ready" first.
 func startHugeClient(index int, cfg hugeClientConfig) (*hugeClient, error) {
-	cmd, err := childCommand(hugeClientArgs(cfg)...)
+	cmd, stdin, stdout, err := startChild("client process", hugeClientArgs(cfg)...)
 	if err != nil {
 		return nil, err
-	}
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("anyws-bench: start client process: %w", err)
 	}
 	c := &hugeClient{index: index, cmd: cmd, stdin: stdin, reports: make(chan clientReport, 4), exited: make(chan struct{})}
 	go c.read(bufio.NewReader(stdout))

@@ -38,21 +38,9 @@ func startServer(cfg serverConfig) (*server, error) {
 	if cfg.brokerURL != "" {
 		args = append(args, "-broker", cfg.brokerURL)
 	}
-	cmd, err := childCommand(args...)
+	cmd, stdin, stdout, err := startChild("server", args...)
 	if err != nil {
 		return nil, err
-	}
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("anyws-bench: start server: %w", err)
 	}
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
@@ -61,6 +49,29 @@ func startServer(cfg serverConfig) (*server, error) {
 		return nil, fmt.Errorf("anyws-bench: server %s did not start: %w", cfg.impl, err)
 	}
 	return &server{impl: cfg.impl, info: info, addr: strings.TrimSpace(line), cmd: cmd, stdin: stdin}, nil
+}
+
+// startChild starts this binary with args as a child (what names it in
+// an error): its stderr is the tool's, and it is talked to through its
+// stdin and stdout.
+func startChild(what string, args ...string) (*exec.Cmd, io.WriteCloser, io.ReadCloser, error) {
+	cmd, err := childCommand(args...)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, nil, fmt.Errorf("anyws-bench: start %s: %w", what, err)
+	}
+	return cmd, stdin, stdout, nil
 }
 
 // childEnv marks a child process of the tool. The tests' binary, which

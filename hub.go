@@ -95,6 +95,10 @@ type Hub struct {
 	moved      sync.Map // secret → the node a peer moved to, for a while
 	incoming   sync.Map // secret → chan closed once a move here has ended
 	topicStart sync.Map // topic → its newest position when this node subscribed
+	// store keeps peers' records in the broker, so a peer whose node
+	// died can be rebuilt elsewhere (resume_recover.go); nil when the
+	// broker cannot, or peers cannot move.
+	store *peerRecords
 
 	mu       sync.Mutex
 	nsOrder  []string              // namespaces in creation order

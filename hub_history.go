@@ -64,7 +64,7 @@ func (h *Hub) fanOutRelayed(m pubsub.Message) {
 		h.fanOut(m.Namespace, m.Topic, msg, nil)
 		return
 	}
-	f := &Payload{msg: msg, topic: m.Topic, pos: m.Position}
+	f := h.topicPayload(msg, m.Topic, m.Position)
 	h.index.Each(m.Namespace, m.Topic, func(p *Peer) {
 		if p.id != m.Sender {
 			_ = p.enqueue(f)

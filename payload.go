@@ -18,6 +18,9 @@ type Payload struct {
 	// the broker keeps one (queue_positions.go); zero otherwise.
 	topic string
 	pos   pubsub.Position
+	// mark is the position as clients keep it (sse.Mark), when the
+	// Hub's broker keeps peer records; "" otherwise.
+	mark string
 }
 
 type encoding struct {
@@ -27,6 +30,13 @@ type encoding struct {
 
 // NewPayload wraps m. Adapters use it for messages they write themselves.
 func NewPayload(m Message) *Payload { return &Payload{msg: m} }
+
+// Mark is the payload's topic position as anyws's clients keep it
+// ("<tag><offset>", see internal/sse's Marks), or "" for a direct
+// message, or when the Hub cannot rebuild a peer whose node died (its
+// broker keeps no peer records). A transport whose Session.Marks is
+// true tells the client each message's mark.
+func (f *Payload) Mark() string { return f.mark }
 
 // Message returns the message the payload carries.
 func (f *Payload) Message() Message { return f.msg }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/anyws/anyws/internal/sse"
 	"github.com/google/uuid"
 )
 
@@ -106,7 +107,8 @@ func (h *Hub) newPeer(hs *Handshake, id, secret, ns string) *Peer {
 // returns nil and why not.
 func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeStatus) {
 	rs := ResumeStatus{Attempted: true}
-	key, seq, ok := parseClaim(o.Resume)
+	claim, mark := sse.CutMark(o.Resume)
+	key, seq, ok := parseClaim(claim)
 	if !ok {
 		rs.Reason = "refused"
 		return nil, rs
@@ -120,7 +122,7 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 		if node != "" {
 			// The node the claim names is the newest the client knows of
 			// (this node's record of a move may be older): ask there.
-			return h.resumeRemote(hs, c, o, secret, node, seq)
+			return h.resumeRemote(hs, c, o, secret, node, seq, mark)
 		}
 		rs.Reason = "unknown"
 		return nil, rs
@@ -128,7 +130,7 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 	if rs.Reason = p.reclaim(seq, h.resumeWindow()); rs.Reason != "" {
 		switch rs.Reason {
 		case "moved": // to another node while this claim waited: follow it
-			return h.resumeRemote(hs, c, o, secret, h.opts.NodeID, seq)
+			return h.resumeRemote(hs, c, o, secret, h.opts.NodeID, seq, mark)
 		case "stuck":
 			rs.Reason = "unknown"
 		}

@@ -61,6 +61,9 @@ func (h *Hub) startMoving() {
 	}
 	h.route = "." + base64.RawURLEncoding.EncodeToString([]byte(h.opts.NodeID))
 	rq.Handle(moveService, h.answerMove)
+	if ps, ok := h.broker.(pubsub.PeerStore); ok {
+		h.store = &peerRecords{ps: ps}
+	}
 }
 
 // ResumeKey is the part of a resume claim before the colon: the peer's
@@ -142,9 +145,9 @@ type movedPayload struct {
 	Pos     pubsub.Position `json:"pos,omitzero"`
 }
 
-func (m movedPayload) payload() *Payload {
+func (h *Hub) movedPayload(m movedPayload) *Payload {
 	msg := Message{data: m.Data, binary: m.Binary}.withEvent(m.Event, m.Comment)
-	return &Payload{msg: msg, topic: m.Topic, pos: m.Pos}
+	return h.topicPayload(msg, m.Topic, m.Pos)
 }
 
 // answerMove runs on the node holding a peer another node was asked to
@@ -279,7 +282,7 @@ func (p *Peer) moveOut(seq uint64, to string) moveState {
 
 // resumeRemote asks node for the peer a claim names, and serves it here
 // over c. It returns nil and why not when the peer could not be moved.
-func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node string, seq uint64) (*Session, ResumeStatus) {
+func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node string, seq uint64, mark string) (*Session, ResumeStatus) {
 	rs := ResumeStatus{Attempted: true, Reason: "unknown"}
 	rq, _ := h.broker.(pubsub.Requester)
 	hb := h.historyBroker()
@@ -340,7 +343,7 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	p := h.newPeer(hs, st.ID, secret, st.NS)
 	items := make([]*Payload, len(st.Pending))
 	for i, m := range st.Pending {
-		items[i] = m.payload()
+		items[i] = h.movedPayload(m)
 	}
 	p.q.restore(items, st.Base, st.Pos)
 	p.upSeq = st.UpSeq
@@ -404,7 +407,7 @@ func (h *Hub) backlog(ctx context.Context, hb pubsub.HistoryBroker, p *Peer, top
 				continue
 			}
 			msg := Message{data: m.Data, binary: m.Binary}.withEvent(m.Event, m.Comment)
-			out = append(out, &Payload{msg: msg, topic: t, pos: m.Position})
+			out = append(out, h.topicPayload(msg, t, m.Position))
 		}
 	}
 	return out, nil

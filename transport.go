@@ -86,8 +86,17 @@ type AttachOptions struct {
 	// read it (SSE: the Last-Event-ID header): the peer's ResumeKey (its
 	// secret, and the node holding it when it may move), a colon, and
 	// the sequence number of the last message the client received
-	// ("<key>:<seq>"). Empty: a new peer.
+	// ("<key>:<seq>"), possibly followed by the last message's mark
+	// ("~<mark>": a browser's EventSource sends back the last id).
+	// Empty: a new peer.
 	Resume string
+	// Marks are the client's last topic positions, one per tag (see
+	// Payload.Mark), when it keeps them (anyws's clients: the SSE
+	// X-Anyws-Marks header, a WebSocket ClientHello's marks); non-nil,
+	// even empty, says the list is complete. With them a peer whose
+	// node died is rebuilt here with everything it missed of its
+	// topics.
+	Marks []string
 }
 
 // Attach serves the peer a handshake accepted over c, and returns the
@@ -138,6 +147,11 @@ func (s *Session) Resume() ResumeStatus {
 // dropped connection (recovery is on): a transport that can, tells the
 // client each message's sequence number (SSE: its id field).
 func (s *Session) Resumable() bool { return s.l != nil && s.l.resumable && s.p.hub.resumeWindow() > 0 }
+
+// Marks reports whether this connection tells its client each
+// message's mark (Payload.Mark): the peer is resumable and the Hub can
+// rebuild peers whose node died.
+func (s *Session) Marks() bool { return s.Resumable() && s.p.hub.store != nil }
 
 // Deliver runs the Message hook for m, after Open and before Close, one
 // call at a time; any goroutine may call it. seq is the client's number
@@ -221,4 +235,15 @@ type ResumeStatus struct {
 	// "gap" (messages it missed are no longer kept; the earlier peer was
 	// closed with StatusResumeFailed), or "refused" (bad claim).
 	Reason string
+	// Recovered is true, with Resumed, when the peer's node was gone
+	// (killed: no longer on the broker) and this node rebuilt the peer
+	// from its record in the broker and the client's marks: same ID,
+	// same topics, every topic message it missed; but direct messages
+	// the dead node had not written, and the client's messages it had
+	// not acknowledged, are lost, and the Open hook runs again (the
+	// application's state for the peer was in the dead node). Gaps
+	// lists the topics whose missed messages could not be recovered
+	// (history trimmed, or a claim without that topic's mark).
+	Recovered bool
+	Gaps      []string
 }

@@ -15,6 +15,7 @@ type Memory struct {
 	nodes map[*memoryBroker]struct{}
 	hist  *memHistory // nil: Pub/Sub only (memory_history.go)
 	pres  memPresence // memory_presence.go
+	peers memPeers    // memory_peers.go
 }
 
 // NewMemory returns an empty bus.
@@ -22,7 +23,7 @@ func NewMemory() *Memory { return &Memory{nodes: make(map[*memoryBroker]struct{}
 
 // Broker returns a new node on the bus, for one Hub.
 // It also implements Syncer (a no-op: the bus is synchronous),
-// Requester and Presence, and HistoryBroker on a bus made by NewMemoryHistory.
+// Requester, Presence and PeerStore, and HistoryBroker on a bus made by NewMemoryHistory.
 func (m *Memory) Broker() Broker {
 	b := &memoryBroker{bus: m, topics: make(map[string]bool)}
 	if m.hist != nil {

@@ -44,6 +44,10 @@ const (
 const (
 	ClientParam    = "anyws"
 	ClientRevision = "1"
+	// ClientRevisionMarks (2) is revision 1 plus topic marks: when the
+	// Hello says Marks, every message after it starts with its mark and
+	// a newline (see Marks).
+	ClientRevisionMarks = "2"
 )
 
 // ResumableHeader, with the value Resumable, is on the response of an
@@ -72,6 +76,17 @@ type Hello struct {
 	// Received is the number of the client's last message the server
 	// delivered: a client sends again those after it, numbered as before.
 	Received uint64 `json:"received"`
+	// Recovered says the peer's node was gone (killed, not on the
+	// broker) and this node rebuilt the peer from its record in the
+	// broker (Positions): topic messages after the client's positions
+	// follow, but direct messages the old node had not written are lost,
+	// and so are the client's messages it had not acknowledged (a
+	// client drops them rather than send them twice: at most once).
+	// Received then starts the client's numbering again.
+	Recovered bool `json:"recovered,omitempty"`
+	// Marks says every message carries its topic position (see Marks):
+	// an SSE id's suffix, a marked WebSocket message's first line.
+	Marks bool `json:"marks,omitempty"`
 }
 
 // ClientHello is a marked WebSocket client's first message.
@@ -79,4 +94,8 @@ type ClientHello struct {
 	// Resume is the claim (Hello.ID plus the messages received since),
 	// empty for a new peer.
 	Resume string `json:"resume,omitempty"`
+	// Marks are the last topic positions the client received, one per
+	// mark tag (see Marks); present, even empty, when the client keeps
+	// them (revision 2), so a topic it has no mark of got nothing yet.
+	Marks *[]string `json:"marks,omitempty"`
 }

@@ -388,6 +388,9 @@ func (h *Hub) closeBroker() error {
 	h.brokerOnce.Do(func() {
 		defer h.stopped()
 		h.stopPresence()
+		if h.store != nil {
+			h.store.close()
+		}
 		if h.broker != nil {
 			err = h.broker.Close()
 		}

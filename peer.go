@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/anyws/anyws/pubsub"
 )
 
 // Peer is one connected client, whatever its transport: the one handle an
@@ -28,10 +30,13 @@ type Peer struct {
 	ctx       context.Context
 	cancel    context.CancelCauseFunc
 
-	mu     sync.Mutex // guards values, topics, gone
+	mu     sync.Mutex // guards values, topics, gone, starts
 	values map[string]any
 	topics map[string]struct{}
 	gone   bool // unregistered: Subscribe does nothing any more
+	// starts holds where the peer started on each topic, for its record
+	// in the broker (resume_recover.go); nil when it has none.
+	starts map[string]pubsub.Position
 
 	q       queue
 	dropped atomic.Int64 // messages dropped under OverflowDrop, not yet reported
@@ -188,6 +193,10 @@ func (p *Peer) Subscribe(topic string) {
 	}
 	p.topics[topic] = struct{}{}
 	p.hub.subscribe(p, topic)
+	if p.starts != nil {
+		p.noteStart(topic)
+		p.hub.store.changed(p)
+	}
 }
 
 // Unsubscribe removes the peer from topic.
@@ -199,6 +208,10 @@ func (p *Peer) Unsubscribe(topic string) {
 	}
 	delete(p.topics, topic)
 	p.hub.unsubscribe(p, topic)
+	if p.starts != nil {
+		delete(p.starts, topic)
+		p.hub.store.changed(p)
+	}
 }
 
 // Topics returns the peer's topics, sorted.

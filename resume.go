@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/anyws/anyws/internal/sse"
+	"github.com/anyws/anyws/pubsub"
 	"github.com/google/uuid"
 )
 
@@ -57,6 +58,8 @@ func (h *Hub) attachNew(hs *Handshake, c Conn, o *AttachOptions, rs ResumeStatus
 		// Its client cannot resume it (plain WebSocket): keep nothing
 		// of what was written.
 		p.q.maxReplay = 0
+	} else if h.store != nil && h.resumeWindow() > 0 {
+		p.starts = make(map[string]pubsub.Position) // it gets a record
 	}
 	if err := h.register(p); err != nil {
 		p.cancel(err)
@@ -73,6 +76,9 @@ func (h *Hub) attachNew(hs *Handshake, c Conn, o *AttachOptions, rs ResumeStatus
 		p.recoverHook("Open", func() { p.hooks.Open(p) })
 	}
 	p.hookMu.Unlock()
+	if p.starts != nil {
+		h.store.changed(p) // its Open hook subscribed it to nothing, maybe
+	}
 	l.arm()
 	l.notify() // the first Write, even of nothing
 	return &Session{p: p, l: l}, nil
@@ -304,6 +310,9 @@ func (p *Peer) finish(info CloseInfo) {
 			h.unsubscribe(p, t)
 		}
 		h.dropped(p, p.q.close())
+		if p.starts != nil && !info.Moved {
+			h.store.ended(p) // the node it moved to keeps the record
+		}
 		p.cancel(fmt.Errorf("anyws: peer closed: %s", info))
 
 		if err := p.closing.err; err != nil {

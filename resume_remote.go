@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -62,7 +63,7 @@ func (h *Hub) startMoving() {
 	h.route = "." + base64.RawURLEncoding.EncodeToString([]byte(h.opts.NodeID))
 	rq.Handle(moveService, h.answerMove)
 	if ps, ok := h.broker.(pubsub.PeerStore); ok {
-		h.store = &peerRecords{ps: ps}
+		h.store = newPeerRecords(h, ps)
 	}
 }
 
@@ -134,6 +135,9 @@ type moveState struct {
 	// FromStart are topics that were empty when the old node subscribed
 	// and of which it fanned out nothing: all their history is new.
 	FromStart []string `json:"fromStart,omitempty"`
+	// Starts is where the peer started on each topic, for its record
+	// in the broker (resume_recover.go).
+	Starts map[string]pubsub.Position `json:"starts,omitempty"`
 }
 
 type movedPayload struct {
@@ -253,16 +257,15 @@ func (p *Peer) moveOut(seq uint64, to string) moveState {
 			// Nothing of t was queued for the peer: it continues from
 			// the last message this node fanned out, or from where the
 			// topic stood when this node subscribed.
-			if last, ok := h.lastFanned.Load(t); ok {
-				pos[t] = last.(pubsub.Position)
-			} else if top, ok := h.topicStart.Load(t); ok {
-				if top := top.(pubsub.Position); top.IsZero() {
-					st.FromStart = append(st.FromStart, t)
-				} else {
-					pos[t] = top
-				}
+			if s, ok := h.topicStartPos(t); ok && s.IsZero() {
+				st.FromStart = append(st.FromStart, t)
+			} else if ok {
+				pos[t] = s
 			}
 		}
+	}
+	if p.starts != nil {
+		st.Starts = maps.Clone(p.starts)
 	}
 	p.mu.Unlock()
 	p.hookMu.Lock()
@@ -317,6 +320,16 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 		}
 		asked[node] = true
 		ans, err := rq.Request(ctx, node, moveService, req)
+		if errors.Is(err, pubsub.ErrNoNode) && h.store != nil {
+			// The node is gone: rebuild the peer from its record, unless
+			// another node took it since (then move it from there).
+			s, st, holder := h.recoverPeer(ctx, hs, c, o, secret, node, seq, mark)
+			if holder == "" {
+				return s, st
+			}
+			node = holder
+			continue
+		}
 		if err != nil {
 			// The node is gone (its peers with it), or did not answer
 			// in time: either way the client gets a new peer, and the
@@ -347,6 +360,12 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	}
 	p.q.restore(items, st.Base, st.Pos)
 	p.upSeq = st.UpSeq
+	if h.store != nil {
+		p.starts = st.Starts
+		if p.starts == nil {
+			p.starts = make(map[string]pubsub.Position)
+		}
+	}
 	// Subscribe while holding what comes live, then queue the backlog
 	// each topic's history has after the old node's last position.
 	p.q.hold()
@@ -372,6 +391,9 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	}
 	// It is here again: a record of an earlier move from here is over.
 	h.moved.Delete(secret)
+	if p.starts != nil {
+		h.store.changed(p) // its record names this node now
+	}
 	rs = ResumeStatus{Attempted: true, Resumed: true}
 	l := newLink(p, c, o, rs)
 	if b, ok := c.(Binder); ok {

@@ -1,0 +1,264 @@
+package anyws_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/anyws/anyws"
+	"github.com/anyws/anyws/internal/sse"
+	"github.com/anyws/anyws/pubsub"
+	"github.com/stretchr/testify/require"
+)
+
+// killable are nodes on one in-process bus whose brokers the test
+// holds: closing a node's broker alone is what a kill -9 looks like to
+// the others (the node is no longer on the bus, and it can no longer
+// touch the peer records: a dead node deletes nothing).
+type killable struct {
+	hubs    []*anyws.Hub
+	brokers []pubsub.Broker
+	store   pubsub.PeerStore
+}
+
+func killableNodes(t *testing.T, n int, hooks anyws.Hooks) *killable {
+	t.Helper()
+	bus := pubsub.NewMemoryHistory(nil)
+	k := &killable{}
+	for i := range n {
+		b := bus.Broker()
+		h := anyws.New(hooks, &anyws.Options{Broker: b, NodeID: fmt.Sprint("node-", i), ResumeWindow: time.Minute})
+		t.Cleanup(func() { _ = h.Close() })
+		k.hubs = append(k.hubs, h)
+		k.brokers = append(k.brokers, b)
+	}
+	k.store = k.brokers[n-1].(pubsub.PeerStore)
+	return k
+}
+
+// kill takes node i off the bus, as SIGKILL would.
+func (k *killable) kill(t *testing.T, i int) {
+	require.NoError(t, k.brokers[i].Close())
+}
+
+// awaitRecord waits until the peer of c has a record naming topics.
+func (k *killable) awaitRecord(t *testing.T, c *memConn, topics ...string) {
+	t.Helper()
+	sum := sha256.Sum256([]byte(c.s.Secret()))
+	key := base64.RawURLEncoding.EncodeToString(sum[:16])
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, err := k.store.LoadPeer(context.Background(), key)
+		require.NoError(t, err)
+		var rec struct{ Topics []string }
+		if b != nil && json.Unmarshal(b, &rec) == nil {
+			sort.Strings(rec.Topics)
+			if fmt.Sprint(rec.Topics) == fmt.Sprint(topics) {
+				return
+			}
+		}
+		require.True(t, time.Now().Before(deadline), "the peer's record with topics %v was not saved (last: %s)", topics, b)
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// marks returns what a client that received ps keeps: the last mark
+// per tag.
+func marks(t *testing.T, ps []*anyws.Payload) (sse.MarkSet, []string) {
+	set := sse.MarkSet{}
+	var texts []string
+	for _, f := range ps {
+		texts = append(texts, f.Message().Text())
+		set.Add(f.Mark())
+	}
+	return set, texts
+}
+
+// byTopic splits texts "<topic>-<n>" by topic, keeping their order.
+func byTopic(texts []string) map[string][]string {
+	out := map[string][]string{}
+	for _, s := range texts {
+		var topic string
+		for i := range s {
+			if s[i] == '-' {
+				topic = s[:i]
+				break
+			}
+		}
+		out[topic] = append(out[topic], s)
+	}
+	return out
+}
+
+// TestRecoverFromKilledNode: the node holding a peer is killed; its
+// client comes back to another node with its claim and its marks, and
+// gets the same peer, subscribed to the same topics, with every topic
+// message it had not received (those the dead node had queued but not
+// written, those published after it died) exactly once, in order per
+// topic; the Open hook runs again (the application's state died with
+// the node), and the status says Recovered.
+func TestRecoverFromKilledNode(t *testing.T) {
+	t.Parallel()
+	opens := make(chan string, 10)
+	k := killableNodes(t, 2, anyws.Hooks{Open: func(p *anyws.Peer) {
+		p.Subscribe("news")
+		p.Subscribe("sports")
+		opens <- p.ID()
+	}})
+	a, b := k.hubs[0], k.hubs[1]
+	c0 := attach(t, a, "/", resumable(""))
+	require.True(t, c0.s.Marks(), "a node whose broker keeps peer records marks messages")
+	id := <-opens
+	k.awaitRecord(t, c0, "news", "sports")
+
+	ctx := context.Background()
+	for _, m := range []string{"news-1", "sports-1", "news-2"} {
+		topic := byTopicName(m)
+		_, err := b.PublishWait(ctx, topic, m)
+		require.NoError(t, err)
+	}
+	got := c0.writtenPayloads()
+	set, texts := marks(t, got)
+	require.Equal(t, map[string][]string{"news": {"news-1", "news-2"}, "sports": {"sports-1"}}, byTopic(texts))
+	for _, f := range got {
+		require.NotEmpty(t, f.Mark(), "topic message %q has a mark", f.Message().Text())
+	}
+
+	// Queued on the doomed node but never written: the client must get
+	// them from the history.
+	resume := c0.stall()
+	_, err := b.PublishWait(ctx, "news", "news-3")
+	require.NoError(t, err) // the bus is synchronous: node-0 has queued it
+	claimed := fmt.Sprintf("%s:%d", c0.s.ResumeKey(), len(got))
+	k.kill(t, 0)
+	resume()
+	c0.cut()
+	for _, m := range []string{"sports-2", "news-4"} {
+		_, err := b.PublishWait(ctx, byTopicName(m), m)
+		require.NoError(t, err)
+	}
+
+	c := attach(t, b, "/", &anyws.AttachOptions{Resumable: true, Resume: claimed, Marks: set.List()})
+	defer c.finish()
+	rs := c.s.Resume()
+	require.Equal(t, anyws.ResumeStatus{Attempted: true, Resumed: true, Recovered: true}, rs)
+	require.Equal(t, id, c.peer().ID(), "the same peer")
+	require.Equal(t, id, <-opens, "its Open hook ran again")
+	require.Equal(t, []string{"news", "sports"}, c.peer().Topics())
+	_, texts = marks(t, c.writtenPayloads())
+	require.Equal(t, map[string][]string{"news": {"news-3", "news-4"}, "sports": {"sports-2"}}, byTopic(texts),
+		"every message it missed, once, in order per topic")
+
+	_, err = a.PublishWait(ctx, "news", "dead node publishes nothing")
+	require.Error(t, err)
+	_, err = b.PublishWait(ctx, "sports", "sports-3")
+	require.NoError(t, err)
+	require.Equal(t, []string{"sports-3"}, c.written(), "live again")
+}
+
+// byTopicName is the topic of "<topic>-<n>".
+func byTopicName(m string) string {
+	for topic := range byTopic([]string{m}) {
+		return topic
+	}
+	return ""
+}
+
+// TestRecoverWithLastIDOnly: a browser's EventSource claims with the
+// last id it saw, which carries that message's mark only. Its topic is
+// recovered exactly; a topic the claim says nothing of cannot be (the
+// client may have had any of its messages): it continues live, and the
+// status names it in Gaps rather than guess (duplicates or losses).
+func TestRecoverWithLastIDOnly(t *testing.T) {
+	t.Parallel()
+	k := killableNodes(t, 2, anyws.Hooks{Open: func(p *anyws.Peer) {
+		p.Subscribe("news")
+		p.Subscribe("sports")
+	}})
+	a, b := k.hubs[0], k.hubs[1]
+	c0 := attach(t, a, "/", resumable(""))
+	k.awaitRecord(t, c0, "news", "sports")
+	ctx := context.Background()
+	for _, m := range []string{"news-1", "sports-1"} {
+		_, err := b.PublishWait(ctx, byTopicName(m), m)
+		require.NoError(t, err)
+	}
+	got := c0.writtenPayloads()
+	require.Len(t, got, 2)
+	last := got[len(got)-1]
+	claimed := fmt.Sprintf("%s:%d%s%s", c0.s.ResumeKey(), len(got), sse.MarkSep, last.Mark())
+	lastTopic := byTopicName(last.Message().Text())
+	other := map[string]string{"news": "sports", "sports": "news"}[lastTopic]
+	k.kill(t, 0)
+	c0.cut()
+	for _, topic := range []string{"news", "sports"} {
+		_, err := b.PublishWait(ctx, topic, topic+"-2")
+		require.NoError(t, err)
+	}
+
+	c := attach(t, b, "/", resumable(claimed))
+	defer c.finish()
+	require.Equal(t, anyws.ResumeStatus{Attempted: true, Resumed: true, Recovered: true, Gaps: []string{other}}, c.s.Resume())
+	require.Equal(t, []string{lastTopic + "-2"}, c.written(), "the claim's topic recovered, the other not guessed")
+	_, err := b.PublishWait(ctx, other, other+"-3")
+	require.NoError(t, err)
+	require.Equal(t, []string{other + "-3"}, c.written(), "the gap's topic continues live")
+}
+
+// TestRecoveredPeerFollowed: a client whose connection to the node that
+// recovered its peer dropped before it heard the hello claims again with
+// its old claim, naming the dead node, on a third node. That node finds
+// the record naming the node holding the peer now, and moves it from
+// there: one peer, nothing twice.
+func TestRecoveredPeerFollowed(t *testing.T) {
+	t.Parallel()
+	k := killableNodes(t, 3, anyws.Hooks{Open: func(p *anyws.Peer) { p.Subscribe("news") }})
+	ctx := context.Background()
+	c0 := attach(t, k.hubs[0], "/", resumable(""))
+	id := c0.peer().ID()
+	k.awaitRecord(t, c0, "news")
+	_, err := k.hubs[1].PublishWait(ctx, "news", "news-1")
+	require.NoError(t, err)
+	set, texts := marks(t, c0.writtenPayloads())
+	require.Equal(t, []string{"news-1"}, texts)
+	claimed := fmt.Sprintf("%s:1", c0.s.ResumeKey())
+	k.kill(t, 0)
+	c0.cut()
+	_, err = k.hubs[2].PublishWait(ctx, "news", "news-2")
+	require.NoError(t, err)
+
+	c1 := attach(t, k.hubs[1], "/", &anyws.AttachOptions{Resumable: true, Resume: claimed, Marks: set.List()})
+	require.True(t, c1.s.Resume().Recovered)
+	c1.cut() // before its client read anything
+
+	c2 := attach(t, k.hubs[2], "/", &anyws.AttachOptions{Resumable: true, Resume: claimed, Marks: set.List()})
+	defer c2.finish()
+	require.Equal(t, anyws.ResumeStatus{Attempted: true, Resumed: true}, c2.s.Resume(), "moved from node-1")
+	require.Equal(t, id, c2.peer().ID())
+	require.Equal(t, []string{"news-2"}, c2.written())
+	_, err = k.hubs[1].PublishWait(ctx, "news", "news-3")
+	require.NoError(t, err)
+	require.Equal(t, []string{"news-3"}, c2.written())
+}
+
+// TestClosedPeerNotRecovered: a peer that ended (closed on purpose,
+// here by a graceful shutdown of its node) has its record deleted: a
+// claim naming the gone node gets a new peer and is told.
+func TestClosedPeerNotRecovered(t *testing.T) {
+	t.Parallel()
+	k := killableNodes(t, 2, anyws.Hooks{Open: func(p *anyws.Peer) { p.Subscribe("news") }})
+	c0 := attach(t, k.hubs[0], "/", resumable(""))
+	k.awaitRecord(t, c0, "news")
+	claimed := claim(c0)
+	id := c0.peer().ID()
+	require.NoError(t, k.hubs[0].Close())
+	c := attach(t, k.hubs[1], "/", &anyws.AttachOptions{Resumable: true, Resume: claimed, Marks: []string{}})
+	defer c.finish()
+	require.Equal(t, anyws.ResumeStatus{Attempted: true, Reason: "unknown"}, c.s.Resume())
+	require.NotEqual(t, id, c.peer().ID())
+}

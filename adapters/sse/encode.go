@@ -94,21 +94,28 @@ func appendToken(dst []byte, token string) []byte {
 // (so even a client that got no message yet can resume), its data says
 // whether this connection resumed an earlier peer and which of the
 // client's uplink messages was delivered last.
-func appendHello(dst []byte, secret string, last uint64, rs anyws.ResumeStatus, received uint64) []byte {
-	data, _ := json.Marshal(sse.Hello{Resumed: rs.Resumed, Reason: rs.Reason, Received: received})
+func appendHello(dst []byte, secret string, last uint64, rs anyws.ResumeStatus, received uint64, marks bool) []byte {
+	data, _ := json.Marshal(sse.Hello{Resumed: rs.Resumed, Reason: rs.Reason, Received: received, Recovered: rs.Recovered, Gaps: rs.Gaps, Marks: marks})
 	dst, _ = sse.AppendEvent(dst, sse.Event{Type: sse.HelloEvent, ID: resumeID(secret, last), HasID: true, Data: data})
 	return dst
 }
 
 // appendID appends the id field of a resumable stream's message: the
-// claim, or the number alone for a client that asked for short ids.
-func (e *events) appendID(dst []byte, seq uint64) []byte {
+// claim, or the number alone for a client that asked for short ids,
+// then f's mark when the stream has marks.
+func (e *events) appendID(dst []byte, seq uint64, f *anyws.Payload) []byte {
 	dst = append(dst, "id: "...)
 	if !e.shortIDs {
 		dst = append(dst, e.key...)
 		dst = append(dst, ':')
 	}
 	dst = strconv.AppendUint(dst, seq, 10)
+	if e.marks {
+		if m := f.Mark(); m != "" {
+			dst = append(dst, sse.MarkSep...)
+			dst = append(dst, m...)
+		}
+	}
 	return append(dst, '\n')
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,7 +78,22 @@ func (h *Handler) attachOptions(r *http.Request) *anyws.AttachOptions {
 		KeepAlive: h.opts.KeepAlive,
 		Resumable: true,
 		Resume:    r.Header.Get(sse.LastEventIDHeader),
+		Marks:     claimedMarks(r),
 	}
+}
+
+// claimedMarks returns the marks an anyws client claims with (nil: it
+// sent none, as a browser's EventSource; empty: it has none).
+func claimedMarks(r *http.Request) []string {
+	v, ok := r.Header[http.CanonicalHeaderKey(sse.MarksHeader)]
+	if !ok {
+		return nil
+	}
+	out := []string{}
+	for _, s := range v {
+		out = append(out, strings.Fields(s)...)
+	}
+	return out
 }
 
 // writeHeaders sets the stream's response headers: the Upgrade hook's
@@ -139,6 +155,9 @@ type events struct {
 	binaryEvents bool
 	// shortIDs: the client asked for short ids (internal/sse/shortids.go).
 	shortIDs bool
+	// marks: every topic message's id ends with its mark
+	// (Session.Marks, internal/sse/marks.go).
+	marks bool
 }
 
 // Bind is called by the core before its first call.
@@ -159,6 +178,7 @@ func (e *events) headers(dst http.Header) {
 	}
 	if e.resumable = e.s != nil && e.s.Resumable(); e.resumable {
 		dst.Set(sse.ResumableHeader, sse.Resumable)
+		e.marks = e.s.Marks()
 	}
 }
 
@@ -172,13 +192,13 @@ func (e *events) append(buf []byte, b anyws.Batch) []byte {
 			buf = sse.AppendRetry(buf, e.h.opts.Retry)
 		}
 		if e.resumable {
-			buf = appendHello(buf, e.key, b.Seq-1, e.s.Resume(), e.s.Received())
+			buf = appendHello(buf, e.key, b.Seq-1, e.s.Resume(), e.s.Received(), e.marks)
 		}
 	}
 	resumable := e.resumable
 	for i, f := range b.Payloads {
 		if resumable {
-			buf = e.appendID(buf, b.Seq+uint64(i))
+			buf = e.appendID(buf, b.Seq+uint64(i), f)
 		}
 		buf = e.appendPayload(buf, f, resumable)
 	}

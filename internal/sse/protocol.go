@@ -84,6 +84,10 @@ type Hello struct {
 	// client drops them rather than send them twice: at most once).
 	// Received then starts the client's numbering again.
 	Recovered bool `json:"recovered,omitempty"`
+	// Gaps are the topics a recovered peer could not get back what it
+	// missed of (the history no longer covers it, or the claim did not
+	// say where the client stood): they continue live.
+	Gaps []string `json:"gaps,omitempty"`
 	// Marks says every message carries its topic position (see Marks):
 	// an SSE id's suffix, a marked WebSocket message's first line.
 	Marks bool `json:"marks,omitempty"`

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/anyws/anyws/internal/sse"
 	"github.com/coder/websocket"
 )
 
@@ -42,9 +43,15 @@ type Conn struct {
 	lastID      string // last event ID, sent as Last-Event-ID on reconnect
 	resumable   bool   // the server's stream said hello: its peer can be resumed
 	resumed     bool   // the current stream resumed the earlier peer
-	closing     bool   // Close or CloseNow was called
-	dead        chan struct{}
-	deadErr     error // why the Conn died, set once before dead is closed
+	recovered   bool   // … on another node, its own having died
+	gaps        []string
+
+	// marks are the last topic positions received, sent with a claim
+	// (internal/sse marks.go); the stream's goroutine owns them.
+	marks   sse.MarkSet
+	closing bool // Close or CloseNow was called
+	dead    chan struct{}
+	deadErr error // why the Conn died, set once before dead is closed
 }
 
 type message struct {
@@ -60,6 +67,7 @@ func newConn(url string, o DialOptions) *Conn {
 		msgs:        make(chan message, o.MaxQueuedMessages),
 		streamDone:  make(chan struct{}),
 		wsem:        make(chan struct{}, 1),
+		marks:       sse.MarkSet{},
 		tokenChange: make(chan struct{}),
 		dead:        make(chan struct{}),
 	}
@@ -184,6 +192,27 @@ func (c *Conn) Resumed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.resumed
+}
+
+// Recovered reports whether the current stream resumed the peer on
+// another node after the node holding it died (with Resumed): every
+// topic message it missed was delivered, except those of Gaps' topics
+// (the history no longer covered them); direct messages the dead node
+// had not sent are lost, and so are messages written before the
+// reconnect that the dead node had not acknowledged (dropped, not sent
+// again: the new node cannot know which arrived).
+func (c *Conn) Recovered() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.recovered
+}
+
+// Gaps names the topics a recovered peer could not get back what it
+// missed of (see Recovered).
+func (c *Conn) Gaps() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gaps
 }
 
 // Subprotocol returns the Sec-WebSocket-Protocol header of the stream's

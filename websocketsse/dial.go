@@ -102,6 +102,9 @@ func (c *Conn) get(ctx context.Context) (*http.Response, error) {
 	askShortIDs(req.Header)
 	if id := c.lastEventID(); id != "" {
 		req.Header.Set("Last-Event-ID", id)
+		// Every topic's last position: a complete list, even empty, so
+		// a peer whose node died can be rebuilt with what it missed.
+		req.Header.Set(sse.MarksHeader, c.marks.Header())
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {

@@ -19,6 +19,8 @@ func (f funcEvents) token(string) {}
 
 func (f funcEvents) hello([]byte) {}
 
+func (f funcEvents) mark([]byte) {}
+
 func (f funcEvents) message(m message) bool {
 	f(m.typ, m.data)
 	return true

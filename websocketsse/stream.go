@@ -1,6 +1,7 @@
 package websocketsse
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,6 +26,9 @@ type streamEvents interface {
 	// message is an `event: message`; it returns false when the reader
 	// must stop (the Conn is closing).
 	message(m message) bool
+	// mark is a topic message's mark (the end of its id, internal/sse
+	// marks.go), before the message; valid during the call only.
+	mark(m []byte)
 }
 
 // streamResult is how one stream ended.
@@ -73,6 +77,11 @@ func readStream(r io.Reader, maxEventSize int, g grants, h streamEvents) (res st
 			if !ok {
 				continue
 			}
+			if ev.HasID {
+				if id := p.LastEventIDBytes(); bytes.IndexByte(id, sse.MarkSep[0]) >= 0 {
+					h.mark(id[bytes.IndexByte(id, sse.MarkSep[0])+1:])
+				}
+			}
 			if !h.message(m) {
 				res.err = context.Canceled
 				return res
@@ -109,12 +118,21 @@ func (c *Conn) token(tok string) { c.setToken(tok) }
 func (c *Conn) hello(data []byte) {
 	var v sse.Hello
 	_ = json.Unmarshal(data, &v)
-	c.sent.hello(v.Resumed, v.Received)
+	// A recovered peer's node died: what it had not acknowledged cannot
+	// be known delivered or not, and is dropped rather than sent twice.
+	c.sent.hello(v.Resumed && !v.Recovered, v.Received)
+	if !v.Resumed {
+		clear(c.marks) // a new peer: its topics start afresh
+	}
 	c.mu.Lock()
 	c.resumable = true
 	c.resumed = v.Resumed
+	c.recovered = v.Recovered
+	c.gaps = v.Gaps
 	c.mu.Unlock()
 }
+
+func (c *Conn) mark(m []byte) { c.marks.AddBytes(m) }
 
 func (c *Conn) message(m message) bool {
 	select {

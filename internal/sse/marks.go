@@ -81,6 +81,28 @@ func (s MarkSet) Add(m string) {
 	}
 }
 
+// AddBytes is Add for a mark in a reader's buffer (an SSE id): a known
+// tag costs no allocation.
+func (s MarkSet) AddBytes(m []byte) {
+	if len(m) <= TagLen {
+		return
+	}
+	var off uint64
+	for _, c := range m[TagLen:] {
+		if c < '0' || c > '9' || off > (1<<64-1-9)/10 {
+			return
+		}
+		off = off*10 + uint64(c-'0')
+	}
+	if cur, ok := s[string(m[:TagLen])]; ok {
+		if off > cur {
+			s[string(m[:TagLen])] = off
+		}
+		return
+	}
+	s[string(m[:TagLen])] = off
+}
+
 // Header returns the set as MarksHeader's value.
 func (s MarkSet) Header() string {
 	var b strings.Builder

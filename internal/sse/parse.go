@@ -141,6 +141,10 @@ func (p *Parser) Unterminated() bool { return p.partial || p.inEvent }
 // event is asked for again.
 func (p *Parser) LastEventID() string { return p.idString() }
 
+// LastEventIDBytes is LastEventID without making a string: valid until
+// the next call to Next.
+func (p *Parser) LastEventIDBytes() []byte { return p.lastID }
+
 // OmitEventIDs makes Next leave Event.ID empty (HasID is still set), for
 // a reader that only needs [Parser.LastEventID] when the stream ends: a
 // resumable stream gives every event its own id, and making a string of

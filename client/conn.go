@@ -75,5 +75,18 @@ func (c *Conn) WebSocket() *websocket.Conn {
 	return c.ws
 }
 
+// ResumeStatus says how the Conn survived its dropped connections so
+// far: how many times it resumed its peer, how many of those recovered
+// it on another node after its node died, and how many messages it
+// wrote were dropped then rather than sent twice (see ResumeStatus). It
+// is the zero value over SSE and for a plain WebSocket (reconnection
+// off).
+func (c *Conn) ResumeStatus() ResumeStatus {
+	if c.rws != nil {
+		return c.rws.resumeStatus()
+	}
+	return ResumeStatus{}
+}
+
 // SSE returns the underlying websocketsse.Conn, or nil over WebSocket.
 func (c *Conn) SSE() *websocketsse.Conn { return c.sse }

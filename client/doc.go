@@ -21,7 +21,7 @@
 //
 // # Reconnects
 //
-// Over WebSocket, Dial speaks anyws's recovery protocol (it adds anyws=1
+// Over WebSocket, Dial speaks anyws's recovery protocol (it adds anyws=2
 // to the URL; see adapters/websocket): when the connection drops, the
 // Conn reconnects by itself (Options.Reconnect) and, if the server keeps
 // peers for a resume (anyws.Options.ResumeWindow), gets its peer back
@@ -32,6 +32,16 @@
 // again. A server with recovery off says so on connect, and then a drop
 // ends the Conn as with plain WebSocket. Over SSE, websocketsse does the
 // same with Last-Event-ID (see there).
+//
+// When the server's broker keeps peer records, the Conn also keeps the
+// topic position of the last message it read of each topic (the server
+// sends them; Read strips them), and claims with them on a reconnect, so
+// that even a peer whose node was killed is rebuilt on another node with
+// every topic message it missed. Such a recovery loses the direct
+// messages the dead node had not written, and the messages this client
+// wrote that it had not acknowledged: the Conn drops those rather than
+// risk delivering them twice. [Conn.ResumeStatus] counts resumes,
+// recoveries and the messages dropped.
 //
 // A server that refuses upgrades with 403 on purpose, such as
 // adapters/auto with DisableWebSocket, is taken at its word: set

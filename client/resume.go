@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,13 +19,46 @@ import (
 )
 
 // A WebSocket that outlives its connection. Dial marks its handshake
-// (anyws=1) and speaks the small protocol adapters/websocket documents:
+// (anyws=2) and speaks the small protocol adapters/websocket documents:
 // a hello each way, then numbered messages. When the connection drops,
 // the Conn reconnects by itself, resumes its peer (same peer, its
 // subscriptions, every message it missed, once, in order) and sends
 // again what the server had not received; Read and Write just wait
 // meanwhile. A server that cannot resume peers (recovery off) says so in
 // its hello, and then a drop ends the Conn as with plain WebSocket.
+//
+// Revision 2 adds marks: a server that can rebuild a peer whose node
+// died (its broker keeps peer records) prefixes every message with the
+// message's topic position and a newline. The Conn strips that line,
+// keeps the last mark per topic (sse.MarkSet) and claims with them all
+// when it reconnects, since after a kill -9 they are the only record of
+// what it received. A peer rebuilt that way (Hello.Recovered) cannot
+// tell which of the client's last messages the dead node delivered, so
+// the Conn drops them instead of sending them again (at most once) and
+// counts them in ResumeStatus.Lost.
+
+// errNoMark is a message without its mark line on a connection whose
+// server said every message has one: the server does not speak the
+// protocol it announced, and nothing after can be trusted.
+var errNoMark = errors.New("client: protocol error: the server announced marks but sent a message without its mark line")
+
+// ResumeStatus says how a WebSocket Conn's drops were survived
+// (Conn.ResumeStatus).
+type ResumeStatus struct {
+	// Resumes counts the reconnects that got the peer back.
+	Resumes int
+	// Recovered counts those of them where the peer's node had died and
+	// another node rebuilt the peer from its record in the broker and
+	// the topic positions (marks) this client received: every topic
+	// message it missed followed, but direct messages the dead node had
+	// not written were lost, and the server's Open hook ran again.
+	Recovered int
+	// Lost counts the messages this client wrote that were dropped at a
+	// recovery rather than sent again: the dead node may or may not
+	// have delivered them, and sending them again could deliver them
+	// twice (at most once, as over a plain WebSocket).
+	Lost uint64
+}
 
 // ResumeError ends a Conn whose connection dropped and whose peer could
 // not be resumed: the server no longer had it ("unknown": the resume
@@ -67,15 +101,21 @@ type resumeConn struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the reconnect goroutine
 
-	mu       sync.Mutex
-	cur      *websocket.Conn // nil while reconnecting
-	gen      int             // bumped for each connection
-	up       chan struct{}   // closed while cur is usable
-	err      error           // what ended the Conn
-	closing  bool
-	claim    string // "<secret>" of the peer, "" when it cannot be resumed
-	readSeq  uint64 // the number of the last message read
-	reading  int    // Reads in progress on cur
+	mu      sync.Mutex
+	cur     *websocket.Conn // nil while reconnecting
+	gen     int             // bumped for each connection
+	up      chan struct{}   // closed while cur is usable
+	err     error           // what ended the Conn
+	closing bool
+	claim   string // "<secret>" of the peer, "" when it cannot be resumed
+	readSeq uint64 // the number of the last message read
+	// marked: cur's messages start with their mark (its Hello said so);
+	// marks: the last mark per tag read from this peer, kept across its
+	// reconnects.
+	marked   bool
+	marks    sse.MarkSet
+	status   ResumeStatus
+	reading  int // Reads in progress on cur
 	readIdle sync.Cond
 	proto    string
 
@@ -92,10 +132,10 @@ func dialResume(ctx context.Context, u string, opts *websocket.DialOptions, pol 
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &resumeConn{url: mu, opts: *opts, pol: pol, up: make(chan struct{})}
+	c := &resumeConn{url: mu, opts: *opts, pol: pol, up: make(chan struct{}), marks: sse.MarkSet{}}
 	c.readIdle.L = &c.mu
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	conn, hello, resp, err := c.dialOnce(ctx, "")
+	conn, hello, resp, err := c.dialOnce(ctx, "", []string{})
 	if err != nil {
 		c.cancel()
 		return nil, resp, err
@@ -104,27 +144,29 @@ func dialResume(ctx context.Context, u string, opts *websocket.DialOptions, pol 
 	return c, resp, nil
 }
 
-// markURL adds the anyws=1 query parameter.
+// markURL adds the anyws=2 query parameter: revision 2, with marks.
 func markURL(u string) (string, error) {
 	pu, err := url.Parse(u)
 	if err != nil {
 		return "", fmt.Errorf("client: %w", err)
 	}
 	q := pu.Query()
-	q.Set(sse.ClientParam, sse.ClientRevision)
+	q.Set(sse.ClientParam, sse.ClientRevisionMarks)
 	pu.RawQuery = q.Encode()
 	return pu.String(), nil
 }
 
 // dialOnce opens one connection, sends the client's hello with claim and
-// reads the server's.
-func (c *resumeConn) dialOnce(ctx context.Context, claim string) (*websocket.Conn, sse.Hello, *http.Response, error) {
+// marks and reads the server's. marks is never nil: sent even empty, it
+// tells the server the list is complete (a topic without a mark got
+// nothing yet).
+func (c *resumeConn) dialOnce(ctx context.Context, claim string, marks []string) (*websocket.Conn, sse.Hello, *http.Response, error) {
 	var hello sse.Hello
 	conn, resp, err := dialWS(ctx, c.url, &c.opts)
 	if err != nil {
 		return nil, hello, resp, err
 	}
-	ch, _ := json.Marshal(sse.ClientHello{Resume: claim})
+	ch, _ := json.Marshal(sse.ClientHello{Resume: claim, Marks: &marks})
 	if err := conn.Write(ctx, websocket.MessageText, ch); err != nil {
 		_ = conn.CloseNow()
 		return nil, hello, resp, fmt.Errorf("client: sending the hello: %w", err)
@@ -156,6 +198,11 @@ func (c *resumeConn) adopt(conn *websocket.Conn, h sse.Hello) {
 	if secret, n, ok := splitClaim(h.ID); ok {
 		c.claim, c.readSeq = secret, n
 	}
+	c.marked = h.Marks
+	if !h.Resumed {
+		// A new peer: the marks were the old one's positions.
+		c.marks = sse.MarkSet{}
+	}
 	close(c.up)
 }
 
@@ -173,24 +220,25 @@ func splitClaim(id string) (string, uint64, bool) {
 	return "", 0, false
 }
 
-// current waits for a usable connection.
-func (c *resumeConn) current(ctx context.Context) (*websocket.Conn, int, error) {
+// current waits for a usable connection; marked: its messages start
+// with their mark.
+func (c *resumeConn) current(ctx context.Context) (conn *websocket.Conn, gen int, marked bool, err error) {
 	for {
 		c.mu.Lock()
-		up, conn, gen, err := c.up, c.cur, c.gen, c.err
+		up, conn, gen, marked, err := c.up, c.cur, c.gen, c.marked, c.err
 		c.mu.Unlock()
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, false, err
 		}
 		select {
 		case <-up:
 			if conn != nil {
-				return conn, gen, nil
+				return conn, gen, marked, nil
 			}
 		case <-ctx.Done():
-			return nil, 0, ctx.Err()
+			return nil, 0, false, ctx.Err()
 		case <-c.ctx.Done():
-			return nil, 0, net.ErrClosed
+			return nil, 0, false, net.ErrClosed
 		}
 	}
 }
@@ -243,6 +291,7 @@ func (c *resumeConn) reconnect(secret string, lost error) {
 		c.readIdle.Wait()
 	}
 	claim := fmt.Sprintf("%s:%d", secret, c.readSeq)
+	marks := c.marks.List()
 	c.mu.Unlock()
 	for attempt := 1; ; attempt++ {
 		if attempt > c.pol.MaxAttempts {
@@ -254,7 +303,7 @@ func (c *resumeConn) reconnect(secret string, lost error) {
 			return
 		}
 		ctx, cancel := context.WithTimeout(c.ctx, helloTimeout)
-		conn, hello, _, err := c.dialOnce(ctx, claim)
+		conn, hello, _, err := c.dialOnce(ctx, claim, marks)
 		cancel()
 		if err != nil {
 			var he *HandshakeError
@@ -275,9 +324,19 @@ func (c *resumeConn) reconnect(secret string, lost error) {
 			return
 		}
 		c.wmu.Lock()
-		err = c.resend(conn, hello.Received)
+		if hello.Recovered {
+			c.forget(hello.Received)
+		} else {
+			err = c.resend(conn, hello.Received)
+		}
 		if err == nil {
 			c.adopt(conn, hello)
+			c.mu.Lock()
+			c.status.Resumes++
+			if hello.Recovered {
+				c.status.Recovered++
+			}
+			c.mu.Unlock()
 		}
 		c.wmu.Unlock()
 		if err != nil {
@@ -314,6 +373,23 @@ func (c *resumeConn) resend(conn *websocket.Conn, received uint64) error {
 		}
 	}
 	return nil
+}
+
+// forget drops, after a recovery, every message written and not
+// acknowledged (the dead node may have delivered any of them: sending
+// them again could deliver them twice), counts them lost, and numbers
+// the next message received+1, as the rebuilt peer expects. Under wmu.
+func (c *resumeConn) forget(received uint64) {
+	lost := uint64(0)
+	if c.writeSeq > received {
+		lost = c.writeSeq - received
+	}
+	clear(c.kept)
+	c.kept, c.keptHead, c.keptN = c.kept[:0], 0, 0
+	c.writeSeq = received
+	c.mu.Lock()
+	c.status.Lost += lost
+	c.mu.Unlock()
 }
 
 // trim drops what the server said it received. Under wmu.
@@ -375,10 +451,11 @@ func reconnectDelay(n int, pol websocketsse.Reconnect) time.Duration {
 	return d - d/4 + rand.N(d/4+1)
 }
 
-// Read reads the next message, across reconnects.
+// Read reads the next message, across reconnects; on a marked
+// connection it strips the message's mark line and keeps the mark.
 func (c *resumeConn) Read(ctx context.Context) (websocket.MessageType, []byte, error) {
 	for {
-		conn, gen, err := c.current(ctx)
+		conn, gen, marked, err := c.current(ctx)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -386,15 +463,31 @@ func (c *resumeConn) Read(ctx context.Context) (websocket.MessageType, []byte, e
 		c.reading++
 		c.mu.Unlock()
 		typ, data, err := conn.Read(ctx)
+		var mark []byte
+		if err == nil && marked {
+			var ok bool
+			if mark, data, ok = bytes.Cut(data, []byte{'\n'}); !ok {
+				err = errNoMark
+			}
+		}
 		c.mu.Lock()
 		c.reading--
 		if err == nil {
 			c.readSeq++
+			if len(mark) > 0 {
+				c.marks.Add(string(mark))
+			}
 		}
 		c.readIdle.Broadcast()
 		c.mu.Unlock()
 		if err == nil {
 			return typ, data, nil
+		}
+		if err == errNoMark {
+			_ = conn.Close(websocket.StatusProtocolError, "client: a message without its mark line")
+			c.fail(err)
+			c.lost(gen, err)
+			return 0, nil, err
 		}
 		if websocket.CloseStatus(err) != -1 {
 			c.fail(err) // the server closed on purpose
@@ -412,7 +505,7 @@ func (c *resumeConn) Read(ctx context.Context) (websocket.MessageType, []byte, e
 // after the reconnect, so Write returns nil for it.
 func (c *resumeConn) Write(ctx context.Context, typ websocket.MessageType, p []byte) error {
 	for {
-		conn, gen, err := c.current(ctx)
+		conn, gen, _, err := c.current(ctx)
 		if err != nil {
 			return err
 		}
@@ -478,6 +571,13 @@ func (c *resumeConn) Subprotocol() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.proto
+}
+
+// resumeStatus reports the Conn's resumes so far.
+func (c *resumeConn) resumeStatus() ResumeStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status
 }
 
 // conn is the current connection, or nil while reconnecting.

@@ -24,7 +24,13 @@ type peerConn struct {
 
 	// marked: the client speaks anyws's protocol (resume.go): the first
 	// Write sends the Hello, and a resumable peer's messages are numbered.
-	marked  bool
+	// rev is its revision (1 or 2).
+	marked bool
+	rev    int
+	// marks: every message after the Hello starts with its mark
+	// (revision 2 and Session.Marks); set with the Hello, by the writer
+	// goroutine, which alone reads it.
+	marks   bool
 	greeted bool   // the Hello was written (writer goroutine only)
 	inSeq   uint64 // the number of the client's last message (reader only)
 
@@ -36,19 +42,18 @@ type peerConn struct {
 var _ anyws.Conn = (*peerConn)(nil)
 
 // serve attaches conn to a new or resumed peer and starts its reader.
-// marked: the client speaks anyws's protocol (resume.go).
-// c was made before the handshake (its onPong is coder/websocket's
-// OnPongReceived).
-func (h *Handler) serve(hs *anyws.Handshake, c *peerConn, conn *ws.Conn, bc *batchConn, idle *idleWait, marked bool) {
+// rev: the revision of anyws's protocol the client speaks (resume.go), 0
+// for none. c was made before the handshake (its onPong is
+// coder/websocket's OnPongReceived).
+func (h *Handler) serve(hs *anyws.Handshake, c *peerConn, conn *ws.Conn, bc *batchConn, idle *idleWait, rev int) {
 	conn.SetReadLimit(h.opts.ReadLimit)
-	c.conn, c.bc, c.marked, c.idle = conn, bc, marked, idle
+	c.conn, c.bc, c.marked, c.rev, c.idle = conn, bc, rev > 0, rev, idle
 	if idle != nil {
 		idle.pong = c.sawPong
 	}
 	o := &anyws.AttachOptions{KeepAlive: h.opts.PingInterval}
-	if marked {
-		claim, err := readClientHello(conn)
-		if err != nil {
+	if c.marked {
+		if err := readClientHello(conn, rev, o); err != nil {
 			if errors.Is(err, errHello) {
 				bc.finish(conn.Close(ws.StatusPolicyViolation, "anyws: expected the client's hello") == nil)
 			} else {
@@ -57,7 +62,6 @@ func (h *Handler) serve(hs *anyws.Handshake, c *peerConn, conn *ws.Conn, bc *bat
 			}
 			return
 		}
-		o.Resumable, o.Resume = true, claim
 	}
 	if _, err := h.hub.Attach(hs, c, o); err != nil {
 		err := conn.Close(ws.StatusGoingAway, "server shutting down")
@@ -82,14 +86,15 @@ func (c *peerConn) Write(b anyws.Batch) error {
 	c.bc.begin()
 	if hello {
 		c.greeted = true
-		if err := c.message(false, appendHello(nil, c.s, b.Seq)); err != nil {
+		c.marks = c.rev >= 2 && c.s.Marks()
+		if err := c.message(false, false, "", appendHello(nil, c.s, b.Seq, c.marks)); err != nil {
 			c.bc.discard()
 			return err
 		}
 	}
 	for _, f := range b.Payloads {
 		m := f.Message()
-		if err := c.message(m.IsBinary(), m.Bytes()); err != nil {
+		if err := c.message(m.IsBinary(), c.marks, f.Mark(), m.Bytes()); err != nil {
 			c.bc.discard()
 			if _, _, ok := c.bc.closeSent(); ok {
 				// A close frame went out (the reply to the client's
@@ -104,14 +109,30 @@ func (c *peerConn) Write(b anyws.Batch) error {
 }
 
 // message adds one message to the open batch: its frame directly, or
-// through coder/websocket when it compresses it.
-func (c *peerConn) message(binaryMsg bool, p []byte) error {
-	if !c.bc.deflate || len(p) < compressionThreshold {
-		return c.bc.appendMessage(binaryMsg, p)
+// through coder/websocket when it compresses it. marked: p is preceded,
+// in the same message, by mark and a newline (revision 2).
+//
+// The payload p is shared by every peer the message was published to,
+// so it is never changed: a marked frame is its header, the mark, "\n"
+// and p, appended one after the other to the batch (no copy of p beyond
+// the batch's own). Only a message coder/websocket compresses is built
+// whole first (it takes one slice; compressing reads it all anyway).
+func (c *peerConn) message(binaryMsg, marked bool, mark string, p []byte) error {
+	n := len(p)
+	if marked {
+		n += len(mark) + 1
+	}
+	if !c.bc.deflate || n < compressionThreshold {
+		return c.bc.appendMessage(binaryMsg, marked, mark, p)
 	}
 	typ := ws.MessageText
 	if binaryMsg {
 		typ = ws.MessageBinary
+	}
+	if marked {
+		whole := make([]byte, 0, n)
+		whole = append(append(append(whole, mark...), '\n'), p...)
+		p = whole
 	}
 	// coder/websocket's Write only appends to the open batch here; its
 	// context bounds the wait for its write lock (a ping or a close).

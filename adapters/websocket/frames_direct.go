@@ -33,11 +33,24 @@ const (
 
 // appendFrame appends an unmasked, unfragmented server data frame.
 func appendFrame(dst []byte, binaryMsg bool, p []byte) []byte {
+	return append(appendHeader(dst, binaryMsg, len(p)), p...)
+}
+
+// appendMarkedFrame appends the frame of a revision 2 message (resume.go):
+// one payload of mark, "\n" and p.
+func appendMarkedFrame(dst []byte, binaryMsg bool, mark string, p []byte) []byte {
+	dst = appendHeader(dst, binaryMsg, len(mark)+1+len(p))
+	dst = append(append(dst, mark...), '\n')
+	return append(dst, p...)
+}
+
+// appendHeader appends the header of an unmasked, unfragmented server
+// data frame whose payload is n bytes.
+func appendHeader(dst []byte, binaryMsg bool, n int) []byte {
 	op := byte(opText)
 	if binaryMsg {
 		op = opBinary
 	}
-	n := len(p)
 	switch {
 	case n < 126:
 		dst = append(dst, finBit|op, byte(n))
@@ -48,17 +61,22 @@ func appendFrame(dst []byte, binaryMsg bool, p []byte) []byte {
 		dst = append(dst, finBit|op, 127)
 		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
 	}
-	return append(dst, p...)
+	return dst
 }
 
-// appendMessage appends one message's frame to the open batch. It fails
-// once a close frame went out, as coder/websocket's Write does.
-func (c *batchConn) appendMessage(binaryMsg bool, p []byte) error {
+// appendMessage appends one message's frame to the open batch, with
+// mark before p when marked (appendMarkedFrame). It fails once a close
+// frame went out, as coder/websocket's Write does.
+func (c *batchConn) appendMessage(binaryMsg, marked bool, mark string, p []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sent.Load() || c.buf == nil {
 		return net.ErrClosed
 	}
-	*c.buf = appendFrame(*c.buf, binaryMsg, p)
+	if marked {
+		*c.buf = appendMarkedFrame(*c.buf, binaryMsg, mark, p)
+	} else {
+		*c.buf = appendFrame(*c.buf, binaryMsg, p)
+	}
 	return nil
 }

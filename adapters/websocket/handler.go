@@ -73,7 +73,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // Accept has written the error response
 	}
 	bw.conn.deflate = strings.Contains(strings.Join(w.Header().Values("Sec-WebSocket-Extensions"), ","), "permessage-deflate")
-	h.serve(u, c, conn, bw.conn, newIdleWait(bw.lazy, bw.br), marked(r))
+	h.serve(u, c, conn, bw.conn, newIdleWait(bw.lazy, bw.br), revision(r))
 }
 
 // writeUpgradeError answers a refused upgrade with a plain HTTP response

@@ -21,7 +21,8 @@ import (
 // it (whose broker is closed, as a killed node's is); many concurrent
 // saves, and two nodes' first saves at once, all succeed. newBus is
 // called once per subtest, as by Run; its brokers must implement
-// pubsub.PeerStore.
+// pubsub.PeerStore. The BusesApart case makes two buses (on one server,
+// with a prefix each, say) and checks their records never mix.
 //
 // Every save of one bus gives the same ttl, as a Hub does (a broker may
 // keep one ttl for all its records): an hour, but in the Expiry case,
@@ -47,6 +48,27 @@ func RunPeerStore(t *testing.T, newBus func(t *testing.T) Bus) {
 			tc.fn(t, newBus(t))
 		})
 	}
+	t.Run("BusesApart", func(t *testing.T) {
+		t.Parallel()
+		testPeerBusesApart(t, newBus(t), newBus(t))
+	})
+}
+
+// testPeerBusesApart: two buses (two applications on one server) keep
+// their records apart: a key saved on one is missing on the other, the
+// same key saved on both holds each bus's own record, and a delete on
+// one leaves the other's.
+func testPeerBusesApart(t *testing.T, bus1, bus2 Bus) {
+	a, b := startPeers(t, bus1), startPeers(t, bus2)
+	a.save(t, peerKey("only on 1"), peerRec("1"), peerTTL)
+	b.expectNone(t, peerKey("only on 1"), "saved on another bus")
+	key := peerKey("on both")
+	a.save(t, key, peerRec("bus 1"), peerTTL)
+	b.save(t, key, peerRec("bus 2"), peerTTL)
+	a.expectRec(t, key, peerRec("bus 1"), "the same key saved on another bus")
+	b.expectRec(t, key, peerRec("bus 2"), "the same key saved on another bus")
+	b.del(t, key)
+	a.expectRec(t, key, peerRec("bus 1"), "the same key deleted on another bus")
 }
 
 // peerTTL is the ttl of every save but the Expiry case's.

@@ -19,7 +19,8 @@ import (
 
 // HistoryBroker is a Broker that keeps each topic's history in a
 // JetStream stream and gives every publish a position. It implements
-// pubsub.HistoryBroker (and Syncer, Requester).
+// pubsub.HistoryBroker (and Syncer, Requester, Presence), and
+// pubsub.PeerStore (peers.go).
 //
 // Each topic has a stream of its own, so the stream's sequence is the
 // topic's offset: contiguous per topic with no counting of ours, every

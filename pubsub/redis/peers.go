@@ -26,7 +26,8 @@ var _ pubsub.PeerStore = (*HistoryBroker)(nil)
 
 func (b *Broker) peerKey(key string) string { return b.prefix + "peer:" + key }
 
-// SavePeer implements pubsub.PeerStore: SET key rec PX ttl.
+// SavePeer implements pubsub.PeerStore: SET key rec with the ttl as its
+// expiry (go-redis sends PX, or EX for whole seconds).
 func (b *HistoryBroker) SavePeer(ctx context.Context, key string, rec []byte, ttl time.Duration) error {
 	if !b.started.Load() || b.gate.Closed() {
 		return errClosed

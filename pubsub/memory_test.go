@@ -38,3 +38,10 @@ func TestMemoryPresenceConformance(t *testing.T) {
 		}}
 	})
 }
+
+func TestMemoryPeerStoreConformance(t *testing.T) {
+	t.Parallel()
+	pubsubtest.RunPeerStore(t, func(*testing.T) pubsubtest.Bus {
+		return pubsub.NewMemoryHistory(nil).Broker
+	})
+}

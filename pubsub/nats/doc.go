@@ -55,6 +55,16 @@
 // did not acknowledge is counted and reported as not stored (Append
 // returns the error); there is no settling window. See [HistoryBroker].
 //
+// The HistoryBroker also keeps the Hub's peer records
+// ([pubsub.PeerStore], peers.go), so the peers of a node that died can
+// be rebuilt on another: in the JetStream key-value bucket Prefix +
+// "_peers" (characters a bucket name does not allow made '_'), made by
+// the first save with its ttl as the bucket's TTL. nats-server 2.9 has
+// no per-key TTL: every record has the bucket's, which one Hub's
+// constant ttl fits (a longer ttl raises it; a shorter one leaves it).
+// The Pub/Sub-only Broker does not implement PeerStore: it needs
+// JetStream, and the Hub uses it only with history.
+//
 // Requests from other nodes run on a bounded pool of goroutines with a
 // bounded backlog; past both they are refused at once (pubsub.ErrBusy).
 package nats

@@ -19,7 +19,8 @@ import (
 
 // HistoryBroker is a Broker that keeps each topic's history in a
 // JetStream stream and gives every publish a position. It implements
-// pubsub.HistoryBroker (and Syncer, Requester).
+// pubsub.HistoryBroker (and Syncer, Requester, Presence), and
+// pubsub.PeerStore (peers.go).
 //
 // Each topic has a stream of its own, so the stream's sequence is the
 // topic's offset: contiguous per topic with no counting of ours, every
@@ -60,6 +61,8 @@ type historyState struct {
 
 	mu     sync.Mutex
 	epochs map[string]string // topic → its stream's epoch, as this node last saw it
+
+	peers peerStore // the bucket of peer records (peers.go)
 }
 
 // NewHistory returns a broker in history mode (nil limits: the
@@ -83,6 +86,7 @@ func NewHistory(opts *Options, limits *pubsub.HistoryLimits, hopts *HistoryOptio
 		}
 	}
 	h := &historyState{limits: l, epochs: make(map[string]string)}
+	h.peers.sem = make(chan struct{}, 1)
 	if hopts != nil {
 		h.opts = *hopts
 	}
@@ -436,6 +440,7 @@ func (b *Broker) startTracker() {
 	b.reconnected = make(chan struct{}, 1)
 	prev := b.nc.Opts.ReconnectedCB
 	b.nc.SetReconnectHandler(func(nc *gonats.Conn) {
+		b.hist.forgetBucket(nil) // peers.go: the server may have lost it
 		select {
 		case b.reconnected <- struct{}{}:
 		default:

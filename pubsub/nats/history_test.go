@@ -47,3 +47,19 @@ func TestClusterHistory(t *testing.T) {
 	t.Parallel()
 	clustertest.RunOnServers(t, testservers.NATS, "history")
 }
+
+// TestPeerStoreConformance runs the PeerStore suite on history brokers
+// (the Hub keeps peer records only with a HistoryBroker), a prefix, and
+// so a bucket, per bus.
+func TestPeerStoreConformance(t *testing.T) {
+	t.Parallel()
+	srv := testservers.NATS(t)
+	pubsubtest.RunPeerStore(t, func(t *testing.T) pubsubtest.Bus {
+		prefix := "peers" + rand.Text()[:10]
+		return func() pubsub.Broker {
+			b, err := nats.NewHistory(&nats.Options{URL: srv.URL(), Prefix: prefix}, nil, &nats.HistoryOptions{Memory: true})
+			require.NoError(t, err)
+			return b
+		}
+	})
+}

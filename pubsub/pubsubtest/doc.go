@@ -5,6 +5,9 @@
 // close, and node-to-node requests for brokers that implement
 // pubsub.Requester.
 //
+// [RunHistory], [RunPresence] and [RunPeerStore] run the cases of
+// pubsub.HistoryBroker, pubsub.Presence and pubsub.PeerStore.
+//
 // Start with [Run]. Brokers must implement pubsub.Syncer, which the suite
 // uses to know when a subscription is in effect instead of sleeping.
 package pubsubtest

@@ -54,6 +54,12 @@
 // append-only file (appendfsync always) for its streams to outlive a
 // crash; one that restarts empty starts new epochs.
 //
+// The HistoryBroker also keeps the Hub's peer records
+// ([pubsub.PeerStore], peers.go): one string per peer, Prefix + "peer:"
+// + key, expiring ttl after its last save (SET PX), so the peers of a
+// node that died can be rebuilt on another. The Pub/Sub-only Broker does
+// not implement PeerStore: the Hub uses it only with history.
+//
 // Requests from other nodes run on a bounded pool of goroutines with a
 // bounded backlog; past both they are refused at once (pubsub.ErrBusy),
 // so a slow handler never holds up the delivery of publishes.

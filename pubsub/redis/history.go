@@ -17,7 +17,8 @@ import (
 
 // HistoryBroker is a Broker that keeps each topic's history in a Redis
 // stream and gives every publish a position. It implements
-// pubsub.HistoryBroker (and Syncer, Requester).
+// pubsub.HistoryBroker (and Syncer, Requester, Presence), and
+// pubsub.PeerStore (peers.go).
 //
 // One Lua script per publish, run atomically by Redis, takes the topic's
 // next offset (HINCRBY on a hash that also holds the epoch), appends the

@@ -81,3 +81,19 @@ func TestClusterHistory(t *testing.T) {
 	t.Parallel()
 	clustertest.RunOnServers(t, testservers.Redis, "history")
 }
+
+// TestPeerStoreConformance runs the PeerStore suite on history brokers
+// (the Hub keeps peer records only with a HistoryBroker), a prefix per
+// bus.
+func TestPeerStoreConformance(t *testing.T) {
+	t.Parallel()
+	srv := testservers.Redis(t)
+	pubsubtest.RunPeerStore(t, func(t *testing.T) pubsubtest.Bus {
+		prefix := "peers-" + rand.Text()[:10] + ":"
+		return func() pubsub.Broker {
+			b, err := redis.NewHistory(&redis.Options{URL: srv.URL(), Prefix: prefix}, nil)
+			require.NoError(t, err)
+			return b
+		}
+	})
+}

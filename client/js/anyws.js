@@ -95,8 +95,8 @@
 // nothing within the timeout, is taken for a plain one: its first
 // message is delivered as a message, there is no recovery, and later
 // connections are neither marked nor say hello. Its Message hook does
-// get the first connection's hello, the text {"marks":[]}: with resume: false
-// the client never sends it.
+// get the first connection's hello, the text {"marks":[]}: with
+// resume: false the client never sends it.
 //
 // Goodbye: over SSE the server cannot tell a client that leaves from one
 // that dropped, and would keep its peer for the window. close(code,
@@ -157,7 +157,8 @@
 // kept is reported unsent (it may or may not have been delivered); if
 // the server missed more than was kept, the client gives the resumed
 // peer up, comes back as a new one (resumeReason "gap") and reports what
-// it kept.
+// it kept. On both, a recovered peer (see Marks) gets none of them again:
+// they are reported unsent.
 
 const CONNECTING = 0;
 const OPEN = 1;

@@ -77,10 +77,11 @@ export interface AnyWSOptions {
   /**
    * Claim the peer back after a dropped connection (default true; see
    * {@link AnyWSOpenEvent}). Over WebSocket the client then marks its URL
-   * (anyws=1) and says hello first; a server that answers with anything
+   * (anyws=2) and says hello first; a server that answers with anything
    * but anyws's hello, or with nothing within timeout, is taken for a
    * plain one (its first message is delivered, later connections are not
-   * marked), but its Message hook gets the hello, the text "{}". false:
+   * marked), but its Message hook gets the hello, the text
+   * {"marks":[]}. false:
    * every connection is a new peer and WebSocket is plain, as crossws's
    * WebSocket servers expect.
    */
@@ -104,10 +105,31 @@ export type AnyWSOptionsWithoutProtocols = Omit<AnyWSOptions, "protocols">;
  * is sent again, in order, before anything new. Against a server without
  * recovery, after a clean close, with resume: false, or when the claim
  * failed, the connection is a new peer: resumed is false.
+ *
+ * A server whose broker keeps peer records gives each topic message its
+ * topic position (a mark: over SSE at the end of the event id, over
+ * WebSocket a first line the client strips). The client keeps the last
+ * one per topic for as long as the peer lives and sends them with its
+ * claim, so that a peer whose server died (killed, not drained) can be
+ * rebuilt on another server: resumed and recovered are then true.
  */
 export interface AnyWSOpenEvent extends Event {
-  /** True when the server gave the earlier peer back: nothing was lost. */
+  /**
+   * True when the server gave the earlier peer back: nothing was lost,
+   * unless recovered is true too.
+   */
   readonly resumed: boolean;
+  /**
+   * True (with resumed) when the server that had the peer was lost and
+   * another rebuilt the peer from the marks the client sent: its
+   * subscriptions are back and the topic messages it missed follow, but
+   * direct messages (Peer.Send) the lost server had not sent are gone,
+   * and the messages the client had sent without a confirmation are
+   * reported in "error" events (unsent) and not sent again: the new
+   * server cannot know which of them the lost one delivered (at most
+   * once). False otherwise.
+   */
+  readonly recovered: boolean;
   /**
    * True when this is a reconnection after a dropped connection that got
    * a new peer: messages sent to the earlier peer while the client was
@@ -160,6 +182,8 @@ export interface AnyWSErrorEvent extends Event {
    * resumable WebSocket, which has no acknowledgements, every message the
    * client kept for sending again (the last MiB or so) is reported when
    * the peer was not resumed: each may or may not have been delivered.
+   * Over both, so are those of a recovered peer (see
+   * {@link AnyWSOpenEvent.recovered}), which are not sent again.
    */
   readonly unsent?: AnyWSSendData;
   /** The HTTP status of a failed connection attempt, else 0. */

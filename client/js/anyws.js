@@ -48,7 +48,7 @@
 //                   EventSource's option does.
 //   resume          true (default): claim the peer back after a drop (see
 //                   Recovery); false: every connection is a new peer, and
-//                   WebSocket is plain (no anyws=1 mark, no hello: for
+//                   WebSocket is plain (no anyws=2 mark, no hello: for
 //                   crossws's WebSocket servers, see below).
 //
 // Lifetime: unlike a WebSocket, one AnyWS lives across connections. Each
@@ -67,7 +67,7 @@
 // message once, in order. Over SSE the stream opens with an "anyws"
 // hello event and every message carries an id "<secret>:<seq>"; the
 // client sends the last one as Last-Event-ID, as EventSource does. Over
-// WebSocket the client marks its URL (anyws=1) and the two sides say
+// WebSocket the client marks its URL (anyws=2) and the two sides say
 // hello first (see openWebSocket); the claim counts the messages
 // received. Each "open" event says how it went: resumed (the earlier
 // peer is back, nothing was lost) and lost (a reconnection after a drop
@@ -75,13 +75,28 @@
 // ("unknown", "gap", "refused") when a claim failed. A reconnection to a
 // server without recovery is a new peer (resumed false).
 //
+// Marks: a server whose broker keeps peer records (its hello says
+// "marks": true) gives each topic message its topic position, a mark
+// "<tag><offset>": over SSE at the end of the id ("<secret>:<seq>~<mark>"),
+// over WebSocket as the message's first line, which the client strips.
+// The client keeps the last offset per tag (tags are opaque to it) for
+// as long as the peer lives, and claims with them (SSE: the
+// X-Anyws-Marks header, space-separated; WebSocket: the hello's
+// "marks"), so that a peer whose server died can be rebuilt on another
+// from what the client received. Such an open is resumed and recovered
+// (event.recovered): the topic messages missed follow, but direct
+// messages the lost server had not sent are gone, and what the client
+// sent without a confirmation is reported unsent and not sent again
+// (the new server cannot know which of them the lost one delivered: at
+// most once).
+//
 // Plain WebSocket servers: a server that answers the marked connection
 // with anything but anyws's hello (crossws, an older anyws), or says
 // nothing within the timeout, is taken for a plain one: its first
 // message is delivered as a message, there is no recovery, and later
 // connections are neither marked nor say hello. Its Message hook does
-// get the first connection's hello, the text "{}": with resume: false
-// the client never sends it.
+// get the first connection's hello, the text {"marks":[]}: with
+// resume: false the client never sends it.
 //
 // Goodbye: over SSE the server cannot tell a client that leaves from one
 // that dropped, and would keep its peer for the window. close(code,
@@ -142,7 +157,8 @@
 // kept is reported unsent (it may or may not have been delivered); if
 // the server missed more than was kept, the client gives the resumed
 // peer up, comes back as a new one (resumeReason "gap") and reports what
-// it kept.
+// it kept. On both, a recovered peer (see Marks) gets none of them again:
+// they are reported unsent.
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -165,7 +181,16 @@ const LEAVE_HEADER = "x-anyws-leave";
 // server that it speaks its WebSocket recovery protocol (a hello each way,
 // then numbered messages: see openWebSocket), and its revision.
 const CLIENT_PARAM = "anyws";
-const CLIENT_REVISION = "1";
+const CLIENT_REVISION = "2";
+// anyws's own: marks, a topic message's position ("<tag><offset>": the
+// tag TAG_LEN opaque characters, the offset decimal), which a server
+// whose broker keeps peer records sends with each topic message (see
+// Recovery) and the client sends back with its claim, the last one per
+// tag: over SSE in this header (space-separated), after MARK_SEP at the
+// end of an event's id.
+const MARKS_HEADER = "x-anyws-marks";
+const MARK_SEP = "~";
+const TAG_LEN = 8;
 // What a resumable WebSocket keeps of the messages it sent, to send again
 // those the server did not receive when the connection dropped: as the Go
 // client, 1 MiB beyond what the browser has not handed to the network yet
@@ -249,6 +274,10 @@ export class AnyWS extends EventTarget {
   // (for the next open's resumeReason).
   #plainWS = false;
   #failedResume = "";
+  // Marks (both transports): the last offset received per mark tag
+  // (tag => decimal string), kept across the connections of one peer
+  // and sent with its claim.
+  #marks = new Map();
 
   constructor(url, protocols, options) {
     super();
@@ -401,23 +430,29 @@ export class AnyWS extends EventTarget {
     this.#attempt = 0;
     this.#state = OPEN;
     this.protocol = conn.protocol;
-    conn.onmessage = (type, data, id) => this.#receive(type, data, id);
+    conn.onmessage = (type, data, id, mark) => this.#receive(type, data, id, mark);
     conn.onerror = (err, unsent) => this.#fire(errorEvent(err, unsent, 0));
     conn.onend = (code, reason, wasClean) => this.#ended(conn, code, reason, wasClean);
     const open = new Event("open");
     open.resumed = !!conn.hello?.resumed;
+    open.recovered = open.resumed && !!conn.hello.recovered;
     open.lost = this.#dropped && !open.resumed;
     open.resumeReason = conn.hello?.reason || this.#failedResume;
+    // A new peer has received nothing yet: its marks start afresh.
+    if (!open.resumed) this.#marks.clear();
     this.#failedResume = "";
     this.#dropped = false;
     // The claim of this connection: the hello's id, then each message's.
     this.#lastId = conn.hello ? conn.hello.id : "";
     this.#fire(open);
     if (conn.orphans) {
-      conn.orphans.then((list) => this.#reportUnsent(list.map((i) => i.data), new Error("anyws: the connection dropped before the server confirmed this message, and the server did not resume the peer: it may or may not have been delivered")));
+      const why = open.recovered
+        ? "anyws: the connection dropped before the server confirmed this message, and the server that had the peer was lost (the peer was recovered on another): it may or may not have been delivered, and is not sent again"
+        : "anyws: the connection dropped before the server confirmed this message, and the server did not resume the peer: it may or may not have been delivered";
+      conn.orphans.then((list) => this.#reportUnsent(list.map((i) => i.data), new Error(why)));
       conn.orphans = null;
     }
-    for (const [type, data, id] of conn.early.splice(0)) this.#receive(type, data, id);
+    for (const [type, data, id, mark] of conn.early.splice(0)) this.#receive(type, data, id, mark);
     for (const data of this.#queue.splice(0)) {
       if (this.#state !== OPEN) {
         this.#queue.unshift(data);
@@ -428,8 +463,12 @@ export class AnyWS extends EventTarget {
     conn.early = null;
   }
 
-  #receive(type, data, lastEventId = "") {
-    if (lastEventId && this.#conn?.hello) this.#lastId = lastEventId;
+  // receive dispatches a message, after noting its claim (an SSE id,
+  // without its mark) and its mark.
+  #receive(type, data, lastEventId = "", mark = "") {
+    const hello = this.#conn?.hello;
+    if (lastEventId && hello) this.#lastId = hello.marks ? cutMark(lastEventId)[0] : lastEventId;
+    if (mark) addMark(this.#marks, mark);
     if (typeof data !== "string" && this.#binaryType === "blob") data = new Blob([data]);
     this.#fire(new MessageEvent(type, { data, origin: new URL(this.url).origin, lastEventId }));
   }
@@ -497,16 +536,21 @@ export class AnyWS extends EventTarget {
     left?.then((list) => this.#reportUnsent(list.map((i) => i.data), err));
   }
 
-  // carry decides, when a stream's token arrives, what its uplink
-  // continues from: on a resumed peer the same numbering and the
-  // messages the dropped connection left unconfirmed (sent again first);
-  // on a new peer a fresh numbering, the left messages being reported as
-  // unsent once the connection is open.
+  // carry decides, when a stream's token or a WebSocket's hello
+  // arrives, what its uplink continues from: on a resumed peer the same
+  // numbering and the messages the dropped connection left unconfirmed
+  // (sent again first); on a new peer a fresh numbering, the left
+  // messages being reported as unsent once the connection is open. A
+  // recovered peer (its server was lost: the one that rebuilt it cannot
+  // know which of them the lost one delivered) is resumed at most once:
+  // the left messages are reported too, never sent again, and the
+  // numbering goes on after the last one the hello says was received.
   #carry(conn) {
     const left = this.#left;
     this.#left = null;
-    if (conn.hello?.resumed) return left;
-    this.#seqs = { next: 1 };
+    const h = conn.hello;
+    if (h?.resumed && !h.recovered) return left;
+    this.#seqs = { next: h?.resumed ? h.received + 1 : 1 };
     conn.orphans = left;
     return null;
   }
@@ -531,9 +575,10 @@ export class AnyWS extends EventTarget {
   // says the upgrade itself worked (no fallback then).
   //
   // Recovery: unless the resume option is false or the server is known
-  // to be a plain one, the URL is marked (anyws=1) and the connection
-  // speaks anyws's protocol (see adapters/websocket/resume.go): the
-  // client says hello first, {"resume":"<claim>"} after a drop, else {};
+  // to be a plain one, the URL is marked (anyws=2, the revision with
+  // marks) and the connection speaks anyws's protocol (see
+  // adapters/websocket/resume.go): the client says hello first,
+  // {"resume":"<claim>","marks":[…]} after a drop, else {"marks":[]};
   // the server answers before anything else with its own,
   // {"id":"<secret>:<n>","resumed":…,"reason":…,"received":<m>}, and the
   // connection opens then. Both sides then count data messages: the
@@ -541,11 +586,16 @@ export class AnyWS extends EventTarget {
   // client's messages are numbered m+1, m+2, … and kept (RESEND_BYTES),
   // so that after a resume those the server did not receive go again,
   // in order, before anything else. A hello without id is a server
-  // without recovery: nothing is counted. A first message that is not a
-  // hello is a plain server's (crossws, an older anyws): it is delivered
-  // as a message, the connection opens without recovery, and later
-  // connections are not marked; so is a server that says nothing within
-  // the timeout.
+  // without recovery: nothing is counted. A hello with "marks": true
+  // starts every later message with its mark (empty for a message that
+  // has none) and a newline: the client strips that line and keeps the
+  // mark; without it messages come bare. A hello with "recovered": true
+  // (and resumed) rebuilt the peer on another server: the kept messages
+  // are reported unsent, not sent again (see carry). A first message
+  // that is not a hello is a plain server's (crossws, an older anyws):
+  // it is delivered as a message, the connection opens without
+  // recovery, and later connections are not marked; so is a server that
+  // says nothing within the timeout.
   #openWebSocket(signal) {
     return new Promise((resolve, reject) => {
       const u = new URL(this.url);
@@ -573,6 +623,7 @@ export class AnyWS extends EventTarget {
       let head = 0;
       let keptBytes = 0;
       let received = 0;
+      let withMarks = false; // every message starts with its mark
       const settle = (err, code, reason) => {
         if (settled) return;
         settled = true;
@@ -617,11 +668,12 @@ export class AnyWS extends EventTarget {
       // continues from (see carry); the connection opens once what the
       // server did not receive was sent again.
       const greet = (h) => {
+        withMarks = h.marks;
         if (h.id) {
           const i = h.id.lastIndexOf(":");
           const secret = h.id.slice(0, i);
           received = Number(h.id.slice(i + 1));
-          conn.hello = { resumed: h.resumed, reason: h.reason, id: h.id };
+          conn.hello = { resumed: h.resumed, reason: h.reason, id: h.id, recovered: h.recovered, received: h.received };
           conn.claim = () => secret + ":" + received;
         }
         const carried = this.#carry(conn);
@@ -657,7 +709,8 @@ export class AnyWS extends EventTarget {
           return;
         }
         const claim = this.#dropped ? this.#lastId : "";
-        ws.send(JSON.stringify(claim ? { resume: claim } : {}));
+        const marks = claim ? markList(this.#marks) : [];
+        ws.send(JSON.stringify(claim ? { resume: claim, marks } : { marks }));
       };
       ws.onmessage = (e) => {
         if (!greeted) {
@@ -672,7 +725,12 @@ export class AnyWS extends EventTarget {
           settle();
         }
         if (seqs) received++;
-        conn.emit("message", e.data);
+        if (!withMarks) {
+          conn.emit("message", e.data);
+          return;
+        }
+        const [mark, data] = splitMarked(e.data);
+        conn.emit("message", data, "", mark);
       };
       ws.onclose = (e) => {
         if (!settled) {
@@ -743,7 +801,15 @@ export class AnyWS extends EventTarget {
             } catch {
               // a malformed hello: not resumed
             }
-            conn.hello = { resumed: h.resumed === true, reason: typeof h.reason === "string" ? h.reason : "", id };
+            const resumed = h.resumed === true;
+            conn.hello = {
+              resumed,
+              reason: typeof h.reason === "string" ? h.reason : "",
+              id,
+              recovered: resumed && h.recovered === true,
+              received: Number.isSafeInteger(h.received) && h.received > 0 ? h.received : 0,
+              marks: h.marks === true,
+            };
             return;
           }
           case "crossws-id": {
@@ -770,18 +836,25 @@ export class AnyWS extends EventTarget {
             end(code, reason, true);
             return;
           }
-          default:
+          default: {
+            // With marks, a topic message's id ends with its mark.
+            const mark = conn.hello?.marks ? cutMark(id)[1] : "";
             if (binaryEvents && type === BINARY_EVENT) {
               const bin = fromBase64(data);
-              if (bin) conn.emit("message", bin, id); // else a broken server: dropped
+              if (bin) conn.emit("message", bin, id, mark); // else a broken server: dropped
             } else if (type === "message" || !RESERVED_EVENTS.has(type)) {
-              conn.emit(type, binaryEvents ? data : decodeData(data), id);
+              conn.emit(type, binaryEvents ? data : decodeData(data), id, mark);
             }
+          }
         }
       };
       const headers = { accept: "text/event-stream" };
       if (sameOrigin(this.url)) headers[BINARY_HEADER] = BINARY_EVENTS;
-      if (this.#opts.resume && this.#lastId && this.#dropped) headers[LAST_ID_HEADER] = this.#lastId;
+      if (this.#opts.resume && this.#lastId && this.#dropped) {
+        headers[LAST_ID_HEADER] = this.#lastId;
+        // The marks go with the claim, even none: the list is complete.
+        headers[MARKS_HEADER] = markList(this.#marks).join(" ");
+      }
       fetch(this.url, {
         headers,
         credentials: this.#opts.withCredentials ? "include" : "same-origin",
@@ -896,10 +969,10 @@ function newConn(transport, uplink) {
     onmessage: null,
     onerror: null,
     onend: null,
-    emit(type, data, id = "") {
+    emit(type, data, id = "", mark = "") {
       if (conn.ended) return;
-      if (conn.onmessage) conn.onmessage(type, data, id);
-      else conn.early?.push([type, data, id]);
+      if (conn.onmessage) conn.onmessage(type, data, id, mark);
+      else conn.early?.push([type, data, id, mark]);
     },
     end(code, reason, wasClean) {
       if (conn.ended) return;
@@ -1190,7 +1263,8 @@ function nextHopProtocol(origin) {
 }
 
 // parseHello returns the server's hello of a marked WebSocket connection
-// ({ id, resumed, reason, received }), or null when data is not one.
+// ({ id, resumed, reason, received, recovered, marks }), or null when
+// data is not one.
 function parseHello(data) {
   if (typeof data !== "string") return null;
   let h;
@@ -1201,7 +1275,57 @@ function parseHello(data) {
   }
   if (h === null || typeof h !== "object" || typeof h.resumed !== "boolean" || !Number.isSafeInteger(h.received) || h.received < 0) return null;
   if (h.id !== undefined && (typeof h.id !== "string" || !/^.+:\d+$/.test(h.id))) return null;
-  return { id: h.id ?? "", resumed: h.resumed, reason: typeof h.reason === "string" ? h.reason : "", received: h.received };
+  return {
+    id: h.id ?? "",
+    resumed: h.resumed,
+    reason: typeof h.reason === "string" ? h.reason : "",
+    received: h.received,
+    recovered: h.resumed && h.recovered === true,
+    marks: h.marks === true,
+  };
+}
+
+// splitMarked splits a message of a WebSocket with marks into its mark
+// and the message: the mark is its first line (text up to the first
+// "\n", binary up to the first 0x0A byte). A message without that line
+// (a broken server) is delivered whole.
+function splitMarked(data) {
+  if (typeof data === "string") {
+    const i = data.indexOf("\n");
+    return i < 0 ? ["", data] : [data.slice(0, i), data.slice(i + 1)];
+  }
+  const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+  const i = bytes.indexOf(0x0a);
+  if (i < 0) return ["", data];
+  let mark = "";
+  for (let j = 0; j < i; j++) mark += String.fromCharCode(bytes[j]);
+  return [mark, bytes.slice(i + 1).buffer];
+}
+
+// cutMark splits an SSE id into the claim before its mark and the mark
+// ("" when it has none).
+function cutMark(id) {
+  const i = id.indexOf(MARK_SEP);
+  return i < 0 ? [id, ""] : [id.slice(0, i), id.slice(i + 1)];
+}
+
+// addMark records mark in marks (tag => offset) unless it is malformed or
+// older than the one kept for its tag. Offsets are compared as decimal
+// strings: they may exceed what a Number holds exactly.
+function addMark(marks, mark) {
+  if (mark.length <= TAG_LEN) return;
+  const tag = mark.slice(0, TAG_LEN);
+  const offset = mark.slice(TAG_LEN).replace(/^0+(?=\d)/, "");
+  if (!/^\d+$/.test(offset)) return;
+  const had = marks.get(tag) ?? "0"; // as the Go clients' MarkSet: 0 is nothing yet
+  if (offset.length > had.length || (offset.length === had.length && offset > had)) {
+    marks.set(tag, offset);
+  }
+}
+
+// markList returns the marks kept, one per tag, as a claim sends them.
+function markList(marks) {
+  return [...marks].map(([tag, offset]) => tag + offset);
 }
 
 function decodeData(data) {

@@ -94,11 +94,21 @@ type wsResumeResult struct {
 		Reason string
 	}
 	Opens []struct {
-		Resumed, Lost bool
-		Reason        string
+		Resumed, Recovered, Lost bool
+		Reason                   string
 	}
 	Messages []string
-	Unsent   []int
+	// Unsent: the length of each message reported unsent, or in the
+	// marks scenario the message and whether the error said the peer
+	// was recovered.
+	Unsent json.RawMessage
+}
+
+// unsentLengths decodes wsResumeResult.Unsent as lengths.
+func (r wsResumeResult) unsentLengths(t *testing.T) []int {
+	var n []int
+	require.NoError(t, json.Unmarshal(r.Unsent, &n))
+	return n
 }
 
 // TestNodeWebSocketResume drives the client's WebSocket recovery against
@@ -120,18 +130,19 @@ func TestNodeWebSocketResume(t *testing.T) {
 	t.Run("resend", func(t *testing.T) {
 		t.Parallel()
 		res := run("resend")
-		require.Equal(t, []string{"?anyws=1", "?anyws=1"}, res.URLs)
-		require.Equal(t, []string{`{}`, `{"resume":"s:2"}`}, res.Hellos, "the claim counts the two messages received")
+		require.Equal(t, []string{"?anyws=2", "?anyws=2"}, res.URLs)
+		require.Equal(t, []string{`{"marks":[]}`, `{"resume":"s:2","marks":[]}`}, res.Hellos, "the claim counts the two messages received")
 		require.Equal(t, [][]any{{"a1", "a2", "a3", "a4", "a5"}, {"a4", "a5", "a6"}}, res.Sent, "after the resume: what the server did not receive, then the new message")
-		require.Equal(t, []string{"d1", "d2", "d3"}, res.Messages)
+		require.Equal(t, []string{"d1", "d2", "d3\nline"}, res.Messages, "without marks in the hello, messages are not stripped")
 		require.Len(t, res.Opens, 2)
 		require.True(t, res.Opens[1].Resumed)
-		require.Empty(t, res.Unsent)
+		require.False(t, res.Opens[1].Recovered)
+		require.Empty(t, res.unsentLengths(t))
 	})
 	t.Run("gap", func(t *testing.T) {
 		t.Parallel()
 		res := run("gap")
-		require.Equal(t, []string{`{}`, `{"resume":"s:0"}`, `{}`}, res.Hellos, "resumed, given up, then a new peer")
+		require.Equal(t, []string{`{"marks":[]}`, `{"resume":"s:0","marks":[]}`, `{"marks":[]}`}, res.Hellos, "resumed, given up, then a new peer")
 		require.NotNil(t, res.Closed[1])
 		require.Equal(t, 1000, res.Closed[1].Code, "the resumed peer is closed")
 		require.Len(t, res.Opens, 2)
@@ -139,7 +150,42 @@ func TestNodeWebSocketResume(t *testing.T) {
 		require.True(t, res.Opens[1].Lost)
 		require.Equal(t, "gap", res.Opens[1].Reason)
 		// 40 messages of 32 KiB were sent; the client keeps 1 MiB of them.
-		require.Len(t, res.Unsent, 32, "what the client kept is reported unsent")
+		require.Len(t, res.unsentLengths(t), 32, "what the client kept is reported unsent")
 		require.Equal(t, []any{}, res.Sent[2], "nothing kept is sent to the new peer")
+	})
+	t.Run("marks", func(t *testing.T) {
+		t.Parallel()
+		res := run("marks")
+		require.Equal(t, []string{"?anyws=2", "?anyws=2", "?anyws=2", "?anyws=2", "?anyws=2"}, res.URLs)
+		all := `"AAAAAAAA9","BBBBBBBB7","CCCCCCCC12345678901234567890"`
+		require.Equal(t, []string{
+			`{"marks":[]}`,
+			`{"resume":"s:6","marks":[` + all + `]}`,             // the last offset per tag, an older one ignored, a large one exact
+			`{"resume":"s:7","marks":[` + all + `,"EEEEEEEE3"]}`, // kept across the recovery
+			`{"resume":"s:7","marks":[` + all + `,"EEEEEEEE3"]}`, // and a resume
+			`{"resume":"t:1","marks":["DDDDDDDD1"]}`,             // a new peer's alone
+		}, res.Hellos)
+		require.Equal(t, []string{"d1", "d2", "d3\nline", "bin:1,10,255", "d4", "d5", "d6", "d7"}, res.Messages, "each message without its mark line")
+		require.Equal(t, [][]any{{"a1", "a2"}, {"a3"}, {"a3"}, {}, {}}, res.Sent,
+			"recovered: a1 and a2 are not sent again; a3 is numbered 6 (the recovered hello said 5), so the resume that says 5 sends it again")
+		require.Len(t, res.Opens, 5)
+		require.True(t, res.Opens[1].Resumed)
+		require.True(t, res.Opens[1].Recovered)
+		require.False(t, res.Opens[1].Lost)
+		require.True(t, res.Opens[2].Resumed)
+		require.False(t, res.Opens[2].Recovered)
+		require.False(t, res.Opens[3].Resumed)
+		require.True(t, res.Opens[3].Lost)
+		require.True(t, res.Opens[4].Resumed)
+		var unsent []struct {
+			Data      string
+			Recovered bool
+		}
+		require.NoError(t, json.Unmarshal(res.Unsent, &unsent))
+		require.Equal(t, []struct {
+			Data      string
+			Recovered bool
+		}{{"a1", true}, {"a2", true}, {"a3", false}}, unsent,
+			"what the recovered peer may not have got is reported, not sent again; then what the new peer did not get")
 	})
 }

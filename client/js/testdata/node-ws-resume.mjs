@@ -11,6 +11,15 @@
 //           them: the client must give that peer up (close 1000), come
 //           back as a new peer (open: lost, resumeReason "gap") and
 //           report what it kept as unsent.
+//   marks:  the server's hello says marks: every message starts with its
+//           mark and "\n" (text and binary; an empty mark; an older
+//           offset; an offset beyond 2^53); the client must strip it,
+//           claim with the last offset per tag, keep them across a
+//           resume, forget them for a new peer; a recovered peer
+//           (resumed and recovered, received 5) must get nothing sent
+//           again (what was kept is reported unsent) and the messages
+//           after it numbered 6, 7, … (a later resume with received 5
+//           sends the one sent since again).
 import { AnyWS } from "../anyws.js";
 
 const scenario = process.argv[2];
@@ -48,10 +57,39 @@ class FakeWebSocket {
 }
 globalThis.WebSocket = FakeWebSocket;
 
-const hello = (id, resumed, received, reason) => JSON.stringify({ id, resumed, reason, received });
+const hello = (id, resumed, received, reason, more) => JSON.stringify({ id, resumed, reason, received, ...more });
+const bytes = (text, ...rest) => new Uint8Array([...new TextEncoder().encode(text), ...rest]).buffer;
 
 // serve answers the hello of connection i.
 function serve(i, ws) {
+  if (scenario === "marks") {
+    const marks = { marks: true };
+    switch (i) {
+      case 0:
+        ws.receive(hello("s:0", false, 0, undefined, marks));
+        ws.receive("AAAAAAAA5\nd1");
+        ws.receive("BBBBBBBB7\nd2");
+        ws.receive("\nd3\nline");
+        ws.receive(bytes("AAAAAAAA9\n", 1, 10, 255));
+        ws.receive("AAAAAAAA6\nd4");
+        ws.receive("CCCCCCCC12345678901234567890\nd5");
+        break;
+      case 1:
+        ws.receive(hello("s:6", true, 5, undefined, { ...marks, recovered: true }));
+        ws.receive("EEEEEEEE3\nd6");
+        break;
+      case 2:
+        ws.receive(hello("s:7", true, 5, undefined, marks));
+        break;
+      case 3:
+        ws.receive(hello("t:0", false, 0, "unknown", marks));
+        ws.receive("DDDDDDDD1\nd7");
+        break;
+      default:
+        ws.receive(hello("t:1", true, 0, undefined, marks));
+    }
+    return;
+  }
   if (scenario === "resend") {
     if (i === 0) {
       ws.receive(hello("s:0", false, 0));
@@ -59,7 +97,7 @@ function serve(i, ws) {
       ws.receive("d2");
     } else {
       ws.receive(hello("s:2", true, 3));
-      ws.receive("d3");
+      ws.receive("d3\nline"); // no marks: a message with a newline is whole
     }
     return;
   }
@@ -69,12 +107,15 @@ function serve(i, ws) {
 }
 
 const ws = new AnyWS("http://127.0.0.1:1/_ws", { transport: "websocket", minDelay: 1, maxDelay: 1 });
+ws.binaryType = "arraybuffer";
 const opens = [];
 const messages = [];
 const unsent = [];
-ws.onmessage = (e) => messages.push(e.data);
+ws.onmessage = (e) => messages.push(typeof e.data === "string" ? e.data : "bin:" + new Uint8Array(e.data).join(","));
 ws.onerror = (e) => {
-  if (e.unsent !== undefined) unsent.push(e.unsent.length ?? e.unsent.byteLength);
+  if (e.unsent === undefined) return;
+  if (scenario === "marks") unsent.push({ data: e.unsent, recovered: /recovered/.test(e.message) });
+  else unsent.push(e.unsent.length ?? e.unsent.byteLength);
 };
 const opened = (n) => new Promise((resolve) => {
   const check = () => {
@@ -83,7 +124,7 @@ const opened = (n) => new Promise((resolve) => {
   };
   check();
 });
-ws.addEventListener("open", (e) => opens.push({ resumed: e.resumed, lost: e.lost, reason: e.resumeReason }));
+ws.addEventListener("open", (e) => opens.push({ resumed: e.resumed, recovered: e.recovered, lost: e.lost, reason: e.resumeReason }));
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 await opened(1);
@@ -94,6 +135,18 @@ if (scenario === "resend") {
   await opened(2);
   ws.send("a6");
   await tick();
+} else if (scenario === "marks") {
+  ws.send("a1");
+  ws.send("a2");
+  conns[0].drop();
+  await opened(2);
+  ws.send("a3");
+  await tick();
+  for (let i = 1; i <= 3; i++) {
+    conns[i].drop();
+    await opened(i + 2);
+    await tick();
+  }
 } else {
   for (let i = 0; i < 40; i++) ws.send("x".repeat(32 * 1024));
   conns[0].drop();

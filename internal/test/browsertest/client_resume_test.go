@@ -60,8 +60,8 @@ func recvWithin[T any](t *testing.T, ch <-chan T, what string) T {
 type resumeLog struct {
 	Messages []string
 	Opens    []struct {
-		Resumed, Lost bool
-		Reason        string
+		Resumed, Recovered, Lost bool
+		Reason                   string
 	}
 	Errors []struct{ Message, Unsent string }
 }

@@ -14,7 +14,7 @@ import (
 // protocol. The client marks its first connection and says hello; crossws
 // answers with its welcome, which the client takes for what it is (a
 // plain server's first message) and delivers; crossws's Message hook gets
-// the hello "{}" (the one cost, documented). After a drop the client
+// the hello {"marks":[]} (the one cost, documented). After a drop the client
 // reconnects as a new peer (lost), without the mark and without a hello.
 // With resume: false the client never marks nor says hello.
 func TestClientCrosswsWebSocketNode(t *testing.T) {
@@ -29,12 +29,12 @@ func TestClientCrosswsWebSocketNode(t *testing.T) {
 	browsertest.Eval(t, ctx, "startResumable('a', '/_ws', {transport: 'websocket'})", &st)
 	require.Equal(t, "websocket", st.Transport)
 	a1 := node.WaitFor(t, "the first open", openOf(0))
-	require.Equal(t, "?anyws=1", a1.Query, "the first connection is marked")
+	require.Equal(t, "?anyws=2", a1.Query, "the first connection is marked")
 	browsertest.Eval(t, ctx, "send('a', 'm1'), waitMessage('a', 'echo:m1')", nil)
-	require.Equal(t, []string{"{}", "m1"}, node.WaitMessages(t, a1.ID, 2), "crossws got the hello, then the message")
+	require.Equal(t, []string{`{"marks":[]}`, "m1"}, node.WaitMessages(t, a1.ID, 2), "crossws got the hello, then the message")
 	var log resumeLog
 	browsertest.Eval(t, ctx, "state('a')", &log)
-	require.Equal(t, []string{"welcome " + a1.ID, "echo:{}", "echo:m1"}, log.Messages, "the welcome is delivered as a message")
+	require.Equal(t, []string{"welcome " + a1.ID, `echo:{"marks":[]}`, "echo:m1"}, log.Messages, "the welcome is delivered as a message")
 
 	proxy.cut(false)
 	a2 := node.WaitFor(t, "the second open", openOf(1))
@@ -42,7 +42,7 @@ func TestClientCrosswsWebSocketNode(t *testing.T) {
 	require.Empty(t, a2.Query, "a plain server's client does not mark its reconnection")
 	browsertest.Eval(t, ctx, "waitOpens('a', 2).then(() => send('a', 'm2')).then(() => waitMessage('a', 'echo:m2'))", &log)
 	require.Equal(t, []string{"m2"}, node.WaitMessages(t, a2.ID, 1), "no hello on the reconnection")
-	require.Equal(t, []string{"welcome " + a1.ID, "echo:{}", "echo:m1", "welcome " + a2.ID, "echo:m2"}, log.Messages)
+	require.Equal(t, []string{"welcome " + a1.ID, `echo:{"marks":[]}`, "echo:m1", "welcome " + a2.ID, "echo:m2"}, log.Messages)
 	require.Len(t, log.Opens, 2)
 	require.False(t, log.Opens[1].Resumed)
 	require.True(t, log.Opens[1].Lost, "a reconnection after a drop to a plain server is a new peer")

@@ -25,8 +25,10 @@ ws.addEventListener("reconnecting", (e) => {
   void n;
 });
 ws.addEventListener("open", (e) => {
-  const resumed: boolean = e.resumed && !e.lost;
+  const resumed: boolean = e.resumed && !e.lost && !e.recovered;
   // @ts-expect-error: lost is a boolean
   const lost: string = e.lost;
-  void resumed, lost;
+  // @ts-expect-error: recovered is a boolean
+  const recovered: number = e.recovered;
+  void resumed, lost, recovered;
 });

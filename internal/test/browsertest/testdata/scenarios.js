@@ -194,9 +194,12 @@ window.startResumable = async (name, url, options) => {
   const opened = window.start(name, url, options);
   const { ws, log } = clients[name];
   log.opens = [];
-  ws.addEventListener("open", (e) => log.opens.push({ resumed: e.resumed, lost: e.lost, reason: e.resumeReason }));
+  ws.addEventListener("open", (e) => log.opens.push({ resumed: e.resumed, recovered: e.recovered, lost: e.lost, reason: e.resumeReason }));
   return opened;
 };
+
+// binaryType sets a named client's binaryType.
+window.binaryType = (name, type) => { clients[name].ws.binaryType = type; };
 
 // waitOpens resolves with the client's log once it opened n times.
 window.waitOpens = (name, n) => waitFor(name, (log) => log.opens.length >= n);

@@ -90,3 +90,24 @@ func dumpOnFailure(t *testing.T) {
 		}
 	})
 }
+
+// requireUplinkAtMostOnce checks, once the senders are done, that no
+// peer's Message hook saw a number twice or out of order: across a
+// node's death the uplink is at most once (what the dead node had not
+// acknowledged is dropped by the client, which is told).
+func requireUplinkAtMostOnce(t *testing.T, mu *sync.Mutex, got map[string][]string) {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, got, senders, "one peer per sender")
+	for id, ms := range got {
+		last := 0
+		for _, m := range ms {
+			n, err := strconv.Atoi(m)
+			require.NoError(t, err)
+			require.Greater(t, n, last, "peer %s: %d after %d (duplicated or reordered)", id, n, last)
+			last = n
+		}
+		t.Logf("peer %s: %d of %d messages delivered", id, len(ms), sends)
+	}
+}

@@ -100,6 +100,19 @@ func (p *Peer) Namespace() string { return p.ns }
 // Transport is "websocket" or "sse".
 func (p *Peer) Transport() string { return p.transport }
 
+// ResumeStatus tells how the peer's current connection began: a new
+// peer (zero), a claim that failed (Attempted, with the Reason), a
+// resume (Resumed), or a recovery after its node died (Recovered: the
+// Open hook runs again, and may want to skip what it sends a new peer,
+// such as a welcome its client already had). The zero value while the
+// peer waits to be resumed.
+func (p *Peer) ResumeStatus() ResumeStatus {
+	if l := p.cur.Load(); l != nil {
+		return l.resume
+	}
+	return ResumeStatus{}
+}
+
 // Protocol is the negotiated sub-protocol, or "".
 func (p *Peer) Protocol() string { return p.protocol }
 

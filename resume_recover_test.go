@@ -83,7 +83,7 @@ func marks(t *testing.T, ps []*anyws.Payload) (sse.MarkSet, []string) {
 func byTopic(texts []string) map[string][]string {
 	out := map[string][]string{}
 	for _, s := range texts {
-		var topic string
+		topic := s // a text without a dash is its own
 		for i := range s {
 			if s[i] == '-' {
 				topic = s[:i]
@@ -108,6 +108,9 @@ func TestRecoverFromKilledNode(t *testing.T) {
 	k := killableNodes(t, 2, anyws.Hooks{Open: func(p *anyws.Peer) {
 		p.Subscribe("news")
 		p.Subscribe("sports")
+		if !p.ResumeStatus().Recovered {
+			_ = p.Send("welcome") // its client had it
+		}
 		opens <- p.ID()
 	}})
 	a, b := k.hubs[0], k.hubs[1]
@@ -124,8 +127,12 @@ func TestRecoverFromKilledNode(t *testing.T) {
 	}
 	got := c0.writtenPayloads()
 	set, texts := marks(t, got)
-	require.Equal(t, map[string][]string{"news": {"news-1", "news-2"}, "sports": {"sports-1"}}, byTopic(texts))
+	require.Equal(t, map[string][]string{"welcome": {"welcome"}, "news": {"news-1", "news-2"}, "sports": {"sports-1"}}, byTopic(texts))
 	for _, f := range got {
+		if f.Message().Text() == "welcome" {
+			require.Empty(t, f.Mark(), "a direct message has no mark")
+			continue
+		}
 		require.NotEmpty(t, f.Mark(), "topic message %q has a mark", f.Message().Text())
 	}
 
@@ -261,4 +268,98 @@ func TestClosedPeerNotRecovered(t *testing.T) {
 	defer c.finish()
 	require.Equal(t, anyws.ResumeStatus{Attempted: true, Reason: "unknown"}, c.s.Resume())
 	require.NotEqual(t, id, c.peer().ID())
+}
+
+// TestRecoveredPeerCountsFromSent: the client says, with its claim, the
+// number of the last message it numbered; the rebuilt peer delivers
+// only later ones, so a resend still in flight when the node died (a
+// POST retried after its answer was lost, which the dead node may have
+// delivered) is not delivered twice.
+func TestRecoveredPeerCountsFromSent(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 10)
+	k := killableNodes(t, 2, anyws.Hooks{
+		Open:    func(p *anyws.Peer) { p.Subscribe("news") },
+		Message: func(_ *anyws.Peer, m anyws.Message) { got <- m.Text() },
+	})
+	c0 := attach(t, k.hubs[0], "/", resumable(""))
+	k.awaitRecord(t, c0, "news")
+	require.NoError(t, c0.s.Deliver(anyws.NewMessage([]byte("one"), false), 1))
+	require.Equal(t, "one", <-got)
+	claimed := claim(c0)
+	k.kill(t, 0)
+	c0.cut()
+
+	c := attach(t, k.hubs[1], "/", &anyws.AttachOptions{Resumable: true, Resume: claimed, Marks: []string{}, Sent: 2})
+	defer c.finish()
+	require.True(t, c.s.Resume().Recovered)
+	require.Equal(t, uint64(2), c.s.Received(), "the hello tells the client where its count stands")
+	require.NoError(t, c.s.Deliver(anyws.NewMessage([]byte("two, again"), false), 2))
+	require.NoError(t, c.s.Deliver(anyws.NewMessage([]byte("three"), false), 3))
+	require.Equal(t, "three", <-got, "number 2 may have reached the dead node: not delivered again")
+}
+
+// recordGate is a broker whose peer-record saves wait for open: a node
+// that dies before it saved a record leaves the previous holder's.
+type recordGate struct {
+	storeBroker
+	open chan struct{}
+}
+
+type storeBroker interface {
+	pubsub.HistoryBroker
+	pubsub.Requester
+	pubsub.PeerStore
+}
+
+func (g recordGate) SavePeer(ctx context.Context, key string, rec []byte, ttl time.Duration) error {
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.storeBroker.SavePeer(ctx, key, rec, ttl)
+}
+
+// TestRecoverWhenRecordLags: a peer moved from node-0 to node-2, which
+// died before it saved the peer's record (saves are in the background):
+// the record still names node-0, which says the peer moved to node-2.
+// The walk comes back to the dead node and recovers the peer there
+// rather than give up.
+func TestRecoverWhenRecordLags(t *testing.T) {
+	t.Parallel()
+	bus := pubsub.NewMemoryHistory(nil)
+	gate := recordGate{bus.Broker().(storeBroker), make(chan struct{})}
+	brokers := []pubsub.Broker{bus.Broker(), bus.Broker(), gate}
+	var hubs []*anyws.Hub
+	for i, b := range brokers {
+		h := anyws.New(anyws.Hooks{Open: func(p *anyws.Peer) { p.Subscribe("news") }},
+			&anyws.Options{Broker: b, NodeID: fmt.Sprint("node-", i), ResumeWindow: time.Minute})
+		t.Cleanup(func() { _ = h.Close() })
+		hubs = append(hubs, h)
+	}
+	t.Cleanup(func() { close(gate.open) }) // before the Hubs close
+	k := &killable{hubs: hubs, brokers: brokers, store: brokers[1].(pubsub.PeerStore)}
+	ctx := context.Background()
+	c0 := attach(t, hubs[0], "/", resumable(""))
+	id := c0.peer().ID()
+	k.awaitRecord(t, c0, "news")
+	old := claim(c0)
+	c0.cut()
+	c2 := moveTo(t, hubs[2], old, id) // its record is not saved: the gate
+	_, err := hubs[1].PublishWait(ctx, "news", "news-1")
+	require.NoError(t, err)
+	set, texts := marks(t, c2.writtenPayloads())
+	require.Equal(t, []string{"news-1"}, texts)
+	claimed := fmt.Sprintf("%s:1", c2.s.ResumeKey())
+	k.kill(t, 2)
+	c2.cut()
+	_, err = hubs[1].PublishWait(ctx, "news", "news-2")
+	require.NoError(t, err)
+
+	c := attach(t, hubs[1], "/", &anyws.AttachOptions{Resumable: true, Resume: claimed, Marks: set.List()})
+	defer c.finish()
+	require.Equal(t, anyws.ResumeStatus{Attempted: true, Resumed: true, Recovered: true}, c.s.Resume())
+	require.Equal(t, id, c.peer().ID())
+	require.Equal(t, []string{"news-2"}, c.written())
 }

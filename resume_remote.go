@@ -309,6 +309,8 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	// that the peer is not here).
 	var st moveState
 	asked := map[string]bool{}
+	dead := "" // a node of the walk that is no longer on the broker
+	follow := func(n string) bool { return !asked[n] }
 	for {
 		if node == h.opts.NodeID {
 			if node = h.movedTo(secret); node == "" {
@@ -316,6 +318,13 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 			}
 		}
 		if asked[node] {
+			if dead != "" && h.store != nil {
+				// The walk came back to where it had been, past a dead
+				// node: its record may not name the newest holder yet
+				// (saved in the background), but nobody else has it.
+				s, st, _ := h.recoverPeer(ctx, hs, c, o, secret, dead, seq, mark, func(string) bool { return false })
+				return s, st
+			}
 			return nil, rs // records that go round: none is current
 		}
 		asked[node] = true
@@ -323,7 +332,8 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 		if errors.Is(err, pubsub.ErrNoNode) && h.store != nil {
 			// The node is gone: rebuild the peer from its record, unless
 			// another node took it since (then move it from there).
-			s, st, holder := h.recoverPeer(ctx, hs, c, o, secret, node, seq, mark)
+			dead = node
+			s, st, holder := h.recoverPeer(ctx, hs, c, o, secret, node, seq, mark, follow)
 			if holder == "" {
 				return s, st
 			}

@@ -97,6 +97,11 @@ type AttachOptions struct {
 	// node died is rebuilt here with everything it missed of its
 	// topics.
 	Marks []string
+	// Sent is the number of the last message the client numbered, when
+	// it says (anyws's clients, with a claim): a peer rebuilt after its
+	// node died delivers only later numbers (at most once: the dead node
+	// may have delivered any of those).
+	Sent uint64
 }
 
 // Attach serves the peer a handshake accepted over c, and returns the

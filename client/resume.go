@@ -58,6 +58,10 @@ type ResumeStatus struct {
 	// have delivered them, and sending them again could deliver them
 	// twice (at most once, as over a plain WebSocket).
 	Lost uint64
+	// Gaps names the topics the last recovery could not get back what
+	// the client missed of (the history no longer held it): they went
+	// on live.
+	Gaps []string
 }
 
 // ResumeError ends a Conn whose connection dropped and whose peer could
@@ -135,7 +139,7 @@ func dialResume(ctx context.Context, u string, opts *websocket.DialOptions, pol 
 	c := &resumeConn{url: mu, opts: *opts, pol: pol, up: make(chan struct{}), marks: sse.MarkSet{}}
 	c.readIdle.L = &c.mu
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	conn, hello, resp, err := c.dialOnce(ctx, "", []string{})
+	conn, hello, resp, err := c.dialOnce(ctx, "", []string{}, 0)
 	if err != nil {
 		c.cancel()
 		return nil, resp, err
@@ -160,13 +164,13 @@ func markURL(u string) (string, error) {
 // marks and reads the server's. marks is never nil: sent even empty, it
 // tells the server the list is complete (a topic without a mark got
 // nothing yet).
-func (c *resumeConn) dialOnce(ctx context.Context, claim string, marks []string) (*websocket.Conn, sse.Hello, *http.Response, error) {
+func (c *resumeConn) dialOnce(ctx context.Context, claim string, marks []string, sent uint64) (*websocket.Conn, sse.Hello, *http.Response, error) {
 	var hello sse.Hello
 	conn, resp, err := dialWS(ctx, c.url, &c.opts)
 	if err != nil {
 		return nil, hello, resp, err
 	}
-	ch, _ := json.Marshal(sse.ClientHello{Resume: claim, Marks: &marks})
+	ch, _ := json.Marshal(sse.ClientHello{Resume: claim, Marks: &marks, Sent: sent})
 	if err := conn.Write(ctx, websocket.MessageText, ch); err != nil {
 		_ = conn.CloseNow()
 		return nil, hello, resp, fmt.Errorf("client: sending the hello: %w", err)
@@ -293,6 +297,9 @@ func (c *resumeConn) reconnect(secret string, lost error) {
 	claim := fmt.Sprintf("%s:%d", secret, c.readSeq)
 	marks := c.marks.List()
 	c.mu.Unlock()
+	c.wmu.Lock()
+	sent := c.writeSeq // no Write numbers a message until a connection is current
+	c.wmu.Unlock()
 	for attempt := 1; ; attempt++ {
 		if attempt > c.pol.MaxAttempts {
 			c.fail(fmt.Errorf("client: connection lost, gave up after %d reconnect attempts: %w", attempt-1, lost))
@@ -303,7 +310,7 @@ func (c *resumeConn) reconnect(secret string, lost error) {
 			return
 		}
 		ctx, cancel := context.WithTimeout(c.ctx, helloTimeout)
-		conn, hello, _, err := c.dialOnce(ctx, claim, marks)
+		conn, hello, _, err := c.dialOnce(ctx, claim, marks, sent)
 		cancel()
 		if err != nil {
 			var he *HandshakeError
@@ -335,6 +342,7 @@ func (c *resumeConn) reconnect(secret string, lost error) {
 			c.status.Resumes++
 			if hello.Recovered {
 				c.status.Recovered++
+				c.status.Gaps = hello.Gaps
 			}
 			c.mu.Unlock()
 		}
@@ -380,10 +388,7 @@ func (c *resumeConn) resend(conn *websocket.Conn, received uint64) error {
 // them again could deliver them twice), counts them lost, and numbers
 // the next message received+1, as the rebuilt peer expects. Under wmu.
 func (c *resumeConn) forget(received uint64) {
-	lost := uint64(0)
-	if c.writeSeq > received {
-		lost = c.writeSeq - received
-	}
+	lost := uint64(len(c.kept) - c.keptHead)
 	clear(c.kept)
 	c.kept, c.keptHead, c.keptN = c.kept[:0], 0, 0
 	c.writeSeq = received

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyws/anyws/internal/sse"
@@ -31,7 +32,9 @@ type Conn struct {
 	wsem  chan struct{} // capacity 1: serializes Write, and Close's end of the uplink
 	up    *uplink       // the framed uplink, under wsem
 	upSeq uint64        // the last numbered message (POST or framed event), under wsem
-	sent  frames        // framed events kept for a resend (uplink_resend.go)
+	// numbered is upSeq, for the stream's claims (sse.SentHeader).
+	numbered atomic.Uint64
+	sent     frames // framed events kept for a resend (uplink_resend.go)
 
 	mu          sync.Mutex
 	tok         string        // current uplink token; "" while (re)connecting

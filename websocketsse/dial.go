@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/anyws/anyws/internal/sse"
@@ -105,6 +106,7 @@ func (c *Conn) get(ctx context.Context) (*http.Response, error) {
 		// Every topic's last position: a complete list, even empty, so
 		// a peer whose node died can be rebuilt with what it missed.
 		req.Header.Set(sse.MarksHeader, c.marks.Header())
+		req.Header.Set(sse.SentHeader, strconv.FormatUint(c.numbered.Load(), 10))
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {

@@ -175,6 +175,7 @@ func (c *Conn) writePerMessage(ctx context.Context, tok, postURL string, typ web
 	if numbered {
 		c.upSeq++ // under wsem
 		seq = c.upSeq
+		c.numbered.Store(seq)
 	}
 	for resend := 0; ; resend++ {
 		err := c.post(ctx, tok, postURL, typ, p, seq)
@@ -292,6 +293,7 @@ func (c *Conn) writeFramed(ctx context.Context, tok, postURL string, typ websock
 	}
 	if numbered {
 		c.upSeq++
+		c.numbered.Store(c.upSeq)
 		ev.ID, ev.HasID = strconv.FormatUint(c.upSeq, 10), true
 	}
 	frame, err := sse.AppendEvent(up.frame[:0], ev)

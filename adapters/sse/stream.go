@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -79,7 +80,15 @@ func (h *Handler) attachOptions(r *http.Request) *anyws.AttachOptions {
 		Resumable: true,
 		Resume:    r.Header.Get(sse.LastEventIDHeader),
 		Marks:     claimedMarks(r),
+		Sent:      claimedSent(r),
 	}
+}
+
+// claimedSent is the client's last numbered uplink message, when it
+// says (sse.SentHeader).
+func claimedSent(r *http.Request) uint64 {
+	n, _ := strconv.ParseUint(r.Header.Get(sse.SentHeader), 10, 64)
+	return n
 }
 
 // claimedMarks returns the marks an anyws client claims with (nil: it

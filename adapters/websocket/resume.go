@@ -99,7 +99,7 @@ func parseClientHello(data []byte, rev int, o *anyws.AttachOptions) error {
 	if json.Unmarshal(data, &h) != nil {
 		return errHello
 	}
-	o.Resumable, o.Resume = true, h.Resume
+	o.Resumable, o.Resume, o.Sent = true, h.Resume, h.Sent
 	if rev >= 2 && h.Marks != nil {
 		o.Marks = *h.Marks
 		if o.Marks == nil {
@@ -114,7 +114,7 @@ func parseClientHello(data []byte, rev int, o *anyws.AttachOptions) error {
 // carries its mark.
 func appendHello(dst []byte, s *anyws.Session, first uint64, marks bool) []byte {
 	rs := s.Resume()
-	h := sse.Hello{Resumed: rs.Resumed, Reason: rs.Reason, Received: s.Received(), Recovered: rs.Recovered, Marks: marks}
+	h := sse.Hello{Resumed: rs.Resumed, Reason: rs.Reason, Received: s.Received(), Recovered: rs.Recovered, Gaps: rs.Gaps, Marks: marks}
 	if s.Resumable() {
 		h.ID = s.ResumeKey() + ":" + strconv.FormatUint(first-1, 10)
 	}

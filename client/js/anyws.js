@@ -189,6 +189,9 @@ const CLIENT_REVISION = "2";
 // tag: over SSE in this header (space-separated), after MARK_SEP at the
 // end of an event's id.
 const MARKS_HEADER = "x-anyws-marks";
+// With a claim: the number of the last message this client numbered, so
+// that a peer rebuilt after its server died never delivers one twice.
+const SENT_HEADER = "x-anyws-sent";
 const MARK_SEP = "~";
 const TAG_LEN = 8;
 // What a resumable WebSocket keeps of the messages it sent, to send again
@@ -710,7 +713,8 @@ export class AnyWS extends EventTarget {
         }
         const claim = this.#dropped ? this.#lastId : "";
         const marks = claim ? markList(this.#marks) : [];
-        ws.send(JSON.stringify(claim ? { resume: claim, marks } : { marks }));
+        const sent = this.#seqs.next - 1;
+        ws.send(JSON.stringify(claim ? { resume: claim, marks, sent } : { marks }));
       };
       ws.onmessage = (e) => {
         if (!greeted) {
@@ -854,6 +858,7 @@ export class AnyWS extends EventTarget {
         headers[LAST_ID_HEADER] = this.#lastId;
         // The marks go with the claim, even none: the list is complete.
         headers[MARKS_HEADER] = markList(this.#marks).join(" ");
+        headers[SENT_HEADER] = String(this.#seqs.next - 1);
       }
       fetch(this.url, {
         headers,

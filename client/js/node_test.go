@@ -131,7 +131,7 @@ func TestNodeWebSocketResume(t *testing.T) {
 		t.Parallel()
 		res := run("resend")
 		require.Equal(t, []string{"?anyws=2", "?anyws=2"}, res.URLs)
-		require.Equal(t, []string{`{"marks":[]}`, `{"resume":"s:2","marks":[]}`}, res.Hellos, "the claim counts the two messages received")
+		require.Equal(t, []string{`{"marks":[]}`, `{"resume":"s:2","marks":[],"sent":5}`}, res.Hellos, "the claim counts the two messages received, and the five it numbered")
 		require.Equal(t, [][]any{{"a1", "a2", "a3", "a4", "a5"}, {"a4", "a5", "a6"}}, res.Sent, "after the resume: what the server did not receive, then the new message")
 		require.Equal(t, []string{"d1", "d2", "d3\nline"}, res.Messages, "without marks in the hello, messages are not stripped")
 		require.Len(t, res.Opens, 2)
@@ -142,7 +142,7 @@ func TestNodeWebSocketResume(t *testing.T) {
 	t.Run("gap", func(t *testing.T) {
 		t.Parallel()
 		res := run("gap")
-		require.Equal(t, []string{`{"marks":[]}`, `{"resume":"s:0","marks":[]}`, `{"marks":[]}`}, res.Hellos, "resumed, given up, then a new peer")
+		require.Equal(t, []string{`{"marks":[]}`, `{"resume":"s:0","marks":[],"sent":40}`, `{"marks":[]}`}, res.Hellos, "resumed, given up, then a new peer")
 		require.NotNil(t, res.Closed[1])
 		require.Equal(t, 1000, res.Closed[1].Code, "the resumed peer is closed")
 		require.Len(t, res.Opens, 2)
@@ -160,10 +160,10 @@ func TestNodeWebSocketResume(t *testing.T) {
 		all := `"AAAAAAAA9","BBBBBBBB7","CCCCCCCC12345678901234567890"`
 		require.Equal(t, []string{
 			`{"marks":[]}`,
-			`{"resume":"s:6","marks":[` + all + `]}`,             // the last offset per tag, an older one ignored, a large one exact
-			`{"resume":"s:7","marks":[` + all + `,"EEEEEEEE3"]}`, // kept across the recovery
-			`{"resume":"s:7","marks":[` + all + `,"EEEEEEEE3"]}`, // and a resume
-			`{"resume":"t:1","marks":["DDDDDDDD1"]}`,             // a new peer's alone
+			`{"resume":"s:6","marks":[` + all + `],"sent":2}`,             // the last offset per tag, an older one ignored, a large one exact
+			`{"resume":"s:7","marks":[` + all + `,"EEEEEEEE3"],"sent":6}`, // kept across the recovery
+			`{"resume":"s:7","marks":[` + all + `,"EEEEEEEE3"],"sent":6}`, // and a resume
+			`{"resume":"t:1","marks":["DDDDDDDD1"],"sent":0}`,             // a new peer's alone
 		}, res.Hellos)
 		require.Equal(t, []string{"d1", "d2", "d3\nline", "bin:1,10,255", "d4", "d5", "d6", "d7"}, res.Messages, "each message without its mark line")
 		require.Equal(t, [][]any{{"a1", "a2"}, {"a3"}, {"a3"}, {}, {}}, res.Sent,

@@ -102,4 +102,14 @@ type ClientHello struct {
 	// mark tag (see Marks); present, even empty, when the client keeps
 	// them (revision 2), so a topic it has no mark of got nothing yet.
 	Marks *[]string `json:"marks,omitempty"`
+	// Sent is the number of the last message the client numbered (see
+	// SentHeader).
+	Sent uint64 `json:"sent,omitempty"`
 }
+
+// SentHeader (anyws), on a stream GET that claims a peer, is the number
+// of the last uplink message the client numbered. A peer rebuilt after
+// its node died starts its count there: the dead node may have
+// delivered any of them, and a resend still in flight (a POST retried
+// after its answer was lost) must not deliver one twice.
+const SentHeader = "X-Anyws-Sent"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"sync"
 	"testing"
@@ -97,19 +98,20 @@ func historyBrokers() []historyBroker {
 	}
 }
 
+// peerIDs matches the peer ids in error messages.
+var peerIDs = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f-]{27}`)
+
 // acrossNodesThroughCuts runs three nodes on broker behind a balancer
 // that cuts connections; kill: node 2 dies halfway.
 func acrossNodesThroughCuts(t *testing.T, broker func(node int) pubsub.Broker, kill bool) {
 	var mu sync.Mutex
 	got := make(map[string][]string) // uplink messages by peer id, on any node
 	opens, moves, resumes, recovered := 0, 0, 0, 0
-	seen := map[string]bool{} // peer ids opened
 	var hubErrs []string
 	hooks := anyws.Hooks{
 		Open: func(p *anyws.Peer) {
 			mu.Lock()
-			again := seen[p.ID()]
-			seen[p.ID()] = true
+			again := p.ResumeStatus().Recovered
 			if again {
 				recovered++
 			} else {
@@ -154,8 +156,19 @@ func acrossNodesThroughCuts(t *testing.T, broker func(node int) pubsub.Broker, k
 		if t.Failed() {
 			mu.Lock()
 			defer mu.Unlock()
-			for _, e := range hubErrs[:min(len(hubErrs), 20)] {
-				t.Logf("node error: %s", e)
+			// Each kind once, with its count (a dead node's failed
+			// record saves would hide the rest).
+			counts := map[string]int{}
+			var kinds []string
+			for _, e := range hubErrs {
+				k := peerIDs.ReplaceAllString(e, "<id>")
+				if counts[k] == 0 {
+					kinds = append(kinds, k)
+				}
+				counts[k]++
+			}
+			for _, k := range kinds[:min(len(kinds), 20)] {
+				t.Logf("node error (%d times): %s", counts[k], k)
 			}
 			t.Logf("%d node errors in all", len(hubErrs))
 		}

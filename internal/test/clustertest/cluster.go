@@ -45,6 +45,10 @@ type Config struct {
 	// SIGKILL; nil: that node is in this process and Node.Kill
 	// simulates its death.
 	StartProcess func(t *testing.T, topic string) *ProcessNode
+	// StartRecovering, if not nil, starts a node process whose peers
+	// outlive their connections (StartRecoveringNode), which the
+	// recovery scenario kills with SIGKILL; nil skips it.
+	StartRecovering func(t *testing.T, topic string) *ProcessNode
 }
 
 // Run runs the scenarios, each on the Config newConfig returns for it;
@@ -54,6 +58,7 @@ func Run(t *testing.T, newConfig func(t *testing.T, outage bool) Config) {
 	t.Run("UplinkRouting", func(t *testing.T) { t.Parallel(); testUplinkRouting(t, newConfig(t, false)) })
 	t.Run("DeadNode", func(t *testing.T) { t.Parallel(); testDeadNode(t, newConfig(t, false)) })
 	t.Run("Presence", func(t *testing.T) { t.Parallel(); testPresence(t, newConfig(t, false)) })
+	t.Run("KilledNodeRecovers", func(t *testing.T) { t.Parallel(); testKilledNodeRecovers(t, newConfig(t, false)) })
 	t.Run("Outage", func(t *testing.T) {
 		t.Parallel()
 		cfg := newConfig(t, true)
@@ -84,6 +89,9 @@ func RunOnServers(t *testing.T, start func(testing.TB) *testservers.Server, brok
 			},
 			StartProcess: func(t *testing.T, topic string) *ProcessNode {
 				return StartProcessNode(t, broker, srv.URL(), id, topic)
+			},
+			StartRecovering: func(t *testing.T, topic string) *ProcessNode {
+				return StartRecoveringNode(t, broker, srv.URL(), id, topic)
 			},
 		}
 		if outage {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/anyws/anyws"
+	"github.com/anyws/anyws/adapters/sse"
 	"github.com/anyws/anyws/adapters/websocket"
 	"github.com/anyws/anyws/pubsub"
 	"github.com/stretchr/testify/require"
@@ -37,6 +38,10 @@ type procConfig struct {
 	URL    string `json:"url"`    // the broker server's
 	ID     string `json:"id"`     // the scenario's id (the brokers' prefix)
 	Topic  string `json:"topic"`  // every peer subscribes to it in Open
+	// Recovering: peers outlive their connections (the default resume
+	// window) and are served over SSE too, and the node reports the
+	// peer records it saves (the recovery scenario kills it).
+	Recovering bool `json:"recovering"`
 }
 
 // NewBroker makes a broker on the server at url; id is unique per
@@ -88,13 +93,20 @@ func serveNode(cfg procConfig, newBroker NewBroker) error {
 		defer outMu.Unlock()
 		fmt.Fprintln(os.Stdout, kind, v)
 	}
+	window := time.Duration(-1)
+	if cfg.Recovering {
+		window = 0 // the default
+		if sb, ok := b.(storeBroker); ok {
+			b = savesSaid{sb, func(rec []byte) { say("record", string(rec)) }}
+		}
+	}
 	hub := anyws.New(anyws.Hooks{
 		Open: func(p *anyws.Peer) {
 			p.Subscribe(cfg.Topic)
 			say("open", p.ID())
 		},
 	}, &anyws.Options{
-		Broker: b, ResumeWindow: -1,
+		Broker: b, ResumeWindow: window,
 		Presence: &anyws.PresenceOptions{
 			Info: func(*anyws.Peer, string) []byte { return []byte(`{"node":"process"}`) },
 			Change: func(e anyws.PresenceEvent) {
@@ -108,6 +120,9 @@ func serveNode(cfg procConfig, newBroker NewBroker) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/ws", websocket.New(hub, nil))
+	if cfg.Recovering {
+		mux.Handle("/sse", sse.New(hub, &sse.Options{Bidirectional: true}))
+	}
 	mux.HandleFunc("/presence", func(w http.ResponseWriter, r *http.Request) {
 		ms, err := hub.Presence(r.Context(), r.URL.Query().Get("topic"))
 		if err != nil {
@@ -139,6 +154,9 @@ type ProcessNode struct {
 	Opened chan string
 	// Events gets the node's PresenceOptions.Change events.
 	Events chan anyws.PresenceEvent
+	// Records gets each peer record the node saved (JSON), for a node
+	// started with StartRecoveringNode.
+	Records chan string
 
 	cmd    *exec.Cmd
 	stdin  io.Closer
@@ -151,19 +169,33 @@ type ProcessNode struct {
 // to topic. It is killed and waited for at cleanup.
 func StartProcessNode(t testing.TB, broker, url, id, topic string) *ProcessNode {
 	t.Helper()
+	return startProcess(t, procConfig{Broker: broker, URL: url, ID: id, Topic: topic})
+}
+
+// StartRecoveringNode is StartProcessNode for a node whose peers outlive
+// their connections, served over WebSocket at /ws and bidirectional SSE
+// at /sse; it reports the peer records it saves on Records.
+func StartRecoveringNode(t testing.TB, broker, url, id, topic string) *ProcessNode {
+	t.Helper()
+	return startProcess(t, procConfig{Broker: broker, URL: url, ID: id, Topic: topic, Recovering: true})
+}
+
+func startProcess(t testing.TB, cfg procConfig) *ProcessNode {
+	broker := cfg.Broker
 	require.NotNil(t, brokers[broker], "clustertest: no broker %q: name it in TestMain's NodeMain", broker)
-	env, err := json.Marshal(procConfig{Broker: broker, URL: url, ID: id, Topic: topic})
+	env, err := json.Marshal(cfg)
 	require.NoError(t, err)
 	self, err := os.Executable()
 	require.NoError(t, err)
 	cmd := exec.Command(self, "-test.run=^$")
 	cmd.Env = append(os.Environ(), nodeEnv+"="+string(env))
 	n := &ProcessNode{
-		Opened: make(chan string, 64),
-		Events: make(chan anyws.PresenceEvent, 256),
-		cmd:    cmd,
-		stderr: &lockedBuffer{},
-		read:   make(chan struct{}),
+		Opened:  make(chan string, 64),
+		Events:  make(chan anyws.PresenceEvent, 256),
+		Records: make(chan string, 256),
+		cmd:     cmd,
+		stderr:  &lockedBuffer{},
+		read:    make(chan struct{}),
 	}
 	cmd.Stderr = n.stderr
 	stdin, err := cmd.StdinPipe()
@@ -201,6 +233,11 @@ func (n *ProcessNode) readLoop(t testing.TB, stdout io.Reader, ready chan<- stri
 			case n.Opened <- v:
 			default:
 				t.Errorf("clustertest: the node process opened more peers than Opened holds")
+			}
+		case "record":
+			select {
+			case n.Records <- v:
+			default: // the scenario reads only the first ones
 			}
 		case "event":
 			var e anyws.PresenceEvent
@@ -268,4 +305,27 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// storeBroker is what a Hub needs of a broker to recover peers, and
+// the presence the node reports.
+type storeBroker interface {
+	pubsub.HistoryBroker
+	pubsub.Requester
+	pubsub.PeerStore
+	pubsub.Presence
+}
+
+// savesSaid tells of each peer record saved through it.
+type savesSaid struct {
+	storeBroker
+	said func(rec []byte)
+}
+
+func (s savesSaid) SavePeer(ctx context.Context, key string, rec []byte, ttl time.Duration) error {
+	err := s.storeBroker.SavePeer(ctx, key, rec, ttl)
+	if err == nil {
+		s.said(rec)
+	}
+	return err
 }

@@ -111,7 +111,13 @@ func acrossNodesThroughCuts(t *testing.T, broker func(node int) pubsub.Broker, k
 	hooks := anyws.Hooks{
 		Open: func(p *anyws.Peer) {
 			mu.Lock()
-			again := p.ResumeStatus().Recovered
+			rs := p.ResumeStatus()
+			again := rs.Recovered
+			if rs.Attempted && !rs.Resumed {
+				// A client that got a new peer: the run will fail, and
+				// the log says why.
+				hubErrs = append(hubErrs, fmt.Sprintf("peer %s: claim failed: %s", p.ID(), rs.Reason))
+			}
 			if again {
 				recovered++
 			} else {

@@ -92,3 +92,37 @@ func (q *queue) restore(items []*Payload, base uint64, pos map[string]pubsub.Pos
 		q.pos = pos
 	}
 }
+
+// restart makes the queue start again after sequence number last, for a
+// client that missed more than the queue kept (rewind failed): of what
+// it holds only the direct messages stay (topic messages will come again
+// from the history, from the client's own positions, pos), and pushes
+// are held until release, so that backlog comes before them.
+func (q *queue) restart(last uint64, pos map[string]pubsub.Position) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var direct []*Payload
+	for _, f := range q.items {
+		if f.topic == "" {
+			direct = append(direct, f)
+		}
+	}
+	q.items, q.buf = direct, direct // the old array goes: a rare event
+	q.base = last + 1
+	q.written, q.taken = 0, 0
+	q.pending, q.kept, q.bytes = 0, 0, 0
+	for _, f := range q.items {
+		q.pending += f.cost()
+		q.bytes += f.msg.Len()
+	}
+	q.pos = pos
+	q.holding, q.held = true, nil
+}
+
+// setPositions replaces the last position per topic (a mended queue's:
+// the client's own).
+func (q *queue) setPositions(pos map[string]pubsub.Position) {
+	q.mu.Lock()
+	q.pos = pos
+	q.mu.Unlock()
+}

@@ -133,13 +133,19 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 		rs.Reason = "unknown"
 		return nil, rs
 	}
-	if rs.Reason = p.reclaim(seq, h.resumeWindow()); rs.Reason != "" {
-		switch rs.Reason {
-		case "moved": // to another node while this claim waited: follow it
-			return h.resumeRemote(hs, c, o, secret, h.opts.NodeID, seq, mark)
-		case "stuck":
-			rs.Reason = "unknown"
-		}
+	switch rs.Reason = p.reclaim(seq, h.resumeWindow(), h.canMend(o, mark)); rs.Reason {
+	case "":
+	case "mend":
+		// It missed more than was kept: its topics' messages come again
+		// from the history, after its marks.
+		rs.Reason, rs.Mended = "", true
+		rs.Gaps = h.mendPeer(p, o.Marks, mark)
+	case "moved": // to another node while this claim waited: follow it
+		return h.resumeRemote(hs, c, o, secret, h.opts.NodeID, seq, mark)
+	case "stuck":
+		rs.Reason = "unknown"
+		return nil, rs
+	default:
 		return nil, rs
 	}
 	rs.Resumed = true
@@ -175,7 +181,13 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 // asked here): the later one wins. It takes over the connection the
 // first one attached, or, when the first one is moving the peer to
 // another node, waits for that and follows it.
-func (p *Peer) reclaim(seq uint64, wait time.Duration) (reason string) {
+//
+// mend: the claim carries the client's marks (Hub.canMend), so a client
+// that missed more than the queue kept can still get its topics'
+// messages from the history: then the queue starts again after seq
+// (queue.restart, holding what comes live) and reclaim returns "mend",
+// with p.linkMu held, instead of "gap".
+func (p *Peer) reclaim(seq uint64, wait time.Duration, mend bool) (reason string) {
 	for tries := 0; ; tries++ {
 		if old := p.cur.Load(); old != nil {
 			// The client is back before the server saw its old
@@ -211,6 +223,10 @@ func (p *Peer) reclaim(seq uint64, wait time.Duration) (reason string) {
 	p.grace = nil
 	p.hub.waiting.Add(-1)
 	if !p.q.rewind(seq) {
+		if mend {
+			p.q.restart(seq, nil)
+			return "mend"
+		}
 		p.linkMu.Unlock()
 		p.finish(CloseInfo{Code: StatusResumeFailed, Reason: "resume failed: missed messages are no longer kept"})
 		return "gap"

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -279,38 +280,13 @@ func (h *Hub) recoverPeer(ctx context.Context, hs *Handshake, c Conn, o *AttachO
 		}
 	}
 
-	// The client's positions, by tag.
-	marks := sse.MarkSet{}
-	for _, m := range o.Marks {
-		marks.Add(m)
-	}
-	if mark != "" {
-		marks.Add(mark)
-	}
-	complete := o.Marks != nil
-
 	hb := h.historyBroker()
 	p := h.newPeer(hs, rec.ID, secret, rec.NS)
-	p.starts = make(map[string]pubsub.Position, len(rec.Topics))
-	pos := make(map[string]pubsub.Position, len(rec.Topics))
-	var fromStart, gaps []string
-	for _, t := range rec.Topics {
-		start, known := rec.Starts[t]
-		if known {
-			p.starts[t] = start
-		}
-		since, ok := h.sinceOf(ctx, hb, t, marks, start, known)
-		switch {
-		case ok:
-			pos[t] = since
-		case !complete || !known:
-			gaps = append(gaps, t) // the claim does not say where it stood
-		case start.IsZero():
-			fromStart = append(fromStart, t)
-		default:
-			pos[t] = start
-		}
+	p.starts = rec.Starts
+	if p.starts == nil {
+		p.starts = make(map[string]pubsub.Position)
 	}
+	pos, fromStart, gaps := h.placeTopics(ctx, hb, rec.Topics, rec.Starts, claimMarks(o, mark))
 	p.q.restore(nil, seq+1, pos)
 	p.upSeq = o.Sent // what the dead node may have delivered
 	p.q.hold()
@@ -347,6 +323,85 @@ func (h *Hub) recoverPeer(ctx context.Context, hs *Handshake, c Conn, o *AttachO
 	l.arm()
 	l.notify()
 	return &Session{p: p, l: l}, rs, ""
+}
+
+// clientMarks are the positions a claim carries: the client's last mark
+// per tag, and whether the list is complete (anyws's clients send every
+// tag they have; a browser's EventSource only its last id's).
+type clientMarks struct {
+	set      sse.MarkSet
+	complete bool
+}
+
+// claimMarks collects a claim's marks: AttachOptions.Marks and the
+// claim's own (mark).
+func claimMarks(o *AttachOptions, mark string) clientMarks {
+	cm := clientMarks{set: sse.MarkSet{}, complete: o.Marks != nil}
+	for _, m := range o.Marks {
+		cm.set.Add(m)
+	}
+	if mark != "" {
+		cm.set.Add(mark)
+	}
+	return cm
+}
+
+// canMend reports whether a claim carries what it takes to give its
+// client its topics' messages from the history, should it have missed
+// more than its peer kept.
+func (h *Hub) canMend(o *AttachOptions, mark string) bool {
+	return h.store != nil && (o.Marks != nil || mark != "")
+}
+
+// placeTopics says where a client stands on each of topics: pos holds
+// the position after which it needs the topic's messages (its mark, or,
+// when its complete list has none, where the peer started: starts),
+// fromStart the topics all of whose history it needs (it started on an
+// empty topic), gaps those the claim cannot place (no mark and the list
+// incomplete, or no known start): they continue live.
+func (h *Hub) placeTopics(ctx context.Context, hb pubsub.HistoryBroker, topics []string, starts map[string]pubsub.Position, cm clientMarks) (pos map[string]pubsub.Position, fromStart, gaps []string) {
+	pos = make(map[string]pubsub.Position, len(topics))
+	for _, t := range topics {
+		start, known := starts[t]
+		since, ok := h.sinceOf(ctx, hb, t, cm.set, start, known)
+		switch {
+		case ok:
+			pos[t] = since
+		case !cm.complete || !known:
+			gaps = append(gaps, t) // the claim does not say where it stood
+		case start.IsZero():
+			fromStart = append(fromStart, t)
+		default:
+			pos[t] = start
+		}
+	}
+	return pos, fromStart, gaps
+}
+
+// mendPeer gives a peer whose client missed more than its queue kept
+// (reclaim returned "mend": the queue restarted after the claim, holding
+// what comes live) its topics' messages from the history, after the
+// claim's marks, and returns the topics it could not.
+func (h *Hub) mendPeer(p *Peer, marks []string, mark string) (gaps []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
+	defer cancel()
+	p.mu.Lock()
+	topics := make([]string, 0, len(p.topics))
+	for t := range p.topics {
+		topics = append(topics, t)
+	}
+	starts := maps.Clone(p.starts)
+	p.mu.Unlock()
+	hb := h.historyBroker()
+	pos, fromStart, gaps := h.placeTopics(ctx, hb, topics, starts, claimMarks(&AttachOptions{Marks: marks}, mark))
+	p.q.setPositions(pos)
+	backlog, err := h.backlogEach(ctx, hb, p, topics, pos, fromStart, &gaps)
+	if err != nil {
+		h.reportError(p, fmt.Errorf("anyws: reading what the peer missed from the history: %w", err))
+		backlog, gaps = nil, topics
+	}
+	p.q.release(backlog)
+	return gaps
 }
 
 // sinceOf finds the client's position on topic among its marks: under

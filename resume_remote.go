@@ -91,6 +91,9 @@ type moveRequest struct {
 	Secret string `json:"secret"`
 	Seq    uint64 `json:"seq"`
 	From   string `json:"from"` // the asking node, where the peer goes
+	// Mend: the claim has the client's marks, so a client that missed
+	// more than the old node kept can be mended from the history.
+	Mend bool `json:"mend,omitempty"`
 }
 
 // markTopicStart records, when this node subscribes to topic on a
@@ -138,6 +141,10 @@ type moveState struct {
 	// Starts is where the peer started on each topic, for its record
 	// in the broker (resume_recover.go).
 	Starts map[string]pubsub.Position `json:"starts,omitempty"`
+	// Mend: the client missed more than the old node kept; Pending holds
+	// its direct messages only, and the new node places each topic
+	// from the client's marks (resume_recover.go).
+	Mend bool `json:"mend,omitempty"`
 }
 
 type movedPayload struct {
@@ -172,7 +179,7 @@ func (h *Hub) answerMove(ctx context.Context, payload []byte) []byte {
 		}
 		switch {
 		case p != nil:
-			st = p.moveOut(req.Seq, req.From)
+			st = p.moveOut(req.Seq, req.From, req.Mend)
 		case h.movedTo(req.Secret) != "":
 			st = moveState{Status: "moved", Node: h.movedTo(req.Secret)}
 		default:
@@ -228,9 +235,12 @@ func (h *Hub) rememberMove(secret, node string) {
 
 // moveOut takes the peer off this node for a client that resumes it on
 // node to, from the claim's seq on.
-func (p *Peer) moveOut(seq uint64, to string) moveState {
+func (p *Peer) moveOut(seq uint64, to string, mend bool) moveState {
 	h := p.hub
-	if reason := p.reclaim(seq, moveTimeout); reason != "" {
+	mended := false
+	if reason := p.reclaim(seq, moveTimeout, mend); reason == "mend" {
+		mended = true // the new node reads the history after the client's marks
+	} else if reason != "" {
 		switch reason {
 		case "moved":
 			if node := h.movedTo(p.secret); node != "" {
@@ -249,11 +259,11 @@ func (p *Peer) moveOut(seq uint64, to string) moveState {
 	p.linkMu.Unlock()
 	defer close(handing) // after the record and finish below
 
-	st := moveState{ID: p.id, NS: p.ns, Base: base, Pos: pos}
+	st := moveState{ID: p.id, NS: p.ns, Base: base, Pos: pos, Mend: mended}
 	p.mu.Lock()
 	for t := range p.topics {
 		st.Topics = append(st.Topics, t)
-		if _, ok := pos[t]; !ok {
+		if _, ok := pos[t]; !ok && !mended {
 			// Nothing of t was queued for the peer: it continues from
 			// the last message this node fanned out, or from where the
 			// topic stood when this node subscribed.
@@ -302,7 +312,7 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
 	defer cancel()
-	req, _ := json.Marshal(moveRequest{Secret: secret, Seq: seq, From: h.opts.NodeID})
+	req, _ := json.Marshal(moveRequest{Secret: secret, Seq: seq, From: h.opts.NodeID, Mend: h.canMend(o, mark)})
 	// Follow the peer from node to node: each answer "moved" names a
 	// node it went to later, so the walk visits each node at most once
 	// (one that was left since this node's own record: resume checked
@@ -382,7 +392,19 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	for _, t := range st.Topics {
 		p.Subscribe(t)
 	}
-	backlog, err := h.backlog(ctx, hb, p, st.Topics, st.Pos, st.FromStart)
+	var backlog []*Payload
+	var err error
+	var gaps []string
+	if st.Mend {
+		// Placed from the client's marks, not the old node's queue.
+		var pos map[string]pubsub.Position
+		var fromStart []string
+		pos, fromStart, gaps = h.placeTopics(ctx, hb, st.Topics, st.Starts, claimMarks(o, mark))
+		p.q.setPositions(pos)
+		backlog, err = h.backlogEach(ctx, hb, p, st.Topics, pos, fromStart, &gaps)
+	} else {
+		backlog, err = h.backlog(ctx, hb, p, st.Topics, st.Pos, st.FromStart)
+	}
 	if err != nil {
 		p.q.release(nil)
 		p.leaveTopics()
@@ -404,7 +426,7 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	if p.starts != nil {
 		h.store.changed(p) // its record names this node now
 	}
-	rs = ResumeStatus{Attempted: true, Resumed: true}
+	rs = ResumeStatus{Attempted: true, Resumed: true, Mended: st.Mend, Gaps: gaps}
 	l := newLink(p, c, o, rs)
 	if b, ok := c.(Binder); ok {
 		b.Bind(&Session{p: p, l: l})

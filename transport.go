@@ -250,5 +250,11 @@ type ResumeStatus struct {
 	// lists the topics whose missed messages could not be recovered
 	// (history trimmed, or a claim without that topic's mark).
 	Recovered bool
-	Gaps      []string
+	// Mended is true, with Resumed, when the client had missed more than
+	// the peer kept for it (Options.ReplayBytes, QueueBytes): its topics'
+	// messages came again from the history, after the client's marks,
+	// but direct messages among what was not kept are lost. Gaps applies
+	// as for Recovered.
+	Mended bool
+	Gaps   []string
 }

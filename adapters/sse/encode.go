@@ -95,7 +95,7 @@ func appendToken(dst []byte, token string) []byte {
 // whether this connection resumed an earlier peer and which of the
 // client's uplink messages was delivered last.
 func appendHello(dst []byte, secret string, last uint64, rs anyws.ResumeStatus, received uint64, marks bool) []byte {
-	data, _ := json.Marshal(sse.Hello{Resumed: rs.Resumed, Reason: rs.Reason, Received: received, Recovered: rs.Recovered, Gaps: rs.Gaps, Marks: marks})
+	data, _ := json.Marshal(sse.Hello{Resumed: rs.Resumed, Reason: rs.Reason, Received: received, Recovered: rs.Recovered, Mended: rs.Mended, Gaps: rs.Gaps, Marks: marks})
 	dst, _ = sse.AppendEvent(dst, sse.Event{Type: sse.HelloEvent, ID: resumeID(secret, last), HasID: true, Data: data})
 	return dst
 }

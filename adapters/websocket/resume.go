@@ -114,7 +114,7 @@ func parseClientHello(data []byte, rev int, o *anyws.AttachOptions) error {
 // carries its mark.
 func appendHello(dst []byte, s *anyws.Session, first uint64, marks bool) []byte {
 	rs := s.Resume()
-	h := sse.Hello{Resumed: rs.Resumed, Reason: rs.Reason, Received: s.Received(), Recovered: rs.Recovered, Gaps: rs.Gaps, Marks: marks}
+	h := sse.Hello{Resumed: rs.Resumed, Reason: rs.Reason, Received: s.Received(), Recovered: rs.Recovered, Mended: rs.Mended, Gaps: rs.Gaps, Marks: marks}
 	if s.Resumable() {
 		h.ID = s.ResumeKey() + ":" + strconv.FormatUint(first-1, 10)
 	}

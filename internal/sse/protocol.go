@@ -88,6 +88,10 @@ type Hello struct {
 	// missed of (the history no longer covers it, or the claim did not
 	// say where the client stood): they continue live.
 	Gaps []string `json:"gaps,omitempty"`
+	// Mended says the client had missed more than the server kept for
+	// it: its topics' messages came again from the history (after its
+	// marks), but direct messages among what was not kept are lost.
+	Mended bool `json:"mended,omitempty"`
 	// Marks says every message carries its topic position (see Marks):
 	// an SSE id's suffix, a marked WebSocket message's first line.
 	Marks bool `json:"marks,omitempty"`

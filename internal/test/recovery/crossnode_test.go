@@ -106,7 +106,7 @@ var peerIDs = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f-]{27}`)
 func acrossNodesThroughCuts(t *testing.T, broker func(node int) pubsub.Broker, kill bool) {
 	var mu sync.Mutex
 	got := make(map[string][]string) // uplink messages by peer id, on any node
-	opens, moves, resumes, recovered := 0, 0, 0, 0
+	opens, moves, resumes, recovered, mended := 0, 0, 0, 0, 0
 	var hubErrs []string
 	hooks := anyws.Hooks{
 		Open: func(p *anyws.Peer) {
@@ -132,6 +132,9 @@ func acrossNodesThroughCuts(t *testing.T, broker func(node int) pubsub.Broker, k
 		Resume: func(p *anyws.Peer) {
 			mu.Lock()
 			resumes++
+			if p.ResumeStatus().Mended {
+				mended++ // it missed more than was kept: from the history
+			}
 			mu.Unlock()
 		},
 		Close: func(p *anyws.Peer, info anyws.CloseInfo) {
@@ -295,7 +298,7 @@ func acrossNodesThroughCuts(t *testing.T, broker func(node int) pubsub.Broker, k
 	defer mu.Unlock()
 	require.Positive(t, proxy.Cuts(), "the proxy cut no connection: the test tested nothing")
 	require.Equal(t, subscribers, opens, "a client got a new peer instead of resuming its own")
-	t.Logf("%d cuts, %d resumes of which %d on another node, %d recovered from the dead node, %d messages to %d subscribers, %d from %d senders", proxy.Cuts(), resumes, moves, recovered, messages, subscribers, sends, senders)
+	t.Logf("%d cuts, %d resumes of which %d on another node and %d mended from the history, %d recovered from the dead node, %d messages to %d subscribers, %d from %d senders", proxy.Cuts(), resumes, moves, mended, recovered, messages, subscribers, sends, senders)
 	require.Positive(t, moves, "no peer moved to another node: the test tested nothing")
 	if kill {
 		require.Positive(t, recovered, "no peer was recovered from the dead node: the test tested nothing")

@@ -58,9 +58,13 @@ type ResumeStatus struct {
 	// have delivered them, and sending them again could deliver them
 	// twice (at most once, as over a plain WebSocket).
 	Lost uint64
-	// Gaps names the topics the last recovery could not get back what
-	// the client missed of (the history no longer held it): they went
-	// on live.
+	// Mended counts the resumes where the client had missed more than
+	// the server kept for it: the topic messages came again from the
+	// history, but direct messages among what was not kept were lost.
+	Mended int
+	// Gaps names the topics the last recovery or mending could not get
+	// back what the client missed of (the history no longer held it):
+	// they went on live.
 	Gaps []string
 }
 
@@ -342,6 +346,11 @@ func (c *resumeConn) reconnect(secret string, lost error) {
 			c.status.Resumes++
 			if hello.Recovered {
 				c.status.Recovered++
+			}
+			if hello.Mended {
+				c.status.Mended++
+			}
+			if hello.Recovered || hello.Mended {
 				c.status.Gaps = hello.Gaps
 			}
 			c.mu.Unlock()

@@ -47,6 +47,7 @@ type Conn struct {
 	resumable   bool   // the server's stream said hello: its peer can be resumed
 	resumed     bool   // the current stream resumed the earlier peer
 	recovered   bool   // … on another node, its own having died
+	mended      bool   // … with what it missed from the history
 	gaps        []string
 
 	// marks are the last topic positions received, sent with a claim
@@ -210,8 +211,18 @@ func (c *Conn) Recovered() bool {
 	return c.recovered
 }
 
-// Gaps names the topics a recovered peer could not get back what it
-// missed of (see Recovered).
+// Mended reports whether the current stream resumed the peer after the
+// client had missed more than the server kept for it (with Resumed):
+// the topic messages it missed came again from the history, but direct
+// messages among what was not kept are lost.
+func (c *Conn) Mended() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mended
+}
+
+// Gaps names the topics a recovered or mended peer could not get back
+// what it missed of (see Recovered, Mended): they continue live.
 func (c *Conn) Gaps() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -128,6 +128,7 @@ func (c *Conn) hello(data []byte) {
 	c.resumable = true
 	c.resumed = v.Resumed
 	c.recovered = v.Recovered
+	c.mended = v.Mended
 	c.gaps = v.Gaps
 	c.mu.Unlock()
 }

@@ -131,6 +131,19 @@ export interface AnyWSOpenEvent extends Event {
    */
   readonly recovered: boolean;
   /**
+   * True (with resumed) when the client had missed more than the server
+   * kept for it, and the topic messages it missed came again from the
+   * topics' history, after the marks it sent: direct messages among what
+   * was not kept are gone. False otherwise.
+   */
+  readonly mended: boolean;
+  /**
+   * The topics a recovered or mended peer could not get back what it
+   * missed of (the history no longer held it, or the claim did not say
+   * where the client stood): they continue live. Empty otherwise.
+   */
+  readonly gaps: readonly string[];
+  /**
    * True when this is a reconnection after a dropped connection that got
    * a new peer: messages sent to the earlier peer while the client was
    * away (or not yet received when the connection dropped) may have been

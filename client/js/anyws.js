@@ -439,6 +439,8 @@ export class AnyWS extends EventTarget {
     const open = new Event("open");
     open.resumed = !!conn.hello?.resumed;
     open.recovered = open.resumed && !!conn.hello.recovered;
+    open.mended = open.resumed && !!conn.hello.mended;
+    open.gaps = open.resumed && Array.isArray(conn.hello.gaps) ? conn.hello.gaps.slice() : [];
     open.lost = this.#dropped && !open.resumed;
     open.resumeReason = conn.hello?.reason || this.#failedResume;
     // A new peer has received nothing yet: its marks start afresh.
@@ -676,7 +678,7 @@ export class AnyWS extends EventTarget {
           const i = h.id.lastIndexOf(":");
           const secret = h.id.slice(0, i);
           received = Number(h.id.slice(i + 1));
-          conn.hello = { resumed: h.resumed, reason: h.reason, id: h.id, recovered: h.recovered, received: h.received };
+          conn.hello = { resumed: h.resumed, reason: h.reason, id: h.id, recovered: h.recovered, mended: h.mended, gaps: h.gaps, received: h.received };
           conn.claim = () => secret + ":" + received;
         }
         const carried = this.#carry(conn);
@@ -811,6 +813,8 @@ export class AnyWS extends EventTarget {
               reason: typeof h.reason === "string" ? h.reason : "",
               id,
               recovered: resumed && h.recovered === true,
+              mended: resumed && h.mended === true,
+              gaps: resumed && Array.isArray(h.gaps) ? h.gaps.filter((g) => typeof g === "string") : [],
               received: Number.isSafeInteger(h.received) && h.received > 0 ? h.received : 0,
               marks: h.marks === true,
             };
@@ -1286,6 +1290,8 @@ function parseHello(data) {
     reason: typeof h.reason === "string" ? h.reason : "",
     received: h.received,
     recovered: h.resumed && h.recovered === true,
+    mended: h.resumed && h.mended === true,
+    gaps: h.resumed && Array.isArray(h.gaps) ? h.gaps.filter((g) => typeof g === "string") : [],
     marks: h.marks === true,
   };
 }

@@ -65,7 +65,7 @@ func stream(i int) (string, bool) {
 		return hello("j:0", `{"resumed":false,"reason":"unknown","received":0,"marks":true}`) + token("tok2") +
 			"id: j:1\ndata: fresh\n\n", true
 	default:
-		return hello("j:1", `{"resumed":true,"received":0,"marks":true}`) + token("tok3"), false
+		return hello("j:1", `{"resumed":true,"mended":true,"gaps":["sports"],"received":0,"marks":true}`) + token("tok3"), false
 	}
 }
 
@@ -157,8 +157,9 @@ func TestNodeSSEMarks(t *testing.T) {
 	out := nodetest.Run(t, ".", "node", "testdata/node-sse-marks.mjs", srv.URL+"/_ws")
 	var res struct {
 		Opens []struct {
-			Resumed, Recovered, Lost bool
-			Reason                   string
+			Resumed, Recovered, Lost, Mended bool
+			Reason                           string
+			Gaps                             []string
 		}
 		Messages []struct{ Data, LastEventID string }
 		Unsent   []struct {
@@ -217,6 +218,10 @@ func TestNodeSSEMarks(t *testing.T) {
 	require.Equal(t, "unknown", res.Opens[2].Reason)
 	require.True(t, res.Opens[3].Resumed)
 	require.False(t, res.Opens[3].Recovered)
+	require.True(t, res.Opens[3].Mended, "a resume mended from the history says so")
+	require.Equal(t, []string{"sports"}, res.Opens[3].Gaps)
+	require.Empty(t, res.Opens[1].Gaps)
+	require.False(t, res.Opens[1].Mended)
 	require.Equal(t, []struct {
 		Data      string
 		Recovered bool

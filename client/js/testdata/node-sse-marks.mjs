@@ -21,7 +21,7 @@ const until = (pred) => new Promise((resolve) => {
 });
 const got = (data) => until(() => messages.some((m) => m.data === data));
 ws.addEventListener("open", (e) => {
-  opens.push({ resumed: e.resumed, recovered: e.recovered, lost: e.lost, reason: e.resumeReason });
+  opens.push({ resumed: e.resumed, recovered: e.recovered, lost: e.lost, mended: e.mended, gaps: e.gaps, reason: e.resumeReason });
   poke();
 });
 ws.onmessage = (e) => {

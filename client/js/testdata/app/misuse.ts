@@ -30,5 +30,8 @@ ws.addEventListener("open", (e) => {
   const lost: string = e.lost;
   // @ts-expect-error: recovered is a boolean
   const recovered: number = e.recovered;
-  void resumed, lost, recovered;
+  const mended: boolean = e.mended;
+  // @ts-expect-error: gaps cannot be changed
+  e.gaps.push("x");
+  void resumed, lost, recovered, mended;
 });

@@ -14,6 +14,15 @@ var ErrClosed = fmt.Errorf("anyws: peer closed: %w", net.ErrClosed)
 // ErrHubClosed is returned once Shutdown or Close has been called.
 var ErrHubClosed = errors.New("anyws: hub closed")
 
+// ErrClaimAgain is returned by Hub.Attach when the claimed peer could
+// not be taken over now, for a reason that is not the client's (the
+// node lost its broker halfway through taking the peer from another
+// node): giving the client a new peer would lose its messages for
+// nothing. A transport ends the connection as a drop, without a close,
+// so that the client reconnects and claims again (it may reach a node
+// that can).
+var ErrClaimAgain = errors.New("anyws: the claimed peer could not be taken over now: claim it again")
+
 // ErrQueueFull is returned by Send when a peer's outbound queue is full. With
 // the default policy the peer is being closed with StatusTryAgainLater.
 var ErrQueueFull = errors.New("anyws: send queue full")

@@ -189,14 +189,20 @@ func (q *queue) rewind(last uint64) bool {
 	k := int(last + 1 - q.base)
 	clear(q.items[:k])
 	q.items = q.items[k:]
-	q.base = last + 1
+	q.unwrite(last + 1)
+	return true
+}
+
+// unwrite makes all of items pending, the first numbered base. Under
+// q.mu.
+func (q *queue) unwrite(base uint64) {
+	q.base = base
 	q.written, q.taken = 0, 0
 	q.pending, q.kept, q.bytes = 0, 0, 0
 	for _, f := range q.items {
 		q.pending += f.cost()
 		q.bytes += f.msg.Len()
 	}
-	return true
 }
 
 // unsend makes what was taken but not written pending again: the

@@ -108,13 +108,7 @@ func (q *queue) restart(last uint64, pos map[string]pubsub.Position) {
 		}
 	}
 	q.items, q.buf = direct, direct // the old array goes: a rare event
-	q.base = last + 1
-	q.written, q.taken = 0, 0
-	q.pending, q.kept, q.bytes = 0, 0, 0
-	for _, f := range q.items {
-		q.pending += f.cost()
-		q.bytes += f.msg.Len()
-	}
+	q.unwrite(last + 1)
 	q.pos = pos
 	q.holding, q.held = true, nil
 }

@@ -65,6 +65,12 @@ func (h *Hub) attachNew(hs *Handshake, c Conn, o *AttachOptions, rs ResumeStatus
 		p.cancel(err)
 		return nil, err
 	}
+	return h.open(p, c, o, rs), nil
+}
+
+// open serves a registered peer over c and runs its Open hook: a new
+// peer, or one rebuilt after its node died (resume_recover.go).
+func (h *Hub) open(p *Peer, c Conn, o *AttachOptions, rs ResumeStatus) *Session {
 	h.peerOpened(p, rs)
 	l := newLink(p, c, o, rs)
 	if b, ok := c.(Binder); ok {
@@ -77,11 +83,11 @@ func (h *Hub) attachNew(hs *Handshake, c Conn, o *AttachOptions, rs ResumeStatus
 	}
 	p.hookMu.Unlock()
 	if p.starts != nil {
-		h.store.changed(p) // its Open hook subscribed it to nothing, maybe
+		h.store.changed(p) // even when Open subscribed it to nothing
 	}
 	l.arm()
 	l.notify() // the first Write, even of nothing
-	return &Session{p: p, l: l}, nil
+	return &Session{p: p, l: l}
 }
 
 // newPeer makes the peer a handshake asked for, not yet registered.

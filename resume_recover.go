@@ -259,6 +259,7 @@ func (h *Hub) recoverPeer(ctx context.Context, hs *Handshake, c Conn, o *AttachO
 	b, err := h.store.ps.LoadPeer(ctx, key)
 	if err != nil {
 		h.reportError(nil, fmt.Errorf("anyws: recovering a peer of node %s: %w", dead, err))
+		rs.again = true // the record may be there: claim again
 		return nil, rs, ""
 	}
 	var rec peerRecord
@@ -276,6 +277,7 @@ func (h *Hub) recoverPeer(ctx context.Context, hs *Handshake, c Conn, o *AttachO
 	if nb, err := json.Marshal(rec); err == nil {
 		if err := h.store.ps.SavePeer(ctx, key, nb, recordTTL); err != nil {
 			h.reportError(nil, fmt.Errorf("anyws: recovering peer %s of node %s: %w", rec.ID, dead, err))
+			rs.again = true
 			return nil, rs, ""
 		}
 	}
@@ -299,6 +301,7 @@ func (h *Hub) recoverPeer(ctx context.Context, hs *Handshake, c Conn, o *AttachO
 		p.leaveTopics()
 		p.cancel(err)
 		h.reportError(nil, fmt.Errorf("anyws: recovering peer %s of node %s: %w", rec.ID, dead, err))
+		rs.again = true // the record is still there
 		return nil, rs, ""
 	}
 	p.q.release(backlog)
@@ -307,22 +310,8 @@ func (h *Hub) recoverPeer(ctx context.Context, hs *Handshake, c Conn, o *AttachO
 		p.cancel(err)
 		return nil, rs, ""
 	}
-	h.store.changed(p)
 	rs = ResumeStatus{Attempted: true, Resumed: true, Recovered: true, Gaps: gaps}
-	h.peerOpened(p, rs)
-	l := newLink(p, c, o, rs)
-	if b, ok := c.(Binder); ok {
-		b.Bind(&Session{p: p, l: l})
-	}
-	p.cur.Store(l)
-	p.hookMu.Lock()
-	if p.hooks.Open != nil {
-		p.recoverHook("Open", func() { p.hooks.Open(p) })
-	}
-	p.hookMu.Unlock()
-	l.arm()
-	l.notify()
-	return &Session{p: p, l: l}, rs, ""
+	return h.open(p, c, o, rs), rs, ""
 }
 
 // clientMarks are the positions a claim carries: the client's last mark

@@ -5,8 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -358,6 +362,66 @@ func TestRecoverWhenRecordLags(t *testing.T) {
 	require.NoError(t, err)
 
 	c := attach(t, hubs[1], "/", &anyws.AttachOptions{Resumable: true, Resume: claimed, Marks: set.List()})
+	defer c.finish()
+	require.Equal(t, anyws.ResumeStatus{Attempted: true, Resumed: true, Recovered: true}, c.s.Resume())
+	require.Equal(t, id, c.peer().ID())
+	require.Equal(t, []string{"news-2"}, c.written())
+}
+
+// historyFails is a broker whose history reads fail while failing is
+// set: a node that lost its broker halfway through taking a peer over.
+type historyFails struct {
+	storeBroker
+	failing *atomic.Bool
+}
+
+func (f historyFails) History(ctx context.Context, topic string, since pubsub.Position, limit int) ([]pubsub.Message, error) {
+	if f.failing.Load() {
+		return nil, errors.New("test: the broker is gone")
+	}
+	return f.storeBroker.History(ctx, topic, since, limit)
+}
+
+// TestClaimAgainWhenTakeOverFails: node-1 asks node-0 for a peer, which
+// node-0 hands over, but node-1 cannot read the peer's topics (it lost
+// its broker, dying): Attach fails with ErrClaimAgain instead of giving
+// the client a new peer, so that the client claims again. Node-1 dies;
+// the same claim on node-2 recovers the peer (node-0 says it moved to
+// node-1, which is gone: the peer's record and the client's marks).
+func TestClaimAgainWhenTakeOverFails(t *testing.T) {
+	t.Parallel()
+	bus := pubsub.NewMemoryHistory(nil)
+	var failing atomic.Bool
+	brokers := []pubsub.Broker{bus.Broker(), historyFails{bus.Broker().(storeBroker), &failing}, bus.Broker()}
+	var hubs []*anyws.Hub
+	for i, b := range brokers {
+		h := anyws.New(anyws.Hooks{Open: func(p *anyws.Peer) { p.Subscribe("news") }},
+			&anyws.Options{Broker: b, NodeID: fmt.Sprint("node-", i), ResumeWindow: time.Minute})
+		t.Cleanup(func() { _ = h.Close() })
+		hubs = append(hubs, h)
+	}
+	k := &killable{hubs: hubs, brokers: brokers, store: brokers[2].(pubsub.PeerStore)}
+	ctx := context.Background()
+	c0 := attach(t, hubs[0], "/", resumable(""))
+	id := c0.peer().ID()
+	k.awaitRecord(t, c0, "news")
+	_, err := hubs[2].PublishWait(ctx, "news", "news-1")
+	require.NoError(t, err)
+	set, _ := marks(t, c0.writtenPayloads())
+	claimed := fmt.Sprintf("%s:1", c0.s.ResumeKey())
+	c0.cut()
+	o := &anyws.AttachOptions{Resumable: true, Resume: claimed, Marks: set.List()}
+
+	failing.Store(true)
+	hs, err := hubs[1].Accept(httptest.NewRequest(http.MethodGet, "http://example.com/", nil), nil, "fake", nil)
+	require.NoError(t, err)
+	_, err = hubs[1].Attach(hs, &memConn{t: t, ended: make(chan struct{}), done: make(chan struct{})}, o)
+	require.ErrorIs(t, err, anyws.ErrClaimAgain, "not a new peer: the client should claim again")
+	k.kill(t, 1)
+	_, err = hubs[2].PublishWait(ctx, "news", "news-2")
+	require.NoError(t, err)
+
+	c := attach(t, hubs[2], "/", o)
 	defer c.finish()
 	require.Equal(t, anyws.ResumeStatus{Attempted: true, Resumed: true, Recovered: true}, c.s.Resume())
 	require.Equal(t, id, c.peer().ID())

@@ -411,6 +411,12 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 		p.cancel(err)
 		if errors.Is(err, pubsub.ErrNotCovered) {
 			rs.Reason = "gap"
+		} else {
+			// The old node gave the peer up and this one cannot read
+			// its topics (its broker is gone): let the client claim
+			// again, from the old node's record of the move or, this
+			// node being dead, from the peer's record.
+			rs.again = true
 		}
 		h.reportError(nil, fmt.Errorf("anyws: resuming peer %s moved from node %s: %w", st.ID, node, err))
 		return nil, rs

@@ -108,18 +108,23 @@ type AttachOptions struct {
 // transport's handle on it. With a valid AttachOptions.Resume it is the
 // earlier peer, resumed (its Resume hook runs, and what it missed is
 // written first); otherwise a new peer (its Open hook runs). It fails
-// with ErrHubClosed after Shutdown.
+// with ErrHubClosed after Shutdown, and with ErrClaimAgain when the
+// claimed peer could not be taken over now: the transport then ends the
+// connection as a drop (no close), so that the client claims again.
 func (h *Hub) Attach(hs *Handshake, c Conn, o *AttachOptions) (*Session, error) {
 	var opts AttachOptions
 	if o != nil {
 		opts = *o
 	}
 	if opts.Resume != "" && h.resumeWindow() > 0 {
-		if s, status := h.resume(hs, c, &opts); s != nil {
+		s, status := h.resume(hs, c, &opts)
+		switch {
+		case s != nil:
 			return s, nil
-		} else {
-			return h.attachNew(hs, c, &opts, status)
+		case status.again:
+			return nil, ErrClaimAgain
 		}
+		return h.attachNew(hs, c, &opts, status)
 	}
 	return h.attachNew(hs, c, &opts, ResumeStatus{})
 }
@@ -257,4 +262,10 @@ type ResumeStatus struct {
 	// as for Recovered.
 	Mended bool
 	Gaps   []string
+
+	// again: the claim could not be served now, for a reason that is not
+	// the client's (this node lost its broker while taking the peer
+	// over): Attach fails with ErrClaimAgain rather than give it a new
+	// peer.
+	again bool
 }

@@ -169,12 +169,7 @@ func readOne(ctx context.Context, t *testing.T, c *client.Conn, what string) (we
 func TestMarksStripped(t *testing.T) {
 	t.Parallel()
 	url, hub, _, opened := serveMarks(t)
-	tap := newHelloTap(t)
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	c, _, err := client.Dial(ctx, url, &client.Options{Transport: client.TransportWebSocket, HTTPClient: tap.client(), Reconnect: fastReconnect})
-	require.NoError(t, err)
-	defer c.CloseNow()
+	tap, ctx, c := dialTapped(t, url)
 	h := tap.next(t, "the first connection")
 	require.Empty(t, h.Resume)
 	require.NotNil(t, h.Marks, "revision 2 sends its marks even when it has none")
@@ -212,12 +207,7 @@ func TestMarksStripped(t *testing.T) {
 func TestMarksResume(t *testing.T) {
 	t.Parallel()
 	url, hub, proxy, opened := serveMarks(t)
-	tap := newHelloTap(t)
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	c, _, err := client.Dial(ctx, url, &client.Options{Transport: client.TransportWebSocket, HTTPClient: tap.client(), Reconnect: fastReconnect})
-	require.NoError(t, err)
-	defer c.CloseNow()
+	tap, ctx, c := dialTapped(t, url)
 	tap.next(t, "the first connection")
 	waitOpen(t, opened)
 
@@ -230,7 +220,7 @@ func TestMarksResume(t *testing.T) {
 		require.Equal(t, p.data, string(got))
 	}
 	require.Equal(t, 1, proxy.Cut())
-	_, err = hub.PublishWait(ctx, "u", "d")
+	_, err := hub.PublishWait(ctx, "u", "d")
 	require.NoError(t, err)
 	_, got := readOne(ctx, t, c, "the publish made during the cut")
 	require.Equal(t, "d", string(got))
@@ -394,4 +384,17 @@ func recv[T any](t *testing.T, ch <-chan T, what string) T {
 		require.FailNow(t, "timed out waiting for "+what)
 		panic("unreachable")
 	}
+}
+
+// dialTapped dials url over WebSocket through a helloTap; the Conn is
+// closed and the context ended at cleanup.
+func dialTapped(t *testing.T, url string) (*helloTap, context.Context, *client.Conn) {
+	t.Helper()
+	tap := newHelloTap(t)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	t.Cleanup(cancel)
+	c, _, err := client.Dial(ctx, url, &client.Options{Transport: client.TransportWebSocket, HTTPClient: tap.client(), Reconnect: fastReconnect})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.CloseNow() })
+	return tap, ctx, c
 }

@@ -3,14 +3,11 @@ package websocketsse_test
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/adapters/sse"
-	"github.com/anyws/anyws/internal/test/faultproxy"
 	"github.com/anyws/anyws/pubsub"
 	"github.com/anyws/anyws/websocketsse"
 	"github.com/stretchr/testify/require"
@@ -27,17 +24,11 @@ func TestMendAfterBuffersLost(t *testing.T) {
 	hub := anyws.New(anyws.Hooks{Open: func(p *anyws.Peer) { p.Subscribe("news") }},
 		&anyws.Options{Broker: bus.Broker(), NodeID: "n", ReplayBytes: 1024})
 	t.Cleanup(func() { _ = hub.Close() })
-	srv := httptest.NewServer(sse.New(hub, &sse.Options{Bidirectional: true}))
-	t.Cleanup(srv.Close)
-	px, err := faultproxy.Start(srv.Listener.Addr().String())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = px.Close() })
-	tr := &http.Transport{}
-	t.Cleanup(tr.CloseIdleConnections)
+	url, hc, px := serveCuttable(t, sse.New(hub, &sse.Options{Bidirectional: true}))
 
 	ctx := ctxT(t)
-	c, _, err := websocketsse.Dial(ctx, "http://"+px.Addr(), &websocketsse.DialOptions{
-		HTTPClient: &http.Client{Transport: tr}, MaxQueuedMessages: 16,
+	c, _, err := websocketsse.Dial(ctx, url, &websocketsse.DialOptions{
+		HTTPClient: hc, MaxQueuedMessages: 16,
 	})
 	require.NoError(t, err)
 	defer c.CloseNow()

@@ -50,20 +50,12 @@ func TestRecoverAfterNodeKilled(t *testing.T) {
 		handlers[i] = sse.New(hubs[i], &sse.Options{Bidirectional: true})
 	}
 	var live atomic.Int32 // the node the address reaches
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	url, hc, px := serveCuttable(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		handlers[live.Load()].ServeHTTP(w, r)
 	}))
-	t.Cleanup(srv.Close)
-	// The client's connections go through a proxy that can cut them:
-	// the stream's is hijacked, out of the test server's reach.
-	px, err := faultproxy.Start(srv.Listener.Addr().String())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = px.Close() })
-	tr := &http.Transport{}
-	t.Cleanup(tr.CloseIdleConnections)
 
 	ctx := ctxT(t)
-	c, _, err := websocketsse.Dial(ctx, "http://"+px.Addr(), &websocketsse.DialOptions{HTTPClient: &http.Client{Transport: tr}})
+	c, _, err := websocketsse.Dial(ctx, url, &websocketsse.DialOptions{HTTPClient: hc})
 	require.NoError(t, err)
 	defer c.CloseNow()
 	id := recv(t, opened)
@@ -141,4 +133,19 @@ func perTopic(ms []string) map[byte][]string {
 		out[m[0]] = append(out[m[0]], m)
 	}
 	return out
+}
+
+// serveCuttable serves h over HTTP/1.1 behind a proxy that can cut the
+// client's connections (an SSE stream's is hijacked, out of the test
+// server's reach): the proxy's URL, a client for it, and the proxy.
+func serveCuttable(t *testing.T, h http.Handler) (string, *http.Client, *faultproxy.Proxy) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	px, err := faultproxy.Start(srv.Listener.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = px.Close() })
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return "http://" + px.Addr(), &http.Client{Transport: tr}, px
 }

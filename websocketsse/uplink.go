@@ -186,7 +186,11 @@ func (c *Conn) writePerMessage(ctx context.Context, tok, postURL string, typ web
 			if ntok, nurl, ok := c.awaitNewToken(ctx, tok, staleGrace); ok {
 				return c.post(ctx, ntok, nurl, typ, p, seq)
 			}
-		case errors.As(err, &lost) && seq != 0 && resend < maxResends && ctx.Err() == nil:
+		case (errors.As(err, &lost) || (herr != nil && sendAgain(herr.StatusCode))) && seq != 0 && resend < maxResends && ctx.Err() == nil:
+			// No answer, or "not delivered" (502, 503: the stream's
+			// node is unreachable or busy, as when it died and the
+			// stream is being resumed elsewhere), or "delivery unknown"
+			// (504): numbered, it is delivered once however often sent.
 			if !sleepCtx(ctx, min(time.Duration(resend+1)*10*time.Millisecond, 500*time.Millisecond)) {
 				return err
 			}
@@ -201,6 +205,13 @@ func (c *Conn) writePerMessage(ctx context.Context, tok, postURL string, typ web
 		}
 		return err
 	}
+}
+
+// sendAgain reports whether a POST answered with status may be sent
+// again with its number: anyws's forwarding answers 502 and 503 for "not
+// delivered", 504 for "delivery unknown".
+func sendAgain(status int) bool {
+	return status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
 }
 
 // noAnswerError is a POST that got no answer: the request may or may not

@@ -50,6 +50,14 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	_ = rc.SetWriteDeadline(time.Time{})
 	st := &stream{events: events{h: h, hdr: u.Header, r: r}, w: w, rc: rc, ended: make(chan struct{})}
 	s, err := h.hub.Attach(u, st, h.attachOptions(r))
+	if errors.Is(err, anyws.ErrClaimAgain) {
+		// An empty stream that ends without a close: every client
+		// (EventSource too) reconnects and claims again.
+		claimAgainHeaders(w.Header())
+		w.WriteHeader(http.StatusOK)
+		_ = rc.Flush()
+		return
+	}
 	if err != nil {
 		// The Hub shut down between Accept and Attach: say so the way any
 		// close is said.
@@ -312,4 +320,11 @@ func (w *writeBuf) put(buf []byte) {
 		*bp = buf[:0]
 		streamBufs.Put(bp)
 	}
+}
+
+// claimAgainHeaders are the headers of the empty stream that answers a
+// claim the Hub could not serve now (anyws.ErrClaimAgain).
+func claimAgainHeaders(h http.Header) {
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache, no-transform")
 }

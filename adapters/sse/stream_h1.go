@@ -2,6 +2,8 @@ package sse
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"math"
 	"net"
 	"net/http"
@@ -72,6 +74,20 @@ func hijack(w http.ResponseWriter) (net.Conn, bool) {
 func (h *Handler) serveH1(conn net.Conn, u *anyws.Handshake, r *http.Request, set http.Header) {
 	c := &h1Stream{events: events{h: h, hdr: u.Header, r: r}, conn: conn, set: set.Clone()}
 	s, err := h.hub.Attach(u, c, h.attachOptions(r))
+	if errors.Is(err, anyws.ErrClaimAgain) {
+		// An empty stream that ends without a close (stream.go).
+		hdr := make(http.Header)
+		claimAgainHeaders(hdr)
+		hdr.Set("Connection", "close")
+		var b bytes.Buffer
+		b.WriteString("HTTP/1.1 200 OK\r\n")
+		_ = hdr.Write(&b)
+		b.WriteString("\r\n")
+		_ = conn.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
+		_, _ = conn.Write(b.Bytes())
+		_ = conn.Close()
+		return
+	}
 	if err != nil {
 		// The Hub shut down between Accept and Attach: say so the way any
 		// close is said.

@@ -64,7 +64,12 @@ func (h *Handler) serve(hs *anyws.Handshake, c *peerConn, conn *ws.Conn, bc *bat
 		}
 	}
 	if _, err := h.hub.Attach(hs, c, o); err != nil {
-		err := conn.Close(ws.StatusGoingAway, "server shutting down")
+		code, reason := ws.StatusGoingAway, "server shutting down"
+		if errors.Is(err, anyws.ErrClaimAgain) {
+			// Before the Hello: anyws's clients reconnect and claim again.
+			code, reason = ws.StatusTryAgainLater, "anyws: the peer could not be taken over now: claim it again"
+		}
+		err := conn.Close(code, reason)
 		bc.finish(err == nil)
 		return
 	}

@@ -351,10 +351,13 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 			continue
 		}
 		if err != nil {
-			// The node is gone (its peers with it), or did not answer
-			// in time: either way the client gets a new peer, and the
-			// operator should hear why.
+			// The node is gone and its peers cannot be rebuilt (no peer
+			// records), or the request failed (this node's broker is
+			// down, the node was busy or did not answer in time): the
+			// operator should hear why. Only the first gets a new peer;
+			// the others may work when the client claims again.
 			h.reportError(nil, fmt.Errorf("anyws: resuming a peer of node %s: %w", node, err))
+			rs.again = !errors.Is(err, pubsub.ErrNoNode)
 			return nil, rs
 		}
 		st = moveState{}

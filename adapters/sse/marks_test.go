@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,5 +96,62 @@ func awaitRecord(t *testing.T, store pubsub.PeerStore, hello string) {
 		}
 		require.True(t, time.Now().Before(deadline), "no record of the peer with topic news was saved")
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// historyFails is a broker whose history reads fail while failing is
+// set: a node that lost its broker halfway through taking a peer over.
+type historyFails struct {
+	storeBroker
+	failing *atomic.Bool
+}
+
+type storeBroker interface {
+	pubsub.HistoryBroker
+	pubsub.Requester
+	pubsub.PeerStore
+}
+
+func (f historyFails) History(ctx context.Context, topic string, since pubsub.Position, limit int) ([]pubsub.Message, error) {
+	if f.failing.Load() {
+		return nil, errors.New("test: the broker is gone")
+	}
+	return f.storeBroker.History(ctx, topic, since, limit)
+}
+
+// TestClaimAgainIsAnEmptyStream: a claim the Hub cannot serve now
+// (anyws.ErrClaimAgain: the node lost its broker while taking the peer
+// over) is answered with an event stream that ends at once, with no
+// event, not even a close: every client, EventSource too, takes that as
+// a dropped stream and claims again.
+func TestClaimAgainIsAnEmptyStream(t *testing.T) {
+	t.Parallel()
+	for _, m := range allModes {
+		t.Run(string(m), func(t *testing.T) {
+			t.Parallel()
+			bus := pubsub.NewMemoryHistory(nil)
+			var failing atomic.Bool
+			subscribe := func(r *recorder) anyws.Hooks {
+				r.onOpen = func(p *anyws.Peer) { p.Subscribe("news") }
+				return r.hooks()
+			}
+			e0 := newEnv(t, envConfig{mode: m, hub: &anyws.Options{Broker: bus.Broker(), NodeID: "n0"}, hooks: subscribe})
+			e1 := newEnv(t, envConfig{mode: m, hub: &anyws.Options{Broker: historyFails{bus.Broker().(storeBroker), &failing}, NodeID: "n1"}, hooks: subscribe})
+			c := open(t, e0.client, e0.url, sse.ShortIDsHeader, sse.ShortIDs)
+			e0.rec.peer(t)
+			hello := c.next(t).ID
+			c.stop()
+
+			failing.Store(true)
+			again := open(t, e1.client, e1.url, sse.ShortIDsHeader, sse.ShortIDs, sse.LastEventIDHeader, hello, sse.MarksHeader, "")
+			require.Equal(t, "text/event-stream", again.resp.Header.Get("Content-Type"))
+			select {
+			case <-again.done:
+			case <-time.After(wait):
+				t.Fatal("the stream did not end")
+			}
+			require.Empty(t, again.events, "no event: not a hello, not a close")
+			require.Empty(t, e1.rec.opened, "no new peer")
+		})
 	}
 }

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -208,4 +211,56 @@ func TestMarksResumeRevision2(t *testing.T) {
 	_, got = readMsg(t, c2, "the publish missed during the drop")
 	require.Equal(t, sse.Mark("t", pos2.Epoch, pos2.Offset)+"\ntwo", string(got))
 	require.NoError(t, c2.Close(websocket.StatusNormalClosure, ""))
+}
+
+// historyFails is a broker whose history reads fail while failing is
+// set: a node that lost its broker halfway through taking a peer over.
+type historyFails struct {
+	storeBroker
+	failing *atomic.Bool
+}
+
+type storeBroker interface {
+	pubsub.HistoryBroker
+	pubsub.Requester
+	pubsub.PeerStore
+}
+
+func (f historyFails) History(ctx context.Context, topic string, since pubsub.Position, limit int) ([]pubsub.Message, error) {
+	if f.failing.Load() {
+		return nil, errors.New("test: the broker is gone")
+	}
+	return f.storeBroker.History(ctx, topic, since, limit)
+}
+
+// TestClaimAgainClosesBeforeHello: a claim the Hub cannot serve now
+// (anyws.ErrClaimAgain) gets a close with 1013 (try again later) before
+// any Hello: anyws's clients reconnect and claim again.
+func TestClaimAgainClosesBeforeHello(t *testing.T) {
+	t.Parallel()
+	bus := pubsub.NewMemoryHistory(nil)
+	var failing atomic.Bool
+	var urls []string
+	opened := make(chan struct{}, 4)
+	for i, b := range []pubsub.Broker{bus.Broker(), historyFails{bus.Broker().(storeBroker), &failing}} {
+		hub := anyws.New(anyws.Hooks{Open: func(p *anyws.Peer) {
+			p.Subscribe("t")
+			opened <- struct{}{}
+		}}, &anyws.Options{Broker: b, NodeID: fmt.Sprint("n", i)})
+		srv := httptest.NewServer(wsadapter.New(hub, nil))
+		t.Cleanup(srv.Close)
+		t.Cleanup(func() { _ = hub.Close() })
+		urls = append(urls, "ws"+strings.TrimPrefix(srv.URL, "http"))
+	}
+	c0, h := markedConn(t, urls[0], "2", `{"marks":[]}`, nil, opened)
+	_ = c0.CloseNow() // dropped: the peer waits on n0
+
+	failing.Store(true)
+	c, _ := dial(t, urls[1]+"/?anyws=2", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"resume":"`+h.ID+`","marks":[]}`)))
+	_, _, err := c.Read(ctx)
+	require.Equal(t, websocket.StatusTryAgainLater, websocket.CloseStatus(err), "closed with 1013 before the Hello: %v", err)
+	require.Empty(t, opened, "no new peer")
 }

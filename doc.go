@@ -42,7 +42,9 @@
 // did not fit). A peer outlives a dropped connection for
 // [Options.ResumeWindow] (two minutes by default): a client that can
 // resume (SSE, anyws's clients over WebSocket) gets it back, with
-// everything it missed, once and in order.
+// everything it missed, once and in order: on any node, when the broker
+// keeps history and carries requests, and even when the node holding it
+// died, when the broker also keeps peer records ([pubsub.PeerStore]).
 //
 // Topics are routed by the pubsub package: a topic index for local
 // fan-out and a Broker interface through which Hubs on several nodes

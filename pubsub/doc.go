@@ -12,6 +12,9 @@
 // once; with history every node sees one order per topic and a reader
 // can ask what it missed since a position.
 //
+// [PeerStore] keeps a small record per peer, so a peer whose node died
+// can be rebuilt on another node; the history brokers keep it.
+//
 // [Presence] keeps who subscribes to each topic on every node, with join
 // and leave events; entries of a node that stops renewing them expire
 // ([DefaultPresenceTTL]). The memory bus, Redis and NATS brokers keep

@@ -93,8 +93,8 @@ func TestClientMarksOverWebSocket(t *testing.T) {
 	browsertest.Eval(t, ctx, "waitMessage('c', 'd2\\nline').then(() => (send('c', 'a1'), send('c', 'a2')))", nil)
 	require.Equal(t, "a1", recvWithin(t, got, "a1"))
 	require.Equal(t, "a2", recvWithin(t, got, "a2"))
-	require.Equal(t, hello{"2", `{"resume":"s:3","marks":["AAAAAAAA5","BBBBBBBB7"]}`}, recvWithin(t, hellos, "the claim"),
-		"the claim counts the three messages received and carries the last mark per tag")
+	require.Equal(t, hello{"2", `{"resume":"s:3","marks":["AAAAAAAA5","BBBBBBBB7"],"sent":3}`}, recvWithin(t, hellos, "the claim"),
+		"the claim counts the three messages received, carries the last mark per tag and the last number it sent")
 	browsertest.Eval(t, ctx, "waitOpens('c', 2).then(() => waitMessage('c', 'd3')).then(() => send('c', 'a3'))", nil)
 	require.Equal(t, "a3", recvWithin(t, got, "a3"), "nothing kept is sent to the recovered peer, then the new message")
 	browsertest.Eval(t, ctx, "waitErrors('c', 3)", &log)

@@ -363,9 +363,19 @@ func (b *Broker) history(ctx context.Context, topic string, since pubsub.Positio
 	return msgs, nil
 }
 
+// getMax is the longest range readRange reads message by message: a
+// consumer costs a creation and a deletion on the server, four round
+// trips in all, where most reads (a peer moving to another node, the
+// newest message of a topic) want a few messages.
+const getMax = 16
+
 // readRange reads the stored messages from..to (fewer if trimmed
-// meanwhile) with an ephemeral consumer that acknowledges nothing.
+// meanwhile): a short range message by message, a longer one with an
+// ephemeral consumer that acknowledges nothing.
 func (b *Broker) readRange(ctx context.Context, s jetstream.Stream, from, to uint64, epoch string) ([]pubsub.Message, error) {
+	if to+1-from <= getMax {
+		return readEach(ctx, s, from, to, epoch)
+	}
 	c, err := s.CreateConsumer(ctx, jetstream.ConsumerConfig{
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:       from,
@@ -486,4 +496,27 @@ func (b *Broker) top(topic string, timeout time.Duration) (pubsub.Position, bool
 	}
 	info := s.CachedInfo()
 	return pubsub.Position{Epoch: epochOf(info), Offset: info.State.LastSeq}, true
+}
+
+// readEach reads from..to one message at a time, skipping those trimmed
+// meanwhile (as a consumer would: the caller sees where the range
+// starts).
+func readEach(ctx context.Context, s jetstream.Stream, from, to uint64, epoch string) ([]pubsub.Message, error) {
+	out := make([]pubsub.Message, 0, to+1-from)
+	for seq := from; seq <= to; seq++ {
+		raw, err := s.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue // trimmed (or deleted) since the stream's state was read
+		}
+		if err != nil {
+			return nil, err
+		}
+		e, err := wire.Decode(raw.Data)
+		if err != nil || e.Kind != wire.KindPublish {
+			return nil, fmt.Errorf("stream message %d: %w", seq, wire.ErrMalformed)
+		}
+		e.Msg.Position = pubsub.Position{Epoch: epoch, Offset: seq}
+		out = append(out, e.Msg)
+	}
+	return out, nil
 }

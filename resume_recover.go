@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyws/anyws/internal/sse"
@@ -79,6 +80,10 @@ type peerRecords struct {
 	wake    chan struct{}
 	quit    chan struct{}
 	done    chan struct{}
+	// stop ends the saves in flight when the Hub closes: a broker that
+	// stopped answering must not hold Close up.
+	ctx  context.Context
+	stop context.CancelFunc
 }
 
 func newPeerRecords(h *Hub, ps pubsub.PeerStore) *peerRecords {
@@ -89,6 +94,7 @@ func newPeerRecords(h *Hub, ps pubsub.PeerStore) *peerRecords {
 		quit:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
+	r.ctx, r.stop = context.WithCancel(context.Background())
 	go r.run()
 	return r
 }
@@ -130,7 +136,9 @@ func (r *peerRecords) run() {
 	defer close(r.done)
 	refresh := time.NewTicker(recordTTL / 3)
 	defer refresh.Stop()
+	var carry []recordOp // what a flush cut short by close left
 	for {
+		quitting := false
 		select {
 		case <-r.wake:
 		case <-refresh.C:
@@ -142,51 +150,94 @@ func (r *peerRecords) run() {
 				}
 			}
 		case <-r.quit:
-			r.flush() // a shutdown's deletes: its peers closed on purpose
+			quitting = true
+		}
+		ops := append(carry, r.take()...)
+		if quitting || r.ctx.Err() != nil {
+			// A shutdown's deletes (its peers closed on purpose) get
+			// closeWait, not a hang on a broker that stopped answering.
+			ctx, cancel := context.WithTimeout(context.Background(), closeWait)
+			r.do(ctx, ops)
+			cancel()
 			return
 		}
-		r.flush()
+		carry = r.do(r.ctx, ops)
 	}
 }
 
-// flush does what is pending, recordSavers at a time.
-func (r *peerRecords) flush() {
+// recordOp is one save or delete.
+type recordOp func(ctx context.Context) error
+
+// take returns what is pending as operations: a dirty peer's record is
+// read now (its state when the save runs: however often it changed,
+// once).
+func (r *peerRecords) take() []recordOp {
 	r.mu.Lock()
 	dirty, deletes := r.dirty, r.deletes
 	r.dirty, r.deletes = make(map[*Peer]struct{}), nil
 	r.mu.Unlock()
-	sem := make(chan struct{}, recordSavers)
-	var wg sync.WaitGroup
-	do := func(fn func(ctx context.Context) error) {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
-			defer cancel()
-			if err := fn(ctx); err != nil {
-				r.h.reportError(nil, fmt.Errorf("anyws: peer record: %w", err))
-			}
-		}()
-	}
+	ops := make([]recordOp, 0, len(dirty)+len(deletes))
 	for p := range dirty {
 		rec, ok := p.record()
 		if !ok {
 			continue // ended, or moved away, meanwhile
 		}
-		do(func(ctx context.Context) error {
-			return r.ps.SavePeer(ctx, recordKey(p.secret), rec, recordTTL)
-		})
+		key := recordKey(p.secret)
+		ops = append(ops, func(ctx context.Context) error { return r.ps.SavePeer(ctx, key, rec, recordTTL) })
 	}
 	for _, key := range deletes {
-		do(func(ctx context.Context) error { return r.ps.DeletePeer(ctx, key) })
+		ops = append(ops, func(ctx context.Context) error { return r.ps.DeletePeer(ctx, key) })
 	}
-	wg.Wait()
+	return ops
 }
 
-// close stops the saver after what is pending (bounded by moveTimeout
-// per call).
+// do runs ops, recordSavers at a time, until ctx ends, and returns those
+// it did not start. Failures are reported once per call, counted: with
+// the broker down every save fails, and a call to the Error hook for
+// each would bury everything else.
+func (r *peerRecords) do(ctx context.Context, ops []recordOp) (left []recordOp) {
+	sem := make(chan struct{}, recordSavers)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	var first atomic.Pointer[error]
+	for i, op := range ops {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			left = ops[i:]
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ctx, cancel := context.WithTimeout(ctx, moveTimeout)
+			defer cancel()
+			if err := op(ctx); err != nil {
+				failed.Add(1)
+				first.CompareAndSwap(nil, &err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		r.h.reportError(nil, fmt.Errorf("anyws: peer records: %d of %d saves and deletes failed (a peer without its record cannot be rebuilt if its node dies), the first: %w", n, len(ops)-len(left), *first.Load()))
+	}
+	if len(left) > 0 && r.ctx.Err() != nil && ctx != r.ctx {
+		r.h.reportError(nil, fmt.Errorf("anyws: peer records: %d saves and deletes left undone at close: %w", len(left), ctx.Err()))
+	}
+	return left
+}
+
+// closeWait bounds the last flush of a Hub that shuts down: its deletes
+// (its peers closed on purpose) are worth a few seconds, not a hang when
+// the broker is gone.
+const closeWait = 5 * time.Second
+
+// close stops the saver after what is pending, within closeWait.
 func (r *peerRecords) close() {
+	r.stop()
 	close(r.quit)
 	<-r.done
 }

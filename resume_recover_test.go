@@ -427,3 +427,43 @@ func TestClaimAgainWhenTakeOverFails(t *testing.T) {
 	require.Equal(t, id, c.peer().ID())
 	require.Equal(t, []string{"news-2"}, c.written())
 }
+
+func (g recordGate) DeletePeer(ctx context.Context, key string) error {
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.storeBroker.DeletePeer(ctx, key)
+}
+
+// TestCloseWithRecordsStuck: a Hub whose broker stopped answering peer
+// record calls still closes in bounded time (its last deletes get a few
+// seconds, not ten per record), and says what it left undone, once.
+func TestCloseWithRecordsStuck(t *testing.T) {
+	t.Parallel()
+	errs := make(chan error, 100)
+	gate := recordGate{pubsub.NewMemoryHistory(nil).Broker().(storeBroker), make(chan struct{})}
+	defer close(gate.open)
+	hub := anyws.New(anyws.Hooks{
+		Open:  func(p *anyws.Peer) { p.Subscribe("news") },
+		Error: func(p *anyws.Peer, err error) { errs <- err },
+	}, &anyws.Options{Broker: gate, NodeID: "n", ResumeWindow: time.Minute})
+	for range 100 {
+		attach(t, hub, "/", resumable(""))
+	}
+	closed := make(chan error)
+	go func() { closed <- hub.Close() }()
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("Close waited on 100 stuck record deletes (8 at a time, 10 s each, would take over 2 minutes)")
+	}
+	var reports []string
+	for len(errs) > 0 {
+		reports = append(reports, (<-errs).Error())
+	}
+	require.NotEmpty(t, reports)
+	require.Less(t, len(reports), 5, "reported in a few counted errors, not one per record: %q", reports)
+}

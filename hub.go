@@ -96,7 +96,7 @@ type Hub struct {
 	incoming   sync.Map // secret → chan closed once a move here has ended
 	topicStart sync.Map // topic → its newest position when this node subscribed
 	// store keeps peers' records in the broker, so a peer whose node
-	// died can be rebuilt elsewhere (resume_recover.go); nil when the
+	// died can be rebuilt elsewhere (peer_records.go, resume_recover.go); nil when the
 	// broker cannot, or peers cannot move.
 	store *peerRecords
 

@@ -35,7 +35,7 @@ type Peer struct {
 	topics map[string]struct{}
 	gone   bool // unregistered: Subscribe does nothing any more
 	// starts holds where the peer started on each topic, for its record
-	// in the broker (resume_recover.go); nil when it has none.
+	// in the broker (peer_records.go); nil when it has none.
 	starts map[string]pubsub.Position
 
 	q       queue

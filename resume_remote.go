@@ -139,11 +139,11 @@ type moveState struct {
 	// and of which it fanned out nothing: all their history is new.
 	FromStart []string `json:"fromStart,omitempty"`
 	// Starts is where the peer started on each topic, for its record
-	// in the broker (resume_recover.go).
+	// in the broker (peer_records.go).
 	Starts map[string]pubsub.Position `json:"starts,omitempty"`
 	// Mend: the client missed more than the old node kept; Pending holds
 	// its direct messages only, and the new node places each topic
-	// from the client's marks (resume_recover.go).
+	// from the client's marks (resume_marks.go).
 	Mend bool `json:"mend,omitempty"`
 }
 

@@ -26,10 +26,11 @@ type markedSSE struct {
 }
 
 // sseClaim is what a stream request claimed with: its Last-Event-Id,
-// and its X-Anyws-Marks header (nil when it had none).
+// its X-Anyws-Marks header (nil when it had none) and its X-Anyws-Sent.
 type sseClaim struct {
 	LastEventID string
 	Marks       *string
+	Sent        string
 }
 
 type ssePost struct{ Token, Seq, Leave, Body string }
@@ -74,7 +75,7 @@ func (m *markedSSE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.post(w, r)
 		return
 	}
-	claim := sseClaim{LastEventID: r.Header.Get(sse.LastEventIDHeader)}
+	claim := sseClaim{LastEventID: r.Header.Get(sse.LastEventIDHeader), Sent: r.Header.Get(sse.SentHeader)}
 	if v, ok := r.Header[sse.MarksHeader]; ok {
 		claim.Marks = &v[0]
 	}
@@ -178,11 +179,11 @@ func TestNodeSSEMarks(t *testing.T) {
 	m.mu.Unlock()
 	str := func(s string) *string { return &s }
 	require.Equal(t, []sseClaim{
-		{"", nil},
-		{"k:5", str("AAAAAAAA5 BBBBBBBB8")},
-		{"k:6", str("AAAAAAAA5 BBBBBBBB8 CCCCCCCC1")},
-		{"j:1", str("")},
-	}, gets, "the claims: the id without its mark, the last mark per tag (kept across the recovery, forgotten for a new peer)")
+		{"", nil, ""},
+		{"k:5", str("AAAAAAAA5 BBBBBBBB8"), "2"},
+		{"k:6", str("AAAAAAAA5 BBBBBBBB8 CCCCCCCC1"), "8"},
+		{"j:1", str(""), "0"},
+	}, gets, "the claims: the id without its mark, the last mark per tag (kept across the recovery, forgotten for a new peer), the last number sent (p1 and p2; p3, numbered after the recovered hello's 7; none for the new peer)")
 
 	var uplink []ssePost
 	for _, p := range posts {

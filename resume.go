@@ -148,8 +148,10 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 		rs.Gaps = h.mendPeer(p, o.Marks, mark)
 	case "moved": // to another node while this claim waited: follow it
 		return h.resumeRemote(hs, c, o, secret, h.opts.NodeID, seq, mark)
-	case "stuck":
-		rs.Reason = "unknown"
+	case "stuck", "busy":
+		// Not the client's fault, and its peer is still here: it
+		// claims again (ErrClaimAgain) rather than get a new one.
+		rs.Reason, rs.again = "unknown", true
 		return nil, rs
 	default:
 		return nil, rs
@@ -178,7 +180,8 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 // stops its resume window and rewinds its queue to after seq. It returns
 // with p.linkMu held, or with the reason it could not ("unknown": gone
 // or expiring; "moved": handed to another node by a claim that came
-// first; "stuck": its connection did not end in time; "gap": messages
+// first; "stuck": its connection did not end in time; "busy": other
+// claims kept taking it over; "gap": messages
 // after seq are no longer kept, and the peer is closed with
 // StatusResumeFailed).
 //
@@ -221,8 +224,13 @@ func (p *Peer) reclaim(seq uint64, wait time.Duration, mend bool) (reason string
 		}
 		break
 	}
-	if p.grace == nil || !p.grace.Stop() || p.cur.Load() != nil {
-		// Finished, expiring right now, or taken over again and again.
+	if p.cur.Load() != nil {
+		// Taken over again and again: the client's claims race.
+		p.linkMu.Unlock()
+		return "busy"
+	}
+	if p.grace == nil || !p.grace.Stop() {
+		// Finished, or expiring right now.
 		p.linkMu.Unlock()
 		return "unknown"
 	}

@@ -122,7 +122,8 @@ func (h *Hub) markTopicStart(topic string) {
 }
 
 // moveState is a peer handed over, or why not (Status: "unknown",
-// "gap", or "moved" with the node it went to: a client whose claim
+// "gap", "busy": claims of the client race there, "refused", or "moved"
+// with the node it went to: a client whose claim
 // still names the old node, because its connection to the new one
 // dropped before it heard from it).
 type moveState struct {
@@ -249,7 +250,7 @@ func (p *Peer) moveOut(seq uint64, to string, mend bool) moveState {
 			reason = "unknown"
 		case "stuck":
 			h.reportError(nil, fmt.Errorf("anyws: peer %s not handed over to node %s: its connection here did not end within %s", p.id, to, moveTimeout))
-			reason = "unknown"
+			reason = "busy"
 		}
 		return moveState{Status: reason}
 	}
@@ -304,7 +305,10 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	}
 	arrived := make(chan struct{})
 	if _, busy := h.incoming.LoadOrStore(secret, arrived); busy {
-		return nil, rs // another connection is bringing it here now
+		// Another connection of the client is bringing it here now:
+		// this one claims again, and will find it here.
+		rs.again = true
+		return nil, rs
 	}
 	defer func() {
 		h.incoming.Delete(secret)
@@ -370,7 +374,11 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 		node = st.Node
 	}
 	if st.ID == "" {
-		if st.Status != "" && st.Status != "moved" {
+		switch st.Status {
+		case "busy": // the old node still has it: claim again
+			rs.again = true
+		case "", "moved":
+		default:
 			rs.Reason = st.Status
 		}
 		return nil, rs

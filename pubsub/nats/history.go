@@ -179,8 +179,20 @@ func (h *historyState) epoch(ctx context.Context, b *Broker, topic string, creat
 	s, err := h.js.Stream(ctx, b.streamName(topic))
 	if errors.Is(err, jetstream.ErrStreamNotFound) && create {
 		s, err = h.js.CreateStream(ctx, h.config(b, topic, rand.Text()[:13]))
-		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			s, err = h.js.Stream(ctx, b.streamName(topic)) // another node made it first
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) || isSubjectOverlap(err) {
+			// Another node made it first. When two creations race, the
+			// server may refuse the later one because its subjects
+			// overlap those of the stream just made, instead of because
+			// the name is taken (nats-server 2.9.10, err_code 10065: seen
+			// about once in a few hundred runs of OneOrderEverywhere on a
+			// loaded machine, and that node's first publish was then
+			// lost, counted and reported): read the stream by its name
+			// either way. An overlap with a stream of
+			// another name is not ours: its error is returned as is.
+			s2, err2 := h.js.Stream(ctx, b.streamName(topic))
+			if !isSubjectOverlap(err) || !errors.Is(err2, jetstream.ErrStreamNotFound) {
+				s, err = s2, err2
+			}
 		}
 	}
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -197,6 +209,15 @@ func (h *historyState) epoch(ctx context.Context, b *Broker, topic string, creat
 	h.epochs[topic] = e
 	h.mu.Unlock()
 	return e, nil
+}
+
+// jsErrSubjectOverlap is JetStream's "subjects overlap with an existing
+// stream" (nats.go has no name for it).
+const jsErrSubjectOverlap jetstream.ErrorCode = 10065
+
+func isSubjectOverlap(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrSubjectOverlap
 }
 
 // forget drops what this node knows of streams: after a reconnect the

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/internal/sse"
+	"github.com/anyws/anyws/internal/test/brokertest"
 	"github.com/anyws/anyws/pubsub"
 	"github.com/stretchr/testify/require"
 )
@@ -303,28 +303,6 @@ func TestRecoveredPeerCountsFromSent(t *testing.T) {
 	require.Equal(t, "three", <-got, "number 2 may have reached the dead node: not delivered again")
 }
 
-// recordGate is a broker whose peer-record saves wait for open: a node
-// that dies before it saved a record leaves the previous holder's.
-type recordGate struct {
-	storeBroker
-	open chan struct{}
-}
-
-type storeBroker interface {
-	pubsub.HistoryBroker
-	pubsub.Requester
-	pubsub.PeerStore
-}
-
-func (g recordGate) SavePeer(ctx context.Context, key string, rec []byte, ttl time.Duration) error {
-	select {
-	case <-g.open:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return g.storeBroker.SavePeer(ctx, key, rec, ttl)
-}
-
 // TestRecoverWhenRecordLags: a peer moved from node-0 to node-2, which
 // died before it saved the peer's record (saves are in the background):
 // the record still names node-0, which says the peer moved to node-2.
@@ -333,7 +311,7 @@ func (g recordGate) SavePeer(ctx context.Context, key string, rec []byte, ttl ti
 func TestRecoverWhenRecordLags(t *testing.T) {
 	t.Parallel()
 	bus := pubsub.NewMemoryHistory(nil)
-	gate := recordGate{bus.Broker().(storeBroker), make(chan struct{})}
+	gate := brokertest.RecordGate{StoreBroker: bus.Broker().(brokertest.StoreBroker), Open: make(chan struct{})}
 	brokers := []pubsub.Broker{bus.Broker(), bus.Broker(), gate}
 	var hubs []*anyws.Hub
 	for i, b := range brokers {
@@ -342,7 +320,7 @@ func TestRecoverWhenRecordLags(t *testing.T) {
 		t.Cleanup(func() { _ = h.Close() })
 		hubs = append(hubs, h)
 	}
-	t.Cleanup(func() { close(gate.open) }) // before the Hubs close
+	t.Cleanup(func() { close(gate.Open) }) // before the Hubs close
 	k := &killable{hubs: hubs, brokers: brokers, store: brokers[1].(pubsub.PeerStore)}
 	ctx := context.Background()
 	c0 := attach(t, hubs[0], "/", resumable(""))
@@ -368,20 +346,6 @@ func TestRecoverWhenRecordLags(t *testing.T) {
 	require.Equal(t, []string{"news-2"}, c.written())
 }
 
-// historyFails is a broker whose history reads fail while failing is
-// set: a node that lost its broker halfway through taking a peer over.
-type historyFails struct {
-	storeBroker
-	failing *atomic.Bool
-}
-
-func (f historyFails) History(ctx context.Context, topic string, since pubsub.Position, limit int) ([]pubsub.Message, error) {
-	if f.failing.Load() {
-		return nil, errors.New("test: the broker is gone")
-	}
-	return f.storeBroker.History(ctx, topic, since, limit)
-}
-
 // TestClaimAgainWhenTakeOverFails: node-1 asks node-0 for a peer, which
 // node-0 hands over, but node-1 cannot read the peer's topics (it lost
 // its broker, dying): Attach fails with ErrClaimAgain instead of giving
@@ -392,7 +356,7 @@ func TestClaimAgainWhenTakeOverFails(t *testing.T) {
 	t.Parallel()
 	bus := pubsub.NewMemoryHistory(nil)
 	var failing atomic.Bool
-	brokers := []pubsub.Broker{bus.Broker(), historyFails{bus.Broker().(storeBroker), &failing}, bus.Broker()}
+	brokers := []pubsub.Broker{bus.Broker(), brokertest.HistoryFails{StoreBroker: bus.Broker().(brokertest.StoreBroker), Failing: &failing}, bus.Broker()}
 	var hubs []*anyws.Hub
 	for i, b := range brokers {
 		h := anyws.New(anyws.Hooks{Open: func(p *anyws.Peer) { p.Subscribe("news") }},
@@ -428,23 +392,14 @@ func TestClaimAgainWhenTakeOverFails(t *testing.T) {
 	require.Equal(t, []string{"news-2"}, c.written())
 }
 
-func (g recordGate) DeletePeer(ctx context.Context, key string) error {
-	select {
-	case <-g.open:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return g.storeBroker.DeletePeer(ctx, key)
-}
-
 // TestCloseWithRecordsStuck: a Hub whose broker stopped answering peer
 // record calls still closes in bounded time (its last deletes get a few
 // seconds, not ten per record), and says what it left undone, once.
 func TestCloseWithRecordsStuck(t *testing.T) {
 	t.Parallel()
 	errs := make(chan error, 100)
-	gate := recordGate{pubsub.NewMemoryHistory(nil).Broker().(storeBroker), make(chan struct{})}
-	defer close(gate.open)
+	gate := brokertest.RecordGate{StoreBroker: pubsub.NewMemoryHistory(nil).Broker().(brokertest.StoreBroker), Open: make(chan struct{})}
+	defer close(gate.Open)
 	hub := anyws.New(anyws.Hooks{
 		Open:  func(p *anyws.Peer) { p.Subscribe("news") },
 		Error: func(p *anyws.Peer, err error) { errs <- err },

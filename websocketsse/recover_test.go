@@ -8,10 +8,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/adapters/sse"
+	"github.com/anyws/anyws/internal/test/brokertest"
 	"github.com/anyws/anyws/internal/test/faultproxy"
 	"github.com/anyws/anyws/pubsub"
 	"github.com/anyws/anyws/websocketsse"
@@ -30,7 +30,7 @@ func TestRecoverAfterNodeKilled(t *testing.T) {
 	bus := pubsub.NewMemoryHistory(nil)
 	saved := make(chan string, 64)
 	brokers := []pubsub.Broker{
-		recordWatch{bus.Broker().(storeBroker), saved},
+		brokertest.RecordWatch{StoreBroker: bus.Broker().(brokertest.StoreBroker), Saved: saved},
 		bus.Broker(),
 	}
 	opened := make(chan string, 4)
@@ -105,25 +105,6 @@ func TestRecoverAfterNodeKilled(t *testing.T) {
 	publish("n4")
 	read("n4")
 	require.NoError(t, c.Close(websocket.StatusNormalClosure, ""))
-}
-
-// storeBroker is what a Hub needs of a broker to recover peers.
-type storeBroker interface {
-	pubsub.HistoryBroker
-	pubsub.Requester
-	pubsub.PeerStore
-}
-
-// recordWatch passes on the records saved through it.
-type recordWatch struct {
-	storeBroker
-	saved chan string
-}
-
-func (w recordWatch) SavePeer(ctx context.Context, key string, rec []byte, ttl time.Duration) error {
-	err := w.storeBroker.SavePeer(ctx, key, rec, ttl)
-	w.saved <- string(rec)
-	return err
 }
 
 // perTopic splits messages by their first letter, keeping their order.

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/anyws/anyws"
 	"github.com/anyws/anyws/internal/sse"
+	"github.com/anyws/anyws/internal/test/brokertest"
 	"github.com/anyws/anyws/pubsub"
 	"github.com/stretchr/testify/require"
 )
@@ -99,26 +99,6 @@ func awaitRecord(t *testing.T, store pubsub.PeerStore, hello string) {
 	}
 }
 
-// historyFails is a broker whose history reads fail while failing is
-// set: a node that lost its broker halfway through taking a peer over.
-type historyFails struct {
-	storeBroker
-	failing *atomic.Bool
-}
-
-type storeBroker interface {
-	pubsub.HistoryBroker
-	pubsub.Requester
-	pubsub.PeerStore
-}
-
-func (f historyFails) History(ctx context.Context, topic string, since pubsub.Position, limit int) ([]pubsub.Message, error) {
-	if f.failing.Load() {
-		return nil, errors.New("test: the broker is gone")
-	}
-	return f.storeBroker.History(ctx, topic, since, limit)
-}
-
 // TestClaimAgainIsAnEmptyStream: a claim the Hub cannot serve now
 // (anyws.ErrClaimAgain: the node lost its broker while taking the peer
 // over) is answered with an event stream that ends at once, with no
@@ -136,7 +116,7 @@ func TestClaimAgainIsAnEmptyStream(t *testing.T) {
 				return r.hooks()
 			}
 			e0 := newEnv(t, envConfig{mode: m, hub: &anyws.Options{Broker: bus.Broker(), NodeID: "n0"}, hooks: subscribe})
-			e1 := newEnv(t, envConfig{mode: m, hub: &anyws.Options{Broker: historyFails{bus.Broker().(storeBroker), &failing}, NodeID: "n1"}, hooks: subscribe})
+			e1 := newEnv(t, envConfig{mode: m, hub: &anyws.Options{Broker: brokertest.HistoryFails{StoreBroker: bus.Broker().(brokertest.StoreBroker), Failing: &failing}, NodeID: "n1"}, hooks: subscribe})
 			c := open(t, e0.client, e0.url, sse.ShortIDsHeader, sse.ShortIDs)
 			e0.rec.peer(t)
 			hello := c.next(t).ID

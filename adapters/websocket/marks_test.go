@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/anyws/anyws"
 	wsadapter "github.com/anyws/anyws/adapters/websocket"
 	"github.com/anyws/anyws/internal/sse"
+	"github.com/anyws/anyws/internal/test/brokertest"
 	"github.com/anyws/anyws/pubsub"
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
@@ -213,26 +213,6 @@ func TestMarksResumeRevision2(t *testing.T) {
 	require.NoError(t, c2.Close(websocket.StatusNormalClosure, ""))
 }
 
-// historyFails is a broker whose history reads fail while failing is
-// set: a node that lost its broker halfway through taking a peer over.
-type historyFails struct {
-	storeBroker
-	failing *atomic.Bool
-}
-
-type storeBroker interface {
-	pubsub.HistoryBroker
-	pubsub.Requester
-	pubsub.PeerStore
-}
-
-func (f historyFails) History(ctx context.Context, topic string, since pubsub.Position, limit int) ([]pubsub.Message, error) {
-	if f.failing.Load() {
-		return nil, errors.New("test: the broker is gone")
-	}
-	return f.storeBroker.History(ctx, topic, since, limit)
-}
-
 // TestClaimAgainClosesBeforeHello: a claim the Hub cannot serve now
 // (anyws.ErrClaimAgain) gets a close with 1013 (try again later) before
 // any Hello: anyws's clients reconnect and claim again.
@@ -242,7 +222,7 @@ func TestClaimAgainClosesBeforeHello(t *testing.T) {
 	var failing atomic.Bool
 	var urls []string
 	opened := make(chan struct{}, 4)
-	for i, b := range []pubsub.Broker{bus.Broker(), historyFails{bus.Broker().(storeBroker), &failing}} {
+	for i, b := range []pubsub.Broker{bus.Broker(), brokertest.HistoryFails{StoreBroker: bus.Broker().(brokertest.StoreBroker), Failing: &failing}} {
 		hub := anyws.New(anyws.Hooks{Open: func(p *anyws.Peer) {
 			p.Subscribe("t")
 			opened <- struct{}{}

@@ -40,17 +40,7 @@ func (r racingJS) CreateStream(ctx context.Context, _ jetstream.StreamConfig) (j
 // missing).
 func TestHistoryCreateRaceOverlap(t *testing.T) {
 	t.Parallel()
-	srv := testservers.NATS(t)
-	b, err := NewHistory(&Options{URL: srv.URL(), Prefix: "race" + rand.Text()[:10]}, nil, &HistoryOptions{Memory: true})
-	require.NoError(t, err)
-	var mu sync.Mutex
-	var fails []error
-	require.NoError(t, b.Start("n1", func(pubsub.Message) {}, func(err error) {
-		mu.Lock()
-		fails = append(fails, err)
-		mu.Unlock()
-	}))
-	t.Cleanup(func() { _ = b.Close() })
+	b, failed := startRacing(t, "race")
 	const epoch = "OTHERNODEEPOC" // 13 characters, as rand.Text()[:13]
 	// Before any publish: the outbox's goroutine reads js after Push.
 	b.hist.js = racingJS{JetStream: b.hist.js, other: b.hist.config(b.Broker, "t", epoch)}
@@ -59,9 +49,7 @@ func TestHistoryCreateRaceOverlap(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, b.Sync(ctx))
-	mu.Lock()
-	require.Empty(t, fails, "reported failures")
-	mu.Unlock()
+	require.Empty(t, failed(), "reported failures")
 	require.Zero(t, b.Stats().Failed, "failed publishes")
 	got, err := b.History(ctx, "t", pubsub.Position{}, 0)
 	require.NoError(t, err)
@@ -140,17 +128,7 @@ func (d deafJS) Stream(ctx context.Context, name string) (jetstream.Stream, erro
 // OneOrderEverywhere), and the wait stores nothing of its own.
 func TestHistoryCreateRaceNotListening(t *testing.T) {
 	t.Parallel()
-	srv := testservers.NATS(t)
-	b, err := NewHistory(&Options{URL: srv.URL(), Prefix: "deaf" + rand.Text()[:10]}, nil, &HistoryOptions{Memory: true})
-	require.NoError(t, err)
-	var mu sync.Mutex
-	var fails []error
-	require.NoError(t, b.Start("n1", func(pubsub.Message) {}, func(err error) {
-		mu.Lock()
-		fails = append(fails, err)
-		mu.Unlock()
-	}))
-	t.Cleanup(func() { _ = b.Close() })
+	b, failed := startRacing(t, "deaf")
 	const epoch = "OTHERNODEEPOC"
 	b.hist.js = deafJS{JetStream: b.hist.js, cfg: b.hist.config(b.Broker, "t", epoch), made: make(chan struct{}), asked: new(atomic.Bool), t: t}
 
@@ -160,9 +138,7 @@ func TestHistoryCreateRaceNotListening(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, b.Sync(ctx))
-	mu.Lock()
-	require.Empty(t, fails, "reported failures")
-	mu.Unlock()
+	require.Empty(t, failed(), "reported failures")
 	require.Zero(t, b.Stats().Failed, "failed publishes")
 	got, err := b.History(ctx, "t", pubsub.Position{}, 0)
 	require.NoError(t, err)
@@ -170,5 +146,28 @@ func TestHistoryCreateRaceNotListening(t *testing.T) {
 	for i, m := range got {
 		require.Equal(t, string([]byte{'0' + byte(i)}), string(m.Data))
 		require.Equal(t, pubsub.Position{Epoch: epoch, Offset: uint64(i + 1)}, m.Position)
+	}
+}
+
+// startRacing starts a history broker on a server of its own, its
+// topics' prefix starting with prefix; failed returns what it reported
+// to its fail callback so far.
+func startRacing(t *testing.T, prefix string) (b *HistoryBroker, failed func() []error) {
+	t.Helper()
+	srv := testservers.NATS(t)
+	b, err := NewHistory(&Options{URL: srv.URL(), Prefix: prefix + rand.Text()[:10]}, nil, &HistoryOptions{Memory: true})
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var fails []error
+	require.NoError(t, b.Start("n1", func(pubsub.Message) {}, func(err error) {
+		mu.Lock()
+		fails = append(fails, err)
+		mu.Unlock()
+	}))
+	t.Cleanup(func() { _ = b.Close() })
+	return b, func() []error {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]error(nil), fails...)
 	}
 }

@@ -145,7 +145,7 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 		// It missed more than was kept: its topics' messages come again
 		// from the history, after its marks.
 		rs.Reason, rs.Mended = "", true
-		rs.Gaps = h.mendPeer(p, o.Marks, mark)
+		rs.Gaps = h.mendPeer(p, o, mark)
 	case "moved": // to another node while this claim waited: follow it
 		return h.resumeRemote(hs, c, o, secret, h.opts.NodeID, seq, mark)
 	case "stuck", "busy":

@@ -72,7 +72,7 @@ func (h *Hub) placeTopics(ctx context.Context, hb pubsub.HistoryBroker, topics [
 // (reclaim returned "mend": the queue restarted after the claim, holding
 // what comes live) its topics' messages from the history, after the
 // claim's marks, and returns the topics it could not.
-func (h *Hub) mendPeer(p *Peer, marks []string, mark string) (gaps []string) {
+func (h *Hub) mendPeer(p *Peer, o *AttachOptions, mark string) (gaps []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
 	defer cancel()
 	p.mu.Lock()
@@ -83,7 +83,7 @@ func (h *Hub) mendPeer(p *Peer, marks []string, mark string) (gaps []string) {
 	starts := maps.Clone(p.starts)
 	p.mu.Unlock()
 	hb := h.historyBroker()
-	pos, fromStart, gaps := h.placeTopics(ctx, hb, topics, starts, claimMarks(&AttachOptions{Marks: marks}, mark))
+	pos, fromStart, gaps := h.placeTopics(ctx, hb, topics, starts, claimMarks(o, mark))
 	p.q.setPositions(pos)
 	backlog, err := h.backlogEach(ctx, hb, p, topics, pos, fromStart, &gaps)
 	if err != nil {

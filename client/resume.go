@@ -489,7 +489,7 @@ func (c *resumeConn) Read(ctx context.Context) (websocket.MessageType, []byte, e
 		if err == nil {
 			c.readSeq++
 			if len(mark) > 0 {
-				c.marks.Add(string(mark))
+				c.marks.AddBytes(mark)
 			}
 		}
 		c.readIdle.Broadcast()

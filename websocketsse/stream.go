@@ -78,8 +78,9 @@ func readStream(r io.Reader, maxEventSize int, g grants, h streamEvents) (res st
 				continue
 			}
 			if ev.HasID {
-				if id := p.LastEventIDBytes(); bytes.IndexByte(id, sse.MarkSep[0]) >= 0 {
-					h.mark(id[bytes.IndexByte(id, sse.MarkSep[0])+1:])
+				id := p.LastEventIDBytes()
+				if i := bytes.IndexByte(id, sse.MarkSep[0]); i >= 0 {
+					h.mark(id[i+1:])
 				}
 			}
 			if !h.message(m) {

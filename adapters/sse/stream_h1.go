@@ -2,7 +2,6 @@ package sse
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"math"
 	"net"
@@ -75,16 +74,16 @@ func (h *Handler) serveH1(conn net.Conn, u *anyws.Handshake, r *http.Request, se
 	c := &h1Stream{events: events{h: h, hdr: u.Header, r: r}, conn: conn, set: set.Clone()}
 	s, err := h.hub.Attach(u, c, h.attachOptions(r))
 	if errors.Is(err, anyws.ErrClaimAgain) {
-		// An empty stream that ends without a close (stream.go).
-		hdr := make(http.Header)
+		// An empty stream that ends without a close (stream.go), with
+		// the middleware's headers (CORS) as every stream has them.
+		hdr := c.set
+		if hdr == nil {
+			hdr = make(http.Header)
+		}
 		claimAgainHeaders(hdr)
 		hdr.Set("Connection", "close")
-		var b bytes.Buffer
-		b.WriteString("HTTP/1.1 200 OK\r\n")
-		_ = hdr.Write(&b)
-		b.WriteString("\r\n")
 		_ = conn.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
-		_, _ = conn.Write(b.Bytes())
+		_, _ = conn.Write(appendHeader([]byte("HTTP/1.1 200 OK\r\n"), hdr))
 		_ = conn.Close()
 		return
 	}

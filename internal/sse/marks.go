@@ -73,16 +73,11 @@ func CutMark(id string) (rest, mark string) {
 // with.
 type MarkSet map[string]uint64
 
-// Add records mark m (ignored when malformed or older).
-func (s MarkSet) Add(m string) {
-	tag, off, ok := SplitMark(m)
-	if ok && off > s[tag] {
-		s[tag] = off
-	}
-}
+// Add records mark m (ignored when malformed or not newer).
+func (s MarkSet) Add(m string) { s.AddBytes([]byte(m)) }
 
-// AddBytes is Add for a mark in a reader's buffer (an SSE id): a known
-// tag costs no allocation.
+// AddBytes is Add for a mark in a reader's buffer (an SSE id, a
+// WebSocket message's first line): a known tag costs no allocation.
 func (s MarkSet) AddBytes(m []byte) {
 	if len(m) <= TagLen {
 		return
@@ -94,13 +89,9 @@ func (s MarkSet) AddBytes(m []byte) {
 		}
 		off = off*10 + uint64(c-'0')
 	}
-	if cur, ok := s[string(m[:TagLen])]; ok {
-		if off > cur {
-			s[string(m[:TagLen])] = off
-		}
-		return
+	if off > s[string(m[:TagLen])] {
+		s[string(m[:TagLen])] = off
 	}
-	s[string(m[:TagLen])] = off
 }
 
 // Header returns the set as MarksHeader's value.

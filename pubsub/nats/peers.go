@@ -109,9 +109,11 @@ func (b *HistoryBroker) bucket(ctx context.Context, ttl time.Duration) (jetstrea
 			}
 			kv, err = b.hist.js.CreateKeyValue(ctx, cfg)
 			made = err == nil
-			if errors.Is(err, jetstream.ErrBucketExists) {
+			if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) || isSubjectOverlap(err) {
 				// Another node made it between the lookup and the create
 				// (with another ttl: the ttl check below settles it).
+				// nats-server 2.9 may say so as "subjects overlap", as
+				// for the topics' streams (history.go).
 				kv, err = b.hist.js.KeyValue(ctx, name)
 			}
 		}

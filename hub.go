@@ -94,6 +94,7 @@ type Hub struct {
 	lastFanned sync.Map
 	moved      sync.Map // secret → the node a peer moved to, for a while
 	incoming   sync.Map // secret → chan closed once a move here has ended
+	parked     sync.Map // secret → *parkedMove: a hand-over here that failed halfway
 	topicStart sync.Map // topic → its newest position when this node subscribed
 	// store keeps peers' records in the broker, so a peer whose node
 	// died can be rebuilt elsewhere (peer_records.go, resume_recover.go); nil when the

@@ -19,12 +19,14 @@ const (
 	LogReason     = "reason"      // CloseInfo.Reason, or why a resume failed
 	LogError      = "error"       // the error, as text
 	LogPeers      = "peers"       // how many peers (Hub shutdown)
+	LogDetail     = "detail"      // which step of a failed resume claim failed
 )
 
 // What anyws logs, at which level (the messages are stable too):
 //
 //	Debug "anyws: peer opened"        a new peer (after a failed resume claim, with LogReason:
-//	                                  "unknown", "gap" or "refused")
+//	                                  "unknown", "gap" or "refused", and LogDetail: which
+//	                                  step failed, in words)
 //	Debug "anyws: peer resumed"       a client got its peer back after a dropped connection
 //	Debug "anyws: connection dropped" the peer waits Options.ResumeWindow for its client
 //	                                  (LogCloseCode, LogReason)

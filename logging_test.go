@@ -123,7 +123,8 @@ func TestLogLifecycle(t *testing.T) {
 }
 
 // TestLogResume: a dropped connection and its resume are logged at
-// Debug, and so is a failed claim (a new peer, with the reason).
+// Debug, and so is a failed claim (a new peer, with the reason and the
+// step that failed).
 func TestLogResume(t *testing.T) {
 	t.Parallel()
 	logs := &logCapture{min: slog.LevelDebug}
@@ -148,6 +149,7 @@ func TestLogResume(t *testing.T) {
 	require.Len(t, opened, 2)
 	require.Equal(t, c3.peer().ID(), opened[1].Attrs[anyws.LogPeer])
 	require.Equal(t, "unknown", opened[1].Attrs[anyws.LogReason])
+	require.Equal(t, "no such peer here, and the claim names no node", opened[1].Attrs[anyws.LogDetail], "the step that failed")
 	require.Empty(t, logs.find("anyws: peer closed"), "the resumed peer never closed")
 }
 

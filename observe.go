@@ -16,7 +16,7 @@ func (h *Hub) peerOpened(p *Peer, rs ResumeStatus) {
 		}
 	}
 	if rs.Attempted {
-		h.logPeer(p, slog.LevelDebug, "anyws: peer opened", slog.String(LogReason, rs.Reason))
+		h.logPeer(p, slog.LevelDebug, "anyws: peer opened", slog.String(LogReason, rs.Reason), slog.String(LogDetail, rs.why))
 		return
 	}
 	h.logPeer(p, slog.LevelDebug, "anyws: peer opened")

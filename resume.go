@@ -72,6 +72,7 @@ func (h *Hub) attachNew(hs *Handshake, c Conn, o *AttachOptions, rs ResumeStatus
 // peer, or one rebuilt after its node died (resume_recover.go).
 func (h *Hub) open(p *Peer, c Conn, o *AttachOptions, rs ResumeStatus) *Session {
 	h.peerOpened(p, rs)
+	rs.why = "" // for the log only: the status compares as documented
 	l := newLink(p, c, o, rs)
 	if b, ok := c.(Binder); ok {
 		b.Bind(&Session{p: p, l: l})
@@ -122,7 +123,7 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 	claim, mark := sse.CutMark(o.Resume)
 	key, seq, ok := parseClaim(claim)
 	if !ok {
-		rs.Reason = "refused"
+		rs.Reason, rs.why = "refused", "the claim is malformed"
 		return nil, rs
 	}
 	secret, node := splitKey(key)
@@ -136,7 +137,7 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 			// (this node's record of a move may be older): ask there.
 			return h.resumeRemote(hs, c, o, secret, node, seq, mark)
 		}
-		rs.Reason = "unknown"
+		rs.Reason, rs.why = "unknown", "no such peer here, and the claim names no node"
 		return nil, rs
 	}
 	switch rs.Reason = p.reclaim(seq, h.resumeWindow(), h.canMend(o, mark)); rs.Reason {
@@ -153,7 +154,11 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 		// claims again (ErrClaimAgain) rather than get a new one.
 		rs.Reason, rs.again = "unknown", true
 		return nil, rs
+	case "unknown":
+		rs.why = "the peer here has ended, or its resume window is ending"
+		return nil, rs
 	default:
+		rs.why = "the client missed more than the peer kept, and the claim has no marks to mend it from the history"
 		return nil, rs
 	}
 	rs.Resumed = true

@@ -62,6 +62,7 @@ func (h *Hub) recoverPeer(ctx context.Context, hs *Handshake, c Conn, o *AttachO
 	if err != nil {
 		h.reportError(nil, fmt.Errorf("anyws: recovering a peer of node %s: %w", dead, err))
 		rs.again = true // the record may be there: claim again
+		rs.why = fmt.Sprintf("loading the record of a peer of dead node %s: %v", dead, err)
 		return nil, rs, ""
 	}
 	var rec peerRecord
@@ -69,6 +70,7 @@ func (h *Hub) recoverPeer(ctx context.Context, hs *Handshake, c Conn, o *AttachO
 		// Closed, expired, or never recorded: the operator should hear
 		// that a client came back to a dead node for nothing.
 		h.reportError(nil, fmt.Errorf("anyws: resuming a peer of node %s: the node is gone (%w) and the peer has no record (closed, expired or never saved)", dead, pubsub.ErrNoNode))
+		rs.why = fmt.Sprintf("node %s is gone and the peer has no record (closed, expired or never saved)", dead)
 		return nil, rs, ""
 	}
 	if rec.Node != dead && rec.Node != h.opts.NodeID && follow(rec.Node) {
@@ -79,7 +81,7 @@ func (h *Hub) recoverPeer(ctx context.Context, hs *Handshake, c Conn, o *AttachO
 	if nb, err := json.Marshal(rec); err == nil {
 		if err := h.store.ps.SavePeer(ctx, key, nb, recordTTL); err != nil {
 			h.reportError(nil, fmt.Errorf("anyws: recovering peer %s of node %s: %w", rec.ID, dead, err))
-			rs.again = true
+			rs.again, rs.why = true, fmt.Sprintf("saving the record of a peer of dead node %s: %v", dead, err)
 			return nil, rs, ""
 		}
 	}
@@ -104,12 +106,14 @@ func (h *Hub) recoverPeer(ctx context.Context, hs *Handshake, c Conn, o *AttachO
 		p.cancel(err)
 		h.reportError(nil, fmt.Errorf("anyws: recovering peer %s of node %s: %w", rec.ID, dead, err))
 		rs.again = true // the record is still there
+		rs.why = fmt.Sprintf("reading the history of a peer of dead node %s: %v", dead, err)
 		return nil, rs, ""
 	}
 	p.q.release(backlog)
 	if err := h.register(p); err != nil {
 		p.leaveTopics()
 		p.cancel(err)
+		rs.why = err.Error()
 		return nil, rs, ""
 	}
 	rs = ResumeStatus{Attempted: true, Resumed: true, Recovered: true, Gaps: gaps}

@@ -146,6 +146,9 @@ type moveState struct {
 	// its direct messages only, and the new node places each topic
 	// from the client's marks (resume_marks.go).
 	Mend bool `json:"mend,omitempty"`
+	// Why says, with a Status that is not a hand-over, what the old node
+	// saw (for the new node's ResumeStatus.why: the operator's log).
+	Why string `json:"why,omitempty"`
 }
 
 type movedPayload struct {
@@ -178,13 +181,22 @@ func (h *Hub) answerMove(ctx context.Context, payload []byte) []byte {
 			p = h.bySecret[req.Secret]
 			h.mu.Unlock()
 		}
+		var pm *parkedMove
+		if p == nil {
+			pm = h.unpark(req.Secret, req.Seq)
+		}
 		switch {
 		case p != nil:
 			st = p.moveOut(req.Seq, req.From, req.Mend)
+		case pm != nil:
+			// A hand-over this node could not finish: it goes on to the
+			// node that asks, as it came here.
+			st = pm.st
+			h.rememberMove(req.Secret, req.From)
 		case h.movedTo(req.Secret) != "":
 			st = moveState{Status: "moved", Node: h.movedTo(req.Secret)}
 		default:
-			st.Status = "unknown"
+			st.Status, st.Why = "unknown", "no such peer, and no record of a move"
 		}
 	}
 	b, _ := json.Marshal(st)
@@ -234,6 +246,37 @@ func (h *Hub) rememberMove(secret, node string) {
 	time.AfterFunc(2*h.resumeWindow(), func() { h.moved.CompareAndDelete(secret, r) })
 }
 
+// parkedMove is a hand-over this node took and could not finish (its
+// history reads failed): the old node has given the peer up and names
+// this node as where it went, so the client's next claim comes here, or
+// asks here from another node. from is the node that handed it over.
+type parkedMove struct {
+	from string
+	seq  uint64 // the claim it was for
+	st   moveState
+}
+
+// park keeps a hand-over that failed halfway for the client's next
+// claim, for one resume window (the peer's window on the old node had
+// stopped; this one stands in for it).
+func (h *Hub) park(secret, from string, seq uint64, st moveState) {
+	pm := &parkedMove{from: from, seq: seq, st: st}
+	h.parked.Store(secret, pm)
+	time.AfterFunc(h.resumeWindow(), func() { h.parked.CompareAndDelete(secret, pm) })
+}
+
+// unpark takes the hand-over parked for secret, if there is one for a
+// claim from seq on: its client received nothing since the claim it was
+// made for (that connection ended before the hello), so it claims the
+// same again.
+func (h *Hub) unpark(secret string, seq uint64) *parkedMove {
+	v, ok := h.parked.Load(secret)
+	if !ok || v.(*parkedMove).seq != seq || !h.parked.CompareAndDelete(secret, v) {
+		return nil
+	}
+	return v.(*parkedMove)
+}
+
 // moveOut takes the peer off this node for a client that resumes it on
 // node to, from the claim's seq on.
 func (p *Peer) moveOut(seq uint64, to string, mend bool) moveState {
@@ -247,7 +290,9 @@ func (p *Peer) moveOut(seq uint64, to string, mend bool) moveState {
 			if node := h.movedTo(p.secret); node != "" {
 				return moveState{Status: "moved", Node: node}
 			}
-			reason = "unknown"
+			return moveState{Status: "unknown", Why: "moved by an earlier claim, whose record of the move has expired"}
+		case "unknown":
+			return moveState{Status: "unknown", Why: "the peer has ended, or its resume window is ending"}
 		case "stuck":
 			h.reportError(nil, fmt.Errorf("anyws: peer %s not handed over to node %s: its connection here did not end within %s", p.id, to, moveTimeout))
 			reason = "busy"
@@ -301,13 +346,14 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	rq, _ := h.broker.(pubsub.Requester)
 	hb := h.historyBroker()
 	if rq == nil || hb == nil {
+		rs.why = "no such peer here, and this node's broker cannot move peers between nodes"
 		return nil, rs
 	}
 	arrived := make(chan struct{})
 	if _, busy := h.incoming.LoadOrStore(secret, arrived); busy {
 		// Another connection of the client is bringing it here now:
 		// this one claims again, and will find it here.
-		rs.again = true
+		rs.again, rs.why = true, "another claim of the client is moving the peer here"
 		return nil, rs
 	}
 	defer func() {
@@ -327,8 +373,15 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	follow := func(n string) bool { return !asked[n] }
 	for {
 		if node == h.opts.NodeID {
+			if pm := h.unpark(secret, seq); pm != nil {
+				// This node took the peer over and failed halfway: it
+				// kept the old node's hand-over; take over from that.
+				return h.takeOver(hs, c, o, secret, pm.from, seq, mark, pm.st)
+			}
 			if node = h.movedTo(secret); node == "" {
-				return nil, rs // it was here and is gone
+				// It was here and is gone.
+				rs.why = fmt.Sprintf("the claim names this node, which no longer has the peer nor a record of where it went (walk: %s)", walked(asked))
+				return nil, rs
 			}
 		}
 		if asked[node] {
@@ -339,7 +392,9 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 				s, st, _ := h.recoverPeer(ctx, hs, c, o, secret, dead, seq, mark, func(string) bool { return false })
 				return s, st
 			}
-			return nil, rs // records that go round: none is current
+			// Records that go round: none is current.
+			rs.why = fmt.Sprintf("the nodes' records of the peer's moves go round (walk: %s)", walked(asked))
+			return nil, rs
 		}
 		asked[node] = true
 		ans, err := rq.Request(ctx, node, moveService, req)
@@ -362,10 +417,12 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 			// the others may work when the client claims again.
 			h.reportError(nil, fmt.Errorf("anyws: resuming a peer of node %s: %w", node, err))
 			rs.again = !errors.Is(err, pubsub.ErrNoNode)
+			rs.why = fmt.Sprintf("asking node %s: %v", node, err)
 			return nil, rs
 		}
 		st = moveState{}
 		if json.Unmarshal(ans, &st) != nil {
+			rs.why = fmt.Sprintf("node %s answered what this node cannot read", node)
 			return nil, rs
 		}
 		if st.Status != "moved" {
@@ -374,6 +431,7 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 		node = st.Node
 	}
 	if st.ID == "" {
+		rs.why = fmt.Sprintf("node %s answered %q: %s (walk: %s)", node, st.Status, st.Why, walked(asked))
 		switch st.Status {
 		case "busy": // the old node still has it: claim again
 			rs.again = true
@@ -383,7 +441,19 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 		}
 		return nil, rs
 	}
+	return h.takeOver(hs, c, o, secret, node, seq, mark, st)
+}
 
+// takeOver makes here the peer that node handed over (st), for the
+// claim (seq, mark) and its connection c. When it fails after node gave
+// the peer up, for a reason of this node's (the history could not be
+// read), the hand-over is parked here (park) and the client is asked to
+// claim again.
+func (h *Hub) takeOver(hs *Handshake, c Conn, o *AttachOptions, secret, node string, seq uint64, mark string, st moveState) (*Session, ResumeStatus) {
+	rs := ResumeStatus{Attempted: true, Reason: "unknown"}
+	ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
+	defer cancel()
+	hb := h.historyBroker()
 	p := h.newPeer(hs, st.ID, secret, st.NS)
 	items := make([]*Payload, len(st.Pending))
 	for i, m := range st.Pending {
@@ -420,14 +490,18 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 		p.q.release(nil)
 		p.leaveTopics()
 		p.cancel(err)
+		rs.why = fmt.Sprintf("reading the history of the peer moved from node %s: %v", node, err)
 		if errors.Is(err, pubsub.ErrNotCovered) {
 			rs.Reason = "gap"
 		} else {
 			// The old node gave the peer up and this one cannot read
-			// its topics (its broker is gone): let the client claim
-			// again, from the old node's record of the move or, this
-			// node being dead, from the peer's record.
+			// its topics (its broker is down or slow): the client
+			// claims again. The old node's record of the move names
+			// this node, which keeps the hand-over for that claim, or
+			// hands it on to the node that claim reaches; this node
+			// being dead, the peer's record serves.
 			rs.again = true
+			h.park(secret, node, seq, st)
 		}
 		h.reportError(nil, fmt.Errorf("anyws: resuming peer %s moved from node %s: %w", st.ID, node, err))
 		return nil, rs
@@ -436,6 +510,7 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	if err := h.register(p); err != nil {
 		p.leaveTopics()
 		p.cancel(err)
+		rs.why = err.Error()
 		return nil, rs
 	}
 	// It is here again: a record of an earlier move from here is over.
@@ -482,6 +557,11 @@ func (h *Hub) backlog(ctx context.Context, hb pubsub.HistoryBroker, p *Peer, top
 		}
 	}
 	return out, nil
+}
+
+// walked lists the nodes a claim's walk asked, for ResumeStatus.why.
+func walked(asked map[string]bool) string {
+	return strings.Join(slices.Sorted(maps.Keys(asked)), ", ")
 }
 
 // leaveTopics undoes the subscriptions of a peer that was never

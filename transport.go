@@ -268,4 +268,8 @@ type ResumeStatus struct {
 	// over): Attach fails with ErrClaimAgain rather than give it a new
 	// peer.
 	again bool
+	// why says, for the operator, which step of the claim failed (the
+	// "anyws: peer opened" log's LogDetail): Reason alone does not tell
+	// a peer that expired from a node that answered it did not know it.
+	why string
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -189,7 +190,12 @@ func acrossNodesThroughCuts(t *testing.T, broker func(node int) pubsub.Broker, k
 	const doomed = 2
 	for i := range 3 {
 		b := broker(i)
-		hub := anyws.New(hooks, &anyws.Options{Broker: b, NodeID: fmt.Sprint("node-", i), ResumeWindow: time.Minute})
+		claims := failedClaims{node: fmt.Sprint("node-", i), report: func(s string) {
+			mu.Lock()
+			hubErrs = append(hubErrs, s)
+			mu.Unlock()
+		}}
+		hub := anyws.New(hooks, &anyws.Options{Broker: b, NodeID: fmt.Sprint("node-", i), ResumeWindow: time.Minute, Logger: slog.New(claims)})
 		srv := httptest.NewServer(auto.New(hub, nil))
 		t.Cleanup(srv.Close)
 		defer func() {

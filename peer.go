@@ -204,9 +204,10 @@ func (p *Peer) Subscribe(topic string) {
 	if p.topics == nil {
 		p.topics = make(map[string]struct{})
 	}
+	_, had := p.topics[topic]
 	p.topics[topic] = struct{}{}
 	p.hub.subscribe(p, topic)
-	if p.starts != nil {
+	if p.starts != nil && !had { // its record changes
 		p.noteStart(topic)
 		p.hub.store.changed(p)
 	}

@@ -24,6 +24,13 @@ const recordTTL = time.Hour
 // recordSavers bounds the saves in flight at once.
 const recordSavers = 8
 
+// recordCoalesce is how long the saver waits after a change before it
+// saves: a peer's changes that come together (an Open hook's
+// subscriptions, a move's subscribe then register) are one save, not
+// one each. A node that dies within it loses the change, as it would a
+// save in flight.
+const recordCoalesce = 20 * time.Millisecond
+
 // peerRecord is what the broker keeps of a peer.
 type peerRecord struct {
 	ID     string   `json:"id"`
@@ -110,6 +117,11 @@ func (r *peerRecords) run() {
 		quitting := false
 		select {
 		case <-r.wake:
+			select {
+			case <-time.After(recordCoalesce):
+			case <-r.quit:
+				quitting = true
+			}
 		case <-refresh.C:
 			for _, p := range r.h.Peers() {
 				if p.starts != nil {

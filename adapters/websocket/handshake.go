@@ -29,6 +29,11 @@ type batchWriter struct {
 	http.ResponseWriter
 	timeout   time.Duration // bounds the write of the 101
 	switching bool          // Accept asked for the 101: Hijack writes it
+	// hijacked: the connection is no longer net/http's, even when
+	// Hijack failed after taking it (the 101 could not be written):
+	// coder/websocket then answers with a 500, which must not reach
+	// net/http (it logs each such write).
+	hijacked bool
 	conn      *batchConn    // set by a successful Hijack
 	// lazy and br: the reader coder/websocket got (lazyread.go), when
 	// Hijack did not keep net/http's
@@ -43,7 +48,19 @@ func (w *batchWriter) WriteHeader(code int) {
 		w.switching = true
 		return
 	}
+	if w.hijacked {
+		return
+	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write passes a refused handshake's body on, and nothing once the
+// connection was hijacked.
+func (w *batchWriter) Write(b []byte) (int, error) {
+	if w.hijacked {
+		return 0, http.ErrHijacked
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // WriteHeaderNow is gin's: coder/websocket calls it after WriteHeader so
@@ -70,6 +87,7 @@ func (w *batchWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	w.hijacked = true
 	if w.switching {
 		var head bytes.Buffer
 		head.WriteString("HTTP/1.1 101 Switching Protocols\r\n")

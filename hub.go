@@ -95,6 +95,7 @@ type Hub struct {
 	moved      sync.Map // secret → the node a peer moved to, for a while
 	incoming   sync.Map // secret → chan closed once a move here has ended
 	parked     sync.Map // secret → *parkedMove: a hand-over here that failed halfway
+	lost       sync.Map // secret → *lostMove: a hand-over request of this node that got no answer
 	topicStart sync.Map // topic → its newest position when this node subscribed
 	// store keeps peers' records in the broker, so a peer whose node
 	// died can be rebuilt elsewhere (peer_records.go, resume_recover.go); nil when the

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/anyws/anyws/pubsub"
@@ -47,6 +48,12 @@ const moveService = "anyws.move"
 
 // moveTimeout bounds a hand-over: the request, and the history reads.
 const moveTimeout = 10 * time.Second
+
+// handOverWait bounds the old node's wait for the peer's connection
+// there to end: well within moveTimeout, so that the asking node is
+// still waiting when the old node answers (an answer after it gave up
+// is lost: resume_resend.go).
+const handOverWait = moveTimeout / 2
 
 // topicStartTimeout bounds markTopicStart's read, which the subscribing
 // peer's hook waits for (once per topic and node): during a broker
@@ -193,10 +200,8 @@ func (h *Hub) answerMove(ctx context.Context, payload []byte) []byte {
 			// node that asks, as it came here.
 			st = pm.st
 			h.rememberMove(req.Secret, req.From)
-		case h.movedTo(req.Secret) != "":
-			st = moveState{Status: "moved", Node: h.movedTo(req.Secret)}
 		default:
-			st.Status, st.Why = "unknown", "no such peer, and no record of a move"
+			st = h.answerGone(ctx, req)
 		}
 	}
 	b, _ := json.Marshal(st)
@@ -222,8 +227,14 @@ func (h *Hub) awaitIncoming(ctx context.Context, secret string) bool {
 
 // moveRecord is where a peer went when it moved from this node. Each
 // move makes a new one, so that the expiry of an earlier move's record
-// (to the same node, say) cannot remove a later one.
-type moveRecord struct{ node string }
+// (to the same node, say) cannot remove a later one. A hand-over's
+// record also keeps, for a while, the state handed out for the claim
+// from seq on (resume_resend.go).
+type moveRecord struct {
+	node   string
+	seq    uint64
+	handed atomic.Pointer[moveState] // for handedKeep
+}
 
 // movedTo returns the node a peer with secret last moved to from here,
 // while that record lasts (see rememberMove), or "".
@@ -240,10 +251,11 @@ func (h *Hub) movedTo(secret string) string {
 // until the peer's window on node ends: the window runs from when node
 // saw the connection drop, which may be a while after the move (a
 // keep-alive timeout), so the record is kept for two windows.
-func (h *Hub) rememberMove(secret, node string) {
+func (h *Hub) rememberMove(secret, node string) *moveRecord {
 	r := &moveRecord{node: node}
 	h.moved.Store(secret, r)
 	time.AfterFunc(2*h.resumeWindow(), func() { h.moved.CompareAndDelete(secret, r) })
+	return r
 }
 
 // parkedMove is a hand-over this node took and could not finish (its
@@ -282,7 +294,7 @@ func (h *Hub) unpark(secret string, seq uint64) *parkedMove {
 func (p *Peer) moveOut(seq uint64, to string, mend bool) moveState {
 	h := p.hub
 	mended := false
-	if reason := p.reclaim(seq, moveTimeout, mend); reason == "mend" {
+	if reason := p.reclaim(seq, handOverWait, mend); reason == "mend" {
 		mended = true // the new node reads the history after the client's marks
 	} else if reason != "" {
 		switch reason {
@@ -294,7 +306,7 @@ func (p *Peer) moveOut(seq uint64, to string, mend bool) moveState {
 		case "unknown":
 			return moveState{Status: "unknown", Why: "the peer has ended, or its resume window is ending"}
 		case "stuck":
-			h.reportError(nil, fmt.Errorf("anyws: peer %s not handed over to node %s: its connection here did not end within %s", p.id, to, moveTimeout))
+			h.reportError(nil, fmt.Errorf("anyws: peer %s not handed over to node %s: its connection here did not end within %s", p.id, to, handOverWait))
 			reason = "busy"
 		}
 		return moveState{Status: reason}
@@ -334,7 +346,7 @@ func (p *Peer) moveOut(seq uint64, to string, mend bool) moveState {
 			Topic: f.topic, Pos: f.pos,
 		})
 	}
-	h.rememberMove(p.secret, to)
+	h.rememberHandOver(p.secret, to, seq, st)
 	p.finish(CloseInfo{Code: StatusGoingAway, Reason: "resumed on another node", Moved: true})
 	return st
 }
@@ -378,6 +390,11 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 				// kept the old node's hand-over; take over from that.
 				return h.takeOver(hs, c, o, secret, pm.from, seq, mark, pm.st)
 			}
+			if st, from, ok := h.fetchLost(ctx, secret, seq); ok {
+				// Its request for the peer got no answer: the old node
+				// gave the state again.
+				return h.takeOver(hs, c, o, secret, from, seq, mark, st)
+			}
 			if node = h.movedTo(secret); node == "" {
 				// It was here and is gone.
 				rs.why = fmt.Sprintf("the claim names this node, which no longer has the peer nor a record of where it went (walk: %s)", walked(asked))
@@ -417,6 +434,10 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 			// the others may work when the client claims again.
 			h.reportError(nil, fmt.Errorf("anyws: resuming a peer of node %s: %w", node, err))
 			rs.again = !errors.Is(err, pubsub.ErrNoNode)
+			if rs.again {
+				// node may have handed the peer over all the same.
+				h.noteLost(secret, node, seq)
+			}
 			rs.why = fmt.Sprintf("asking node %s: %v", node, err)
 			return nil, rs
 		}
@@ -513,8 +534,10 @@ func (h *Hub) takeOver(hs *Handshake, c Conn, o *AttachOptions, secret, node str
 		rs.why = err.Error()
 		return nil, rs
 	}
-	// It is here again: a record of an earlier move from here is over.
+	// It is here again: a record of an earlier move from here is over,
+	// and so is a request for it that got no answer.
 	h.moved.Delete(secret)
+	h.lost.Delete(secret)
 	if p.starts != nil {
 		h.store.changed(p) // its record names this node now
 	}

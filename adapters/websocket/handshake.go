@@ -34,7 +34,7 @@ type batchWriter struct {
 	// coder/websocket then answers with a 500, which must not reach
 	// net/http (it logs each such write).
 	hijacked bool
-	conn      *batchConn    // set by a successful Hijack
+	conn     *batchConn // set by a successful Hijack
 	// lazy and br: the reader coder/websocket got (lazyread.go), when
 	// Hijack did not keep net/http's
 	lazy *lazyReader

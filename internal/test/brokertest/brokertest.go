@@ -75,3 +75,22 @@ func (w RecordWatch) SavePeer(ctx context.Context, key string, rec []byte, ttl t
 	w.Saved <- string(rec)
 	return err
 }
+
+// AnswerLost delivers requests but, while Losing is set, loses the
+// answer: the asking node waits in vain (context.DeadlineExceeded), as
+// when the answer came after it gave up, or the broker's connection
+// dropped on the way back. Each lost answer is counted in Lost.
+type AnswerLost struct {
+	StoreBroker
+	Losing *atomic.Bool
+	Lost   *atomic.Int64
+}
+
+func (a AnswerLost) Request(ctx context.Context, node, service string, payload []byte) ([]byte, error) {
+	ans, err := a.StoreBroker.Request(ctx, node, service, payload)
+	if err == nil && a.Losing.Load() {
+		a.Lost.Add(1)
+		return nil, context.DeadlineExceeded
+	}
+	return ans, err
+}

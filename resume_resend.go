@@ -1,0 +1,109 @@
+package anyws
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/anyws/anyws/pubsub"
+)
+
+// Lost answers. A hand-over is a request and its answer: the old node
+// takes the peer off, answers with its state, and keeps only a record
+// of where it went. When the answer does not reach the asking node (it
+// timed out waiting, under load or while the broker stalled; the
+// broker's connection dropped), the peer was in neither node: the
+// client's next claim walked from the old node to the new one, which
+// did not have it, and got a new peer (the full-size NATS run with a
+// node killed lost 9 clients' peers this way).
+//
+// So the old node keeps the state it handed out for a short while
+// (handedKeep), and gives it again to the node it went to when that node
+// asks again for the same claim: asking proves it does not have the
+// peer (a node asks only for a peer it does not hold, one claim at a
+// time). The new node notes a request that failed without an answer
+// (lostMove); when another node reaches it in its walk (the client's
+// next claim landed there), it asks the old node again for the state
+// and hands it on.
+
+// handedKeep is how long an old node keeps a handed-out state for the
+// node it went to: well within the peer's resume window there (which
+// starts only after the move), so a peer that ended on the new node is
+// never given out again.
+func (h *Hub) handedKeep() time.Duration { return h.resumeWindow() / 2 }
+
+// rememberHandOver records, with the move, the state handed out for the
+// claim from seq on.
+func (h *Hub) rememberHandOver(secret, node string, seq uint64, st moveState) {
+	r := h.rememberMove(secret, node)
+	r.seq = seq
+	r.handed.Store(&st)
+	time.AfterFunc(h.handedKeep(), func() { r.handed.Store(nil) })
+}
+
+// handedTo returns the state handed out for secret's claim from seq on,
+// if node is where it went and it is still kept.
+func (h *Hub) handedTo(secret, node string, seq uint64) *moveState {
+	v, ok := h.moved.Load(secret)
+	if !ok {
+		return nil
+	}
+	r := v.(*moveRecord)
+	if r.node != node || r.seq != seq {
+		return nil
+	}
+	return r.handed.Load()
+}
+
+// lostMove is a hand-over request of this node that failed without an
+// answer: from may have handed the peer over.
+type lostMove struct {
+	from string
+	seq  uint64
+}
+
+// noteLost records that a request to from for secret's claim from seq
+// on got no answer.
+func (h *Hub) noteLost(secret, from string, seq uint64) {
+	lm := &lostMove{from: from, seq: seq}
+	h.lost.Store(secret, lm)
+	time.AfterFunc(h.handedKeep(), func() { h.lost.CompareAndDelete(secret, lm) })
+}
+
+// fetchLost asks the node of a lost hand-over of secret's claim from seq
+// on for its state again, and returns it (and the node it came from)
+// when that node had handed the peer over here.
+func (h *Hub) fetchLost(ctx context.Context, secret string, seq uint64) (moveState, string, bool) {
+	v, ok := h.lost.Load(secret)
+	if !ok || v.(*lostMove).seq != seq {
+		return moveState{}, "", false
+	}
+	lm := v.(*lostMove)
+	rq, _ := h.broker.(pubsub.Requester)
+	req, _ := json.Marshal(moveRequest{Secret: secret, Seq: seq, From: h.opts.NodeID})
+	ans, err := rq.Request(ctx, lm.from, moveService, req)
+	var st moveState
+	if err != nil || json.Unmarshal(ans, &st) != nil || st.ID == "" {
+		return moveState{}, "", false
+	}
+	h.lost.CompareAndDelete(secret, lm)
+	return st, lm.from, true
+}
+
+// answerGone answers a hand-over request for a peer this node does not
+// hold: its state again, for the node it went to; its state fetched
+// again from the old node, when this node's own request for it got no
+// answer; else where it went, or "unknown".
+func (h *Hub) answerGone(ctx context.Context, req moveRequest) moveState {
+	if st := h.handedTo(req.Secret, req.From, req.Seq); st != nil {
+		return *st // the node it went to asks again: it never got it
+	}
+	if st, _, ok := h.fetchLost(ctx, req.Secret, req.Seq); ok {
+		h.rememberMove(req.Secret, req.From)
+		return st // handed on, as it came here
+	}
+	if node := h.movedTo(req.Secret); node != "" {
+		return moveState{Status: "moved", Node: node}
+	}
+	return moveState{Status: "unknown", Why: "no such peer, and no record of a move"}
+}

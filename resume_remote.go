@@ -258,37 +258,6 @@ func (h *Hub) rememberMove(secret, node string) *moveRecord {
 	return r
 }
 
-// parkedMove is a hand-over this node took and could not finish (its
-// history reads failed): the old node has given the peer up and names
-// this node as where it went, so the client's next claim comes here, or
-// asks here from another node. from is the node that handed it over.
-type parkedMove struct {
-	from string
-	seq  uint64 // the claim it was for
-	st   moveState
-}
-
-// park keeps a hand-over that failed halfway for the client's next
-// claim, for one resume window (the peer's window on the old node had
-// stopped; this one stands in for it).
-func (h *Hub) park(secret, from string, seq uint64, st moveState) {
-	pm := &parkedMove{from: from, seq: seq, st: st}
-	h.parked.Store(secret, pm)
-	time.AfterFunc(h.resumeWindow(), func() { h.parked.CompareAndDelete(secret, pm) })
-}
-
-// unpark takes the hand-over parked for secret, if there is one for a
-// claim from seq on: its client received nothing since the claim it was
-// made for (that connection ended before the hello), so it claims the
-// same again.
-func (h *Hub) unpark(secret string, seq uint64) *parkedMove {
-	v, ok := h.parked.Load(secret)
-	if !ok || v.(*parkedMove).seq != seq || !h.parked.CompareAndDelete(secret, v) {
-		return nil
-	}
-	return v.(*parkedMove)
-}
-
 // moveOut takes the peer off this node for a client that resumes it on
 // node to, from the claim's seq on.
 func (p *Peer) moveOut(seq uint64, to string, mend bool) moveState {

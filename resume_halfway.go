@@ -8,6 +8,12 @@ import (
 	"github.com/anyws/anyws/pubsub"
 )
 
+// Hand-overs that fail halfway, after the old node gave the peer up.
+//
+// The new node could not read the history: it parks the hand-over
+// (parkedMove) for the client's next claim, which still names the old
+// node, whose record of the move names this one.
+//
 // Lost answers. A hand-over is a request and its answer: the old node
 // takes the peer off, answers with its state, and keeps only a record
 // of where it went. When the answer does not reach the asking node (it
@@ -106,4 +112,35 @@ func (h *Hub) answerGone(ctx context.Context, req moveRequest) moveState {
 		return moveState{Status: "moved", Node: node}
 	}
 	return moveState{Status: "unknown", Why: "no such peer, and no record of a move"}
+}
+
+// parkedMove is a hand-over this node took and could not finish (its
+// history reads failed): the old node has given the peer up and names
+// this node as where it went, so the client's next claim comes here, or
+// asks here from another node. from is the node that handed it over.
+type parkedMove struct {
+	from string
+	seq  uint64 // the claim it was for
+	st   moveState
+}
+
+// park keeps a hand-over that failed halfway for the client's next
+// claim, for one resume window (the peer's window on the old node had
+// stopped; this one stands in for it).
+func (h *Hub) park(secret, from string, seq uint64, st moveState) {
+	pm := &parkedMove{from: from, seq: seq, st: st}
+	h.parked.Store(secret, pm)
+	time.AfterFunc(h.resumeWindow(), func() { h.parked.CompareAndDelete(secret, pm) })
+}
+
+// unpark takes the hand-over parked for secret, if there is one for a
+// claim from seq on: its client received nothing since the claim it was
+// made for (that connection ended before the hello), so it claims the
+// same again.
+func (h *Hub) unpark(secret string, seq uint64) *parkedMove {
+	v, ok := h.parked.Load(secret)
+	if !ok || v.(*parkedMove).seq != seq || !h.parked.CompareAndDelete(secret, v) {
+		return nil
+	}
+	return v.(*parkedMove)
 }

@@ -52,7 +52,7 @@ const moveTimeout = 10 * time.Second
 // handOverWait bounds the old node's wait for the peer's connection
 // there to end: well within moveTimeout, so that the asking node is
 // still waiting when the old node answers (an answer after it gave up
-// is lost: resume_resend.go).
+// is lost: resume_halfway.go).
 const handOverWait = moveTimeout / 2
 
 // topicStartTimeout bounds markTopicStart's read, which the subscribing
@@ -229,7 +229,7 @@ func (h *Hub) awaitIncoming(ctx context.Context, secret string) bool {
 // move makes a new one, so that the expiry of an earlier move's record
 // (to the same node, say) cannot remove a later one. A hand-over's
 // record also keeps, for a while, the state handed out for the claim
-// from seq on (resume_resend.go).
+// from seq on (resume_halfway.go).
 type moveRecord struct {
 	node   string
 	seq    uint64

@@ -47,14 +47,18 @@ func runHugeNodesScenario(r *runner, n, nodes, events int) error {
 	if r.o.transports != nil && !r.o.transports["mixed"] {
 		return nil
 	}
-	name := fmt.Sprintf("huge, %d connections on %s + Redis (half WebSocket, half SSE), %d events at 1/s", n, plural(nodes, "anyws node"), events)
+	broker := "Redis"
+	if r.o.hugeHistory {
+		broker = "Redis with history and peer records"
+	}
+	name := fmt.Sprintf("huge, %d connections on %s + %s (half WebSocket, half SSE), %d events at 1/s", n, plural(nodes, "anyws node"), broker, events)
 	rows := []row{
 		{scenario: name, metric: "connections/s", higherBetter: true},
 		{scenario: name, metric: "nodes' RSS KiB/conn (no forced GC)"},
 		{scenario: name, metric: "p50 latency ms"},
 		{scenario: name, metric: "p99 latency ms"},
 	}
-	res, err := runHugeNodes(hugeNodesConfig{conns: n, nodes: nodes, events: events, rate: 1, timeout: 15 * time.Minute})
+	res, err := runHugeNodes(hugeNodesConfig{conns: n, nodes: nodes, events: events, rate: 1, timeout: 15 * time.Minute, history: r.o.hugeHistory})
 	if err == nil {
 		err = checkDelivery(broadcastResult{lost: res.lost, reordered: res.reordered})
 	}

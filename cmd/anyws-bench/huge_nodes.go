@@ -40,6 +40,7 @@ type hugeNodesConfig struct {
 	events  int           // events published through the first node
 	rate    float64       // events per second (0: at once)
 	timeout time.Duration // the whole run, start to clean-up
+	history bool          // the broker keeps history and peer records (redis.NewHistory)
 }
 
 // hugeNodesResult is what the multi-node huge run measured.
@@ -97,7 +98,7 @@ func runHugeNodes(cfg hugeNodesConfig) (res hugeNodesResult, err error) {
 		}
 	}()
 	for range cfg.nodes {
-		n, err := startServer(serverConfig{impl: "anyws", queue: 32, writeTimeout: 10 * time.Second, brokerURL: rs.url()})
+		n, err := startServer(serverConfig{impl: "anyws", queue: 32, writeTimeout: 10 * time.Second, brokerURL: rs.url(), brokerHistory: cfg.history})
 		if err != nil {
 			return res, err
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os/exec"
 	"testing"
 	"time"
@@ -12,20 +13,26 @@ import (
 // processes sharing a redis-server, 2 client processes, 200 connections
 // (half WebSocket, half SSE), 2 events published through the first node.
 // It checks delivery (every event at every connection, once, in order,
-// across the broker), not speed.
+// across the broker), not speed, with the broker in Pub/Sub mode and
+// with history and peer records (-huge-history).
 func TestHugeNodesDeliver(t *testing.T) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("redis-server is not on PATH (make deps installs it): the multi-node huge run needs it for its broker")
 	}
 	t.Parallel()
-	res, err := runHugeNodes(hugeNodesConfig{conns: 200, nodes: 2, events: 2, rate: 10, timeout: 3 * time.Minute})
-	require.NoError(t, err)
-	require.Equal(t, 200*2, res.delivered)
-	require.Zero(t, res.lost)
-	require.Zero(t, res.reordered)
-	require.Positive(t, res.connectRate)
-	require.Positive(t, res.p50)
-	require.Len(t, res.byEvent, 2, "p50, p99 and max of each event")
+	for _, history := range []bool{false, true} {
+		t.Run(fmt.Sprint("history ", history), func(t *testing.T) {
+			t.Parallel()
+			res, err := runHugeNodes(hugeNodesConfig{conns: 200, nodes: 2, events: 2, rate: 10, timeout: 3 * time.Minute, history: history})
+			require.NoError(t, err)
+			require.Equal(t, 200*2, res.delivered)
+			require.Zero(t, res.lost)
+			require.Zero(t, res.reordered)
+			require.Positive(t, res.connectRate)
+			require.Positive(t, res.p50)
+			require.Len(t, res.byEvent, 2, "p50, p99 and max of each event")
+		})
+	}
 }
 
 func TestHugeNodes(t *testing.T) {

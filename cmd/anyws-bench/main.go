@@ -24,9 +24,10 @@ type options struct {
 	rates        []int // lowrate: events per second
 	idle         int
 	huge         int
-	hugeNodes    int // node processes of the huge run; 0: one process (huge_nodes.go)
-	deliveries   int // per broadcast throughput run
-	seconds      int // length of a low-rate run
+	hugeNodes    int  // node processes of the huge run; 0: one process (huge_nodes.go)
+	hugeHistory  bool // the multi-node huge run's broker keeps history and peer records
+	deliveries   int  // per broadcast throughput run
+	seconds      int  // length of a low-rate run
 	stallSeconds int
 }
 
@@ -37,6 +38,7 @@ func main() {
 		writeTimeout = flag.Duration("write-timeout", 10*time.Second, "internal: per-write deadline")
 		sndbuf       = flag.Int("sndbuf", 0, "internal: SO_SNDBUF of the server's connections (0: kernel default)")
 		brokerURL    = flag.String("broker", "", "internal: the redis:// URL of the broker the anyws server (a node of the multi-node huge run) uses")
+		brokerHist   = flag.Bool("broker-history", false, "internal: the -broker keeps history and peer records (redis.NewHistory)")
 		hugeClient   = flag.String("huge-client", "", "internal: run as a client process of the multi-node huge run, dialing the node at `addr`")
 		hugeConns    = flag.Int("huge-conns", 0, "internal: the client process's connections")
 		hugeEvents   = flag.Int("huge-events", 0, "internal: the events each of its connections must receive")
@@ -55,13 +57,14 @@ func main() {
 		seconds     = flag.Int("seconds", 5, "lowrate: seconds per run; -short: 3")
 		idle        = flag.Int("idle", 10000, "idle: connections per transport; -short: 2000")
 		huge        = flag.Int("huge", 100000, "huge: connections, half WebSocket, half SSE")
+		hugeHistory = flag.Bool("huge-history", false, "huge, multi-node: the nodes' Redis broker keeps topic history and a record per resumable peer (redis.NewHistory: resume across nodes and after a node's death), instead of Pub/Sub alone")
 		hugeNodesN  = flag.Int("huge-nodes", 0, "huge: anyws node processes sharing a Redis broker, one client process each (anyws only); 0: one process (with the controls) up to 18000 connections, else enough nodes for at most 18000 each")
 		transports  = flag.String("transports", "", "comma-separated transports to run (websocket, sse, sse-h2); empty: all")
 	)
 	flag.Parse()
 	if *serverImpl != "" {
 		raiseFileLimit(1 << 20)
-		err := runServer(serverConfig{impl: *serverImpl, queue: *queue, writeTimeout: *writeTimeout, sndbuf: *sndbuf, brokerURL: *brokerURL})
+		err := runServer(serverConfig{impl: *serverImpl, queue: *queue, writeTimeout: *writeTimeout, sndbuf: *sndbuf, brokerURL: *brokerURL, brokerHistory: *brokerHist})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -88,7 +91,7 @@ func main() {
 	}
 	o := options{
 		short: *short, scenarios: map[string]bool{}, batch: *batch, windows: *windows,
-		lowrateSubs: *lowrateSubs, idle: *idle, huge: *huge, hugeNodes: hugeNodes(*huge, *hugeNodesN),
+		lowrateSubs: *lowrateSubs, idle: *idle, huge: *huge, hugeNodes: hugeNodes(*huge, *hugeNodesN), hugeHistory: *hugeHistory,
 		deliveries: 2_000_000, seconds: *seconds, stallSeconds: 15,
 	}
 	set := map[string]bool{}

@@ -37,6 +37,9 @@ func startServer(cfg serverConfig) (*server, error) {
 	args := []string{"-server", cfg.impl, "-queue", fmt.Sprint(cfg.queue), "-write-timeout", cfg.writeTimeout.String(), "-sndbuf", fmt.Sprint(cfg.sndbuf)}
 	if cfg.brokerURL != "" {
 		args = append(args, "-broker", cfg.brokerURL)
+		if cfg.brokerHistory {
+			args = append(args, "-broker-history")
+		}
 	}
 	cmd, stdin, stdout, err := startChild("server", args...)
 	if err != nil {

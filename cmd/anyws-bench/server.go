@@ -32,7 +32,11 @@ type serverConfig struct {
 	// the multi-node huge run's nodes share (huge_nodes.go); empty: a
 	// single node.
 	brokerURL string
-	broker    pubsub.Broker // made by runServer from brokerURL
+	// brokerHistory: the broker keeps topic history and peer records
+	// (redis.NewHistory, what resuming across nodes and after a node's
+	// death needs) instead of Pub/Sub alone (redis.New).
+	brokerHistory bool
+	broker        pubsub.Broker // made by runServer from brokerURL
 }
 
 // impl is what every implementation provides to the child server.
@@ -58,7 +62,13 @@ func runServer(cfg serverConfig) error {
 		if cfg.impl != "anyws" {
 			return fmt.Errorf("anyws-bench: -broker is for anyws only, not %s", cfg.impl)
 		}
-		b, err := redis.New(&redis.Options{URL: cfg.brokerURL})
+		var b pubsub.Broker
+		var err error
+		if cfg.brokerHistory {
+			b, err = redis.NewHistory(&redis.Options{URL: cfg.brokerURL}, nil)
+		} else {
+			b, err = redis.New(&redis.Options{URL: cfg.brokerURL})
+		}
 		if err != nil {
 			return fmt.Errorf("anyws-bench: broker: %w", err)
 		}

@@ -42,7 +42,7 @@ func (l *link) abortStuck(n uint64) {
 	if l.inWrite.Load() != n {
 		return
 	}
-	c := l.p.closing
+	c := l.p.closing.Load()
 	l.end(CloseInfo{Code: c.code, Reason: c.reason}, false)
 	l.c.Abort()
 }

@@ -49,10 +49,9 @@ type queue struct {
 	base    uint64        // sequence number of items[0]
 	written int
 	taken   int
-	pending int // cost of items[written:): queued or being written
-	kept    int // cost of items[0:written)
-	bytes   int // payload bytes of items[written:) (Peer.Buffered)
-	closed  bool
+	pending int             // cost of items[written:): queued or being written
+	kept    int             // cost of items[0:written)
+	bytes   int             // payload bytes of items[written:) (Peer.Buffered)
 	waiters []chan struct{} // Drain callers, woken when nothing is left to write
 
 	maxCount  int // pending messages; 0: no count bound
@@ -62,8 +61,9 @@ type queue struct {
 	// Topic positions (queue_positions.go): nil until a payload with a
 	// position comes.
 	pos     map[string]pubsub.Position // the last position taken, per topic
-	holding bool                       // pushes go to held until release
 	held    []*Payload
+	holding bool // pushes go to held until release
+	closed  bool
 }
 
 func (q *queue) init(maxCount, maxBytes, maxReplay int) {

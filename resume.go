@@ -92,7 +92,6 @@ func (h *Hub) open(p *Peer, c Conn, o *AttachOptions, rs ResumeStatus) *Session 
 
 // newPeer makes the peer a handshake asked for, not yet registered.
 func (h *Hub) newPeer(hs *Handshake, id, secret, ns string) *Peer {
-	ctx, cancel := context.WithCancelCause(context.WithoutCancel(hs.Request.Context()))
 	p := &Peer{
 		hub:       h,
 		hooks:     hs.hooks,
@@ -103,8 +102,6 @@ func (h *Hub) newPeer(hs *Handshake, id, secret, ns string) *Peer {
 		ns:        ns,
 		transport: hs.transport,
 		protocol:  hs.Protocol,
-		ctx:       ctx,
-		cancel:    cancel,
 		values:    hs.values,
 	}
 	replay := 0
@@ -203,7 +200,7 @@ func (p *Peer) reclaim(seq uint64, wait time.Duration, mend bool) (reason string
 			// connection go: end that one first.
 			old.c.Abort()
 			select {
-			case <-old.done:
+			case <-old.handedOn():
 			case <-time.After(wait):
 				return "stuck"
 			}
@@ -259,10 +256,9 @@ func (p *Peer) connectionEnded(l *link, info CloseInfo, drop bool) {
 		return
 	}
 	p.cur.Store(nil)
-	if drop && l.resumable && h.resumeWindow() > 0 && !p.closeSet.Load() && !h.closed.Load() && h.wait() {
+	if drop && l.resumable && h.resumeWindow() > 0 && p.closing.Load() == nil && !h.closed.Load() && h.wait() {
 		p.q.unsend()
-		p.lastDrop = info
-		p.grace = time.AfterFunc(h.resumeWindow(), p.expire)
+		p.grace = time.AfterFunc(h.resumeWindow(), func() { p.expire(info) })
 		p.linkMu.Unlock()
 		h.peerDetached(p, info)
 		p.hookMu.Lock()
@@ -286,8 +282,9 @@ func (h *Hub) wait() bool {
 	return true
 }
 
-// expire ends a detached peer whose client did not come back in time.
-func (p *Peer) expire() {
+// expire ends a detached peer whose client did not come back in time;
+// info is why its connection dropped.
+func (p *Peer) expire(info CloseInfo) {
 	p.linkMu.Lock()
 	if p.grace == nil || p.cur.Load() != nil {
 		p.linkMu.Unlock()
@@ -295,7 +292,6 @@ func (p *Peer) expire() {
 	}
 	p.grace = nil
 	p.hub.waiting.Add(-1)
-	info := p.lastDrop
 	p.linkMu.Unlock()
 	if info.Reason == "" {
 		info.Reason = "not resumed"
@@ -315,7 +311,7 @@ func (p *Peer) closeDetached() {
 	p.grace = nil
 	p.hub.waiting.Add(-1)
 	p.linkMu.Unlock()
-	c := p.closing
+	c := p.closing.Load()
 	p.finish(CloseInfo{Code: c.code, Reason: c.reason})
 }
 
@@ -334,9 +330,9 @@ func (p *Peer) finish(info CloseInfo) {
 		p.mu.Lock()
 		p.gone = true
 		topics := p.topics
-		p.topics = nil
+		p.topics = topicSet{}
 		p.mu.Unlock()
-		for t := range topics {
+		for t := range topics.all() {
 			h.unsubscribe(p, t)
 		}
 		h.dropped(p, p.q.close())
@@ -345,7 +341,7 @@ func (p *Peer) finish(info CloseInfo) {
 		}
 		p.cancel(fmt.Errorf("anyws: peer closed: %s", info))
 
-		if err := p.closing.err; err != nil {
+		if err := p.closing.Load().err; err != nil {
 			p.reportError(err)
 		}
 		if p.hooks.Close != nil {

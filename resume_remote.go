@@ -262,7 +262,7 @@ func (p *Peer) moveOut(seq uint64, to string, mend bool) moveState {
 
 	st := moveState{ID: p.id, NS: p.ns, Base: base, Pos: pos, Mend: mended}
 	p.mu.Lock()
-	for t := range p.topics {
+	for t := range p.topics.all() {
 		st.Topics = append(st.Topics, t)
 		if _, ok := pos[t]; !ok && !mended {
 			// Nothing of t was queued for the peer: it continues from
@@ -490,9 +490,9 @@ func (p *Peer) leaveTopics() {
 	p.mu.Lock()
 	p.gone = true
 	topics := p.topics
-	p.topics = nil
+	p.topics = topicSet{}
 	p.mu.Unlock()
-	for t := range topics {
+	for t := range topics.all() {
 		p.hub.unsubscribe(p, t)
 	}
 }

@@ -98,6 +98,7 @@ type Hub struct {
 	// died can be rebuilt elsewhere (peer_records.go, resume_recover.go); nil when the
 	// broker cannot, or peers cannot move.
 	store *peerRecords
+	qlim  [2]queueLimits // set by New, never changed
 
 	mu       sync.Mutex
 	nsOrder  []string            // namespaces in creation order
@@ -127,6 +128,14 @@ func New(hooks Hooks, opts *Options) *Hub {
 	}
 	if h.opts.ResumeMaxPeers <= 0 {
 		h.opts.ResumeMaxPeers = 10000
+	}
+	// Queues' bounds: qlim[0] keeps messages for replay when recovery is
+	// on, qlim[1] (peers whose client cannot resume) keeps none.
+	for i := range h.qlim {
+		h.qlim[i] = queueLimits{maxCount: h.opts.QueueMessages, maxBytes: h.opts.QueueBytes}
+	}
+	if h.resumeWindow() > 0 {
+		h.qlim[0].maxReplay = h.opts.ReplayBytes
 	}
 	if h.opts.NodeID == "" {
 		h.opts.NodeID = uuid.NewString()

@@ -29,7 +29,7 @@ type link struct {
 	// lastWrite is when the writer last wrote, since epoch.
 	lastWrite time.Duration
 	idle      chan struct{} // closed when the writer leaves, if Closed waits for it
-	info      CloseInfo     // how the connection ended, once ended
+	info      *CloseInfo    // how the connection ended; nil until it ended
 	// done is closed once the peer has been handed on (handed); made
 	// by the first that waits for it (handedOn).
 	done chan struct{}
@@ -52,7 +52,6 @@ type link struct {
 	readDone  bool // the transport called Closed or Dropped
 	due       bool // the keep-alive timer fired since the last write
 	armed     bool // timer runs (armLocked, keepAliveDue)
-	ended     bool // info says how the connection ended
 	drop      bool // the connection was lost rather than closed
 	handed    bool // the peer has been handed on (done)
 }
@@ -244,10 +243,11 @@ func (l *link) failed(err error) {
 func (l *link) end(info CloseInfo, drop bool) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.ended {
+	if l.info != nil {
 		return false
 	}
-	l.ended, l.info, l.drop = true, info, drop
+	ended := info // allocated here only
+	l.info, l.drop = &ended, drop
 	return true
 }
 
@@ -325,13 +325,14 @@ func (l *link) closed(info CloseInfo, drop bool) {
 	l.mu.Lock()
 	l.readDone = true
 	l.stopTimer()
-	if !l.ended {
+	if l.info == nil {
 		if c := l.p.closing.Load(); c != nil {
 			// The server's close came first (its writer had not sent it
 			// yet): that is how the peer ends, whatever the reader saw.
 			info, drop = CloseInfo{Code: c.code, Reason: c.reason, Err: info.Err}, false
 		}
-		l.ended, l.info, l.drop = true, info, drop
+		ended := info
+		l.info, l.drop = &ended, drop
 	}
 	var idle chan struct{}
 	if l.writing {
@@ -339,7 +340,7 @@ func (l *link) closed(info CloseInfo, drop bool) {
 		l.idle = idle
 		l.unpark()
 	}
-	info, drop = l.info, l.drop
+	info, drop = *l.info, l.drop
 	l.mu.Unlock()
 	if idle != nil {
 		if drop {

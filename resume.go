@@ -57,7 +57,7 @@ func (h *Hub) attachNew(hs *Handshake, c Conn, o *AttachOptions, rs ResumeStatus
 	if !o.Resumable {
 		// Its client cannot resume it (plain WebSocket): keep nothing
 		// of what was written.
-		p.q.maxReplay = 0
+		p.q.lim = &h.qlim[1]
 	} else if h.store != nil && h.resumeWindow() > 0 {
 		p.starts = make(map[string]pubsub.Position) // it gets a record
 	}
@@ -104,11 +104,7 @@ func (h *Hub) newPeer(hs *Handshake, id, secret, ns string) *Peer {
 		protocol:  hs.Protocol,
 		values:    hs.values,
 	}
-	replay := 0
-	if h.resumeWindow() > 0 {
-		replay = h.opts.ReplayBytes
-	}
-	p.q.init(h.opts.QueueMessages, h.opts.QueueBytes, replay)
+	p.q.init(&h.qlim[0])
 	return p
 }
 

@@ -73,8 +73,9 @@ func (h *Hub) attachNew(hs *Handshake, c Conn, o *AttachOptions, rs ResumeStatus
 func (h *Hub) open(p *Peer, c Conn, o *AttachOptions, rs ResumeStatus) *Session {
 	h.peerOpened(p, rs)
 	l := newLink(p, c, o, rs)
+	s := &Session{p: p, l: l} // one handle: the transport keeps it
 	if b, ok := c.(Binder); ok {
-		b.Bind(&Session{p: p, l: l})
+		b.Bind(s)
 	}
 	p.cur.Store(l)
 	p.hookMu.Lock()
@@ -87,7 +88,7 @@ func (h *Hub) open(p *Peer, c Conn, o *AttachOptions, rs ResumeStatus) *Session 
 	}
 	l.arm()
 	l.notify() // the first Write, even of nothing
-	return &Session{p: p, l: l}
+	return s
 }
 
 // newPeer makes the peer a handshake asked for, not yet registered.
@@ -151,8 +152,9 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 	}
 	rs.Resumed = true
 	l := newLink(p, c, o, rs)
+	s := &Session{p: p, l: l} // one handle: the transport keeps it
 	if b, ok := c.(Binder); ok {
-		b.Bind(&Session{p: p, l: l})
+		b.Bind(s)
 	}
 	p.cur.Store(l)
 	p.linkMu.Unlock()
@@ -164,7 +166,7 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 	p.hookMu.Unlock()
 	l.arm()
 	l.notify()
-	return &Session{p: p, l: l}, rs
+	return s, rs
 }
 
 // reclaim takes a detached peer back for a client that claims it from

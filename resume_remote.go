@@ -445,8 +445,9 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	}
 	rs = ResumeStatus{Attempted: true, Resumed: true, Mended: st.Mend, Gaps: gaps}
 	l := newLink(p, c, o, rs)
+	s := &Session{p: p, l: l} // one handle: the transport keeps it
 	if b, ok := c.(Binder); ok {
-		b.Bind(&Session{p: p, l: l})
+		b.Bind(s)
 	}
 	p.cur.Store(l)
 	h.peerMovedIn(p)
@@ -457,7 +458,7 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	p.hookMu.Unlock()
 	l.arm()
 	l.notify()
-	return &Session{p: p, l: l}, rs
+	return s, rs
 }
 
 // backlog reads, for each topic, what its history has after pos[topic]

@@ -95,16 +95,22 @@ func heapAfterGC() uint64 {
 
 // TestIdlePeerHeap guards what anyws itself keeps per idle peer (issue
 // 15): the Peer, its link, its topic, its registry entries and its
-// keep-alive timer. The bound is generous (about twice what it was
-// measured at), so it holds on a loaded machine and catches a return to
-// the earlier layout only when something large comes back.
+// keep-alive timer. The bound is generous, so it holds on a loaded
+// machine, and still well under what a peer kept before.
 func TestIdlePeerHeap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("opens 2,000 peers")
 	}
+	// About 1,000 bytes when measured (1,950 before issue 15's
+	// changes to Peer, link and queue). The least of three tries, so
+	// that another test's garbage or a map growing at the wrong moment
+	// does not fail it.
+	const bound = 1600
 	per := idlePeerHeap(t, 2000)
+	for try := 1; try < 3 && per > bound; try++ {
+		per = min(per, idlePeerHeap(t, 2000))
+	}
 	t.Logf("%.0f bytes of heap per idle peer", per)
-	const bound = 4096
 	if per > bound {
 		t.Errorf("an idle peer holds %.0f bytes of heap, more than %d", per, bound)
 	}

@@ -37,8 +37,10 @@ type link struct {
 	// inWrite numbers the Write in progress (1, 2, …; writes counts
 	// them, writer only), 0 when none is; stuck aborts it if it is
 	// still in progress long after an overflow (link_overflow.go).
-	inWrite atomic.Uint64
-	writes  uint64
+	// (32 bits: a link is then 128 bytes, not 144; 0 is skipped when
+	// they wrap.)
+	inWrite atomic.Uint32
+	writes  uint32
 	stuck   *time.Timer
 
 	// resumable: the client can resume the peer (AttachOptions.Resumable)
@@ -204,7 +206,9 @@ func (l *link) writeQueued() (bool, error) {
 		return false, nil
 	}
 	l.started = true
-	l.writes++
+	if l.writes++; l.writes == 0 {
+		l.writes = 1
+	}
 	l.inWrite.Store(l.writes)
 	if c := p.closing.Load(); c != nil && c.discard {
 		// An overflow came before this write began: it may not be

@@ -38,7 +38,7 @@ func (l *link) abortIfStuck() {
 
 // abortStuck aborts the connection if write number n is still in
 // progress.
-func (l *link) abortStuck(n uint64) {
+func (l *link) abortStuck(n uint32) {
 	if l.inWrite.Load() != n {
 		return
 	}

@@ -99,6 +99,8 @@ type Hub struct {
 	// broker cannot, or peers cannot move.
 	store *peerRecords
 	qlim  [2]queueLimits // set by New, never changed
+	// keepAlives schedules the links' keep-alives (keepalive.go).
+	keepAlives keepAlives
 
 	mu       sync.Mutex
 	nsOrder  []string            // namespaces in creation order

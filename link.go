@@ -23,9 +23,8 @@ type link struct {
 	// new peer's.
 	resume *ResumeStatus
 
-	mu    sync.Mutex
-	wake  chan struct{} // wakes a parked writer; made with the first linger
-	timer *time.Timer   // keep-alive
+	mu   sync.Mutex
+	wake chan struct{} // wakes a parked writer; made with the first linger
 	// lastWrite is when the writer last wrote, since epoch.
 	lastWrite time.Duration
 	idle      chan struct{} // closed when the writer leaves, if Closed waits for it
@@ -41,6 +40,9 @@ type link struct {
 	// they wrap.)
 	inWrite atomic.Uint32
 	writes  uint32
+	// kaIndex is the link's place in its Hub's keep-alive heap, plus
+	// one; 0 when it is not there (keepalive.go, under its mu).
+	kaIndex int32
 	stuck   *time.Timer
 
 	// resumable: the client can resume the peer (AttachOptions.Resumable)
@@ -274,14 +276,9 @@ func (l *link) armLocked() {
 		return
 	}
 	l.lastWrite = time.Since(epoch)
-	switch {
-	case l.readDone || l.quit || l.armed:
-	case l.timer == nil:
+	if !l.readDone && !l.quit && !l.armed {
 		l.armed = true
-		l.timer = time.AfterFunc(l.ka, l.keepAliveDue)
-	default:
-		l.armed = true
-		l.timer.Reset(l.ka)
+		l.p.hub.keepAlives.add(l, l.lastWrite+l.ka)
 	}
 }
 
@@ -295,7 +292,7 @@ func (l *link) keepAliveDue() {
 		return
 	}
 	if idle := time.Since(epoch) - l.lastWrite; idle < l.ka {
-		l.timer.Reset(l.ka - idle)
+		l.p.hub.keepAlives.add(l, l.lastWrite+l.ka)
 		l.mu.Unlock()
 		return
 	}
@@ -306,8 +303,8 @@ func (l *link) keepAliveDue() {
 }
 
 func (l *link) stopTimer() {
-	if l.timer != nil {
-		l.timer.Stop()
+	if l.armed {
+		l.p.hub.keepAlives.remove(l)
 	}
 	if l.stuck != nil {
 		l.stuck.Stop()

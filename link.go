@@ -55,7 +55,7 @@ type link struct {
 	quit      bool // the writer is done with the connection
 	readDone  bool // the transport called Closed or Dropped
 	due       bool // the keep-alive timer fired since the last write
-	armed     bool // timer runs (armLocked, keepAliveDue)
+	armed     bool // in the keep-alive heap, or its firing under way (armLocked, keepAliveDue)
 	drop      bool // the connection was lost rather than closed
 	handed    bool // the peer has been handed on (done)
 }

@@ -317,7 +317,11 @@ func (p *Peer) CloseNow() error {
 }
 
 func (p *Peer) requestClose(c closeRequest) {
-	first := p.closing.Load() == nil && p.closing.CompareAndSwap(nil, &c)
+	first := false
+	if p.closing.Load() == nil {
+		cr := c // allocated only here
+		first = p.closing.CompareAndSwap(nil, &cr)
+	}
 	if first {
 		// Hooks that wait on the context must return before the peer
 		// can finish (the Close hook runs after them).

@@ -25,10 +25,13 @@ func (h *Hub) Accept(r *http.Request, route *Hooks, transport string, protocols 
 		Protocols: protocols,
 		transport: transport,
 	}
-	if route != nil {
-		u.hooks = route.or(&h.hooks)
+	// Peers share their hooks: the Hub's, or one copy per handshake
+	// only when the route adds hooks of its own.
+	if route != nil && !route.none() {
+		hk := route.or(&h.hooks)
+		u.hooks = &hk
 	} else {
-		u.hooks = h.hooks
+		u.hooks = &h.hooks
 	}
 	if u.hooks.Upgrade != nil {
 		if err := runUpgrade(u); err != nil {

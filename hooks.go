@@ -55,6 +55,13 @@ type Hooks struct {
 	ReplaceHub bool
 }
 
+// none reports whether h sets no hook: a route's hooks are then the
+// Hub's.
+func (h *Hooks) none() bool {
+	return h.Upgrade == nil && h.Open == nil && h.Message == nil && h.Close == nil &&
+		h.Disconnect == nil && h.Resume == nil && h.Error == nil
+}
+
 // or returns the hooks of a route h on a Hub whose hooks are def: def's
 // then h's (Chain), or, with h.ReplaceHub, h with each nil hook replaced
 // by the one from def.
@@ -104,7 +111,7 @@ type Handshake struct {
 	// Protocols (or empty); anyws never echoes one the client did not offer.
 	Protocol string
 
-	hooks     Hooks
+	hooks     *Hooks // shared by the peers of a route (never changed)
 	values    map[string]any
 	transport string
 }

@@ -1,7 +1,6 @@
 package anyws
 
 import (
-	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -101,10 +100,13 @@ type Hub struct {
 	// died can be rebuilt elsewhere (peer_records.go, resume_recover.go); nil when the
 	// broker cannot, or peers cannot move.
 	store *peerRecords
+	qlim  [2]queueLimits // set by New, never changed
+	// keepAlives schedules the links' keep-alives (keepalive.go).
+	keepAlives keepAlives
 
 	mu       sync.Mutex
-	nsOrder  []string              // namespaces in creation order
-	ns       map[string]*list.List // peers of a namespace in connect order
+	nsOrder  []string            // namespaces in creation order
+	ns       map[string]*nsPeers // peers of a namespace in connect order
 	byID     map[string]*Peer
 	bySecret map[string]*Peer
 	sessions sync.WaitGroup // one per connected peer, done after its Close hook
@@ -112,7 +114,7 @@ type Hub struct {
 
 // New returns a Hub whose hooks are the defaults of every route.
 func New(hooks Hooks, opts *Options) *Hub {
-	h := &Hub{hooks: hooks, ns: make(map[string]*list.List), byID: make(map[string]*Peer), bySecret: make(map[string]*Peer)}
+	h := &Hub{hooks: hooks, ns: make(map[string]*nsPeers), byID: make(map[string]*Peer), bySecret: make(map[string]*Peer)}
 	if opts != nil {
 		h.opts = *opts
 	}
@@ -130,6 +132,14 @@ func New(hooks Hooks, opts *Options) *Hub {
 	}
 	if h.opts.ResumeMaxPeers <= 0 {
 		h.opts.ResumeMaxPeers = 10000
+	}
+	// Queues' bounds: qlim[0] keeps messages for replay when recovery is
+	// on, qlim[1] (peers whose client cannot resume) keeps none.
+	for i := range h.qlim {
+		h.qlim[i] = queueLimits{maxCount: h.opts.QueueMessages, maxBytes: h.opts.QueueBytes}
+	}
+	if h.resumeWindow() > 0 {
+		h.qlim[0].maxReplay = h.opts.ReplayBytes
 	}
 	if h.opts.NodeID == "" {
 		h.opts.NodeID = uuid.NewString()
@@ -267,8 +277,8 @@ func (h *Hub) Peers() []*Peer {
 	defer h.mu.Unlock()
 	out := make([]*Peer, 0, len(h.byID))
 	for _, ns := range h.nsOrder {
-		for e := h.ns[ns].Front(); e != nil; e = e.Next() {
-			out = append(out, e.Value.(*Peer))
+		for p := h.ns[ns].first; p != nil; p = p.next {
+			out = append(out, p)
 		}
 	}
 	return out
@@ -288,9 +298,9 @@ func (h *Hub) namespacePeers(ns string) []*Peer {
 	if l == nil {
 		return nil
 	}
-	out := make([]*Peer, 0, l.Len())
-	for e := l.Front(); e != nil; e = e.Next() {
-		out = append(out, e.Value.(*Peer))
+	out := make([]*Peer, 0, l.n)
+	for p := l.first; p != nil; p = p.next {
+		out = append(out, p)
 	}
 	return out
 }
@@ -303,11 +313,11 @@ func (h *Hub) register(p *Peer) error {
 	}
 	l := h.ns[p.ns]
 	if l == nil {
-		l = list.New()
+		l = new(nsPeers)
 		h.ns[p.ns] = l
 		h.nsOrder = append(h.nsOrder, p.ns)
 	}
-	p.elem = l.PushBack(p)
+	l.push(p)
 	h.byID[p.id] = p
 	h.bySecret[p.secret] = p
 	h.sessions.Add(1)
@@ -317,15 +327,14 @@ func (h *Hub) register(p *Peer) error {
 func (h *Hub) unregister(p *Peer) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if p.elem == nil {
+	if !p.listed {
 		return
 	}
 	l := h.ns[p.ns]
-	l.Remove(p.elem)
-	p.elem = nil
+	l.remove(p)
 	delete(h.byID, p.id)
 	delete(h.bySecret, p.secret)
-	if l.Len() == 0 {
+	if l.n == 0 {
 		delete(h.ns, p.ns)
 		for i, ns := range h.nsOrder {
 			if ns == p.ns {
@@ -334,6 +343,40 @@ func (h *Hub) unregister(p *Peer) {
 			}
 		}
 	}
+}
+
+// nsPeers are the peers of a namespace in connect order, linked through
+// the peers themselves (Peer.prev, next): a list element per peer cost
+// 48 bytes. Under Hub.mu.
+type nsPeers struct {
+	first, last *Peer
+	n           int
+}
+
+func (l *nsPeers) push(p *Peer) {
+	p.prev, p.next, p.listed = l.last, nil, true
+	if l.last != nil {
+		l.last.next = p
+	} else {
+		l.first = p
+	}
+	l.last = p
+	l.n++
+}
+
+func (l *nsPeers) remove(p *Peer) {
+	if p.prev != nil {
+		p.prev.next = p.next
+	} else {
+		l.first = p.next
+	}
+	if p.next != nil {
+		p.next.prev = p.prev
+	} else {
+		l.last = p.prev
+	}
+	p.prev, p.next, p.listed = nil, nil, false
+	l.n--
 }
 
 // Shutdown stops accepting peers, closes every peer with StatusGoingAway

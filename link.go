@@ -13,44 +13,82 @@ import (
 // here), the keep-alive timer, and the decision of how the connection
 // ends. A peer has at most one link at a time; a resumed peer gets a new
 // one.
+//
+// Fields are ordered to pack: an idle peer keeps its link.
 type link struct {
-	p      *Peer
-	c      Conn
-	ka     time.Duration
-	resume ResumeStatus
-	// resumable: the client can resume the peer (AttachOptions.Resumable)
-	resumable bool
+	p  *Peer
+	c  Conn
+	ka time.Duration
+	// resume is how the connection began (Session.Resume), nil for a
+	// new peer's.
+	resume *ResumeStatus
 
-	mu       sync.Mutex
-	writing  bool          // a writer goroutine runs
-	again    bool          // notified while writing: look again before leaving
-	parked   bool          // the writer lingers for more work (linger.go)
-	ticked   bool          // the linger timer fired since the writer last looked
-	wake     chan struct{} // wakes a parked writer; made with the first linger
-	started  bool          // the first Write was made (writer only)
-	quit     bool          // the writer is done with the connection
-	readDone bool          // the transport called Closed or Dropped
-	due      bool          // the keep-alive timer fired since the last write
-	timer    *time.Timer   // keep-alive
-	armed    bool          // timer runs (armLocked, keepAliveDue)
+	mu   sync.Mutex
+	wake chan struct{} // wakes a parked writer; made with the first linger
 	// lastWrite is when the writer last wrote, since epoch.
 	lastWrite time.Duration
 	idle      chan struct{} // closed when the writer leaves, if Closed waits for it
-	ended     bool          // info says how the connection ended
-	info      CloseInfo
-	drop      bool          // the connection was lost rather than closed
-	done      chan struct{} // closed once the peer has been handed on
+	info      *CloseInfo    // how the connection ended; nil until it ended
+	// done is closed once the peer has been handed on (handed); made
+	// by the first that waits for it (handedOn).
+	done chan struct{}
 
 	// inWrite numbers the Write in progress (1, 2, …; writes counts
 	// them, writer only), 0 when none is; stuck aborts it if it is
 	// still in progress long after an overflow (link_overflow.go).
-	inWrite atomic.Uint64
-	writes  uint64
+	// (32 bits: a link is then 128 bytes, not 144; 0 is skipped when
+	// they wrap.)
+	inWrite atomic.Uint32
+	writes  uint32
+	// kaIndex is the link's place in its Hub's keep-alive heap, plus
+	// one; 0 when it is not there (keepalive.go, under its mu).
+	kaIndex int32
 	stuck   *time.Timer
+
+	// resumable: the client can resume the peer (AttachOptions.Resumable)
+	resumable bool
+	writing   bool // a writer goroutine runs
+	again     bool // notified while writing: look again before leaving
+	parked    bool // the writer lingers for more work (linger.go)
+	ticked    bool // the linger timer fired since the writer last looked
+	started   bool // the first Write was made (writer only)
+	quit      bool // the writer is done with the connection
+	readDone  bool // the transport called Closed or Dropped
+	due       bool // the keep-alive timer fired since the last write
+	armed     bool // in the keep-alive heap, or its firing under way (armLocked, keepAliveDue)
+	drop      bool // the connection was lost rather than closed
+	handed    bool // the peer has been handed on (done)
 }
 
 func newLink(p *Peer, c Conn, o *AttachOptions, rs ResumeStatus) *link {
-	return &link{p: p, c: c, ka: o.KeepAlive, resumable: o.Resumable, resume: rs, done: make(chan struct{})}
+	l := &link{p: p, c: c, ka: o.KeepAlive, resumable: o.Resumable}
+	if rs.Attempted || rs.Resumed || rs.Recovered || rs.Mended || rs.Reason != "" || rs.Gaps != nil || rs.again {
+		r := rs // allocated here only
+		l.resume = &r
+	}
+	return l
+}
+
+// status is how the connection began.
+func (l *link) status() ResumeStatus {
+	if l.resume == nil {
+		return ResumeStatus{}
+	}
+	return *l.resume
+}
+
+// handedOn returns a channel closed once the peer has been handed on
+// (closed has returned from connectionEnded).
+func (l *link) handedOn() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.done == nil {
+		l.done = make(chan struct{})
+		if l.handed {
+			close(l.done)
+		}
+	}
+	return l.done
 }
 
 // notify starts the writer unless one runs (which then looks again) or
@@ -122,8 +160,7 @@ const (
 // what is queued, or a keep-alive that is due.
 func (l *link) flush() flushResult {
 	p := l.p
-	if p.closeSet.Load() {
-		c := p.closing
+	if c := p.closing.Load(); c != nil {
 		l.end(CloseInfo{Code: c.code, Reason: c.reason}, false)
 		if c.abrupt {
 			l.c.Abort()
@@ -165,14 +202,17 @@ func (l *link) writeQueued() (bool, error) {
 		n = p.dropped.Swap(0)
 		p.reportErrorOpen(fmt.Errorf("%w: dropped %d messages for peer %s", ErrQueueFull, n, p.id))
 	}
-	batch, seq, more := p.q.take(!p.closeSet.Load()) // a close writes all at once
+	closing := p.closing.Load()
+	batch, seq, more := p.q.take(closing == nil) // a close writes all at once
 	if len(batch) == 0 && l.started {
 		return false, nil
 	}
 	l.started = true
-	l.writes++
+	if l.writes++; l.writes == 0 {
+		l.writes = 1
+	}
 	l.inWrite.Store(l.writes)
-	if p.closeSet.Load() && p.closing.discard {
+	if c := p.closing.Load(); c != nil && c.discard {
 		// An overflow came before this write began: it may not be
 		// stuck for long either (link_overflow.go).
 		l.abortIfStuck()
@@ -196,8 +236,7 @@ func (l *link) writeQueued() (bool, error) {
 // unless the server was closing it anyway.
 func (l *link) failed(err error) {
 	p := l.p
-	if p.closeSet.Load() {
-		c := p.closing
+	if c := p.closing.Load(); c != nil {
 		l.end(CloseInfo{Code: c.code, Reason: c.reason, Err: err}, false)
 	} else if l.end(CloseInfo{Code: StatusAbnormalClosure, Reason: "write failed", Err: err}, true) {
 		p.reportErrorOpen(err)
@@ -210,10 +249,11 @@ func (l *link) failed(err error) {
 func (l *link) end(info CloseInfo, drop bool) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.ended {
+	if l.info != nil {
 		return false
 	}
-	l.ended, l.info, l.drop = true, info, drop
+	ended := info // allocated here only
+	l.info, l.drop = &ended, drop
 	return true
 }
 
@@ -236,14 +276,9 @@ func (l *link) armLocked() {
 		return
 	}
 	l.lastWrite = time.Since(epoch)
-	switch {
-	case l.readDone || l.quit || l.armed:
-	case l.timer == nil:
+	if !l.readDone && !l.quit && !l.armed {
 		l.armed = true
-		l.timer = time.AfterFunc(l.ka, l.keepAliveDue)
-	default:
-		l.armed = true
-		l.timer.Reset(l.ka)
+		l.p.hub.keepAlives.add(l, l.lastWrite+l.ka)
 	}
 }
 
@@ -257,7 +292,7 @@ func (l *link) keepAliveDue() {
 		return
 	}
 	if idle := time.Since(epoch) - l.lastWrite; idle < l.ka {
-		l.timer.Reset(l.ka - idle)
+		l.p.hub.keepAlives.add(l, l.lastWrite+l.ka)
 		l.mu.Unlock()
 		return
 	}
@@ -268,8 +303,8 @@ func (l *link) keepAliveDue() {
 }
 
 func (l *link) stopTimer() {
-	if l.timer != nil {
-		l.timer.Stop()
+	if l.armed {
+		l.p.hub.keepAlives.remove(l)
 	}
 	if l.stuck != nil {
 		l.stuck.Stop()
@@ -282,24 +317,23 @@ func (l *link) stopTimer() {
 // it is writing, which may hold the reply to the client's close), then
 // hands the peer on: detached to wait for a resume, or finished.
 func (l *link) closed(info CloseInfo, drop bool) {
-	if drop && l.p.closeSet.Load() {
+	if c := l.p.closing.Load(); drop && c != nil {
 		// The server was closing the peer (an overflow lets the write in
 		// progress go on, and the client may leave or the stream be
 		// reset meanwhile): report its close, as failed does.
-		c := l.p.closing
 		info, drop = CloseInfo{Code: c.code, Reason: c.reason, Err: info.Err}, false
 	}
 	l.mu.Lock()
 	l.readDone = true
 	l.stopTimer()
-	if !l.ended {
-		if l.p.closeSet.Load() {
+	if l.info == nil {
+		if c := l.p.closing.Load(); c != nil {
 			// The server's close came first (its writer had not sent it
 			// yet): that is how the peer ends, whatever the reader saw.
-			c := l.p.closing
 			info, drop = CloseInfo{Code: c.code, Reason: c.reason, Err: info.Err}, false
 		}
-		l.ended, l.info, l.drop = true, info, drop
+		ended := info
+		l.info, l.drop = &ended, drop
 	}
 	var idle chan struct{}
 	if l.writing {
@@ -307,7 +341,7 @@ func (l *link) closed(info CloseInfo, drop bool) {
 		l.idle = idle
 		l.unpark()
 	}
-	info, drop = l.info, l.drop
+	info, drop = *l.info, l.drop
 	l.mu.Unlock()
 	if idle != nil {
 		if drop {
@@ -316,5 +350,10 @@ func (l *link) closed(info CloseInfo, drop bool) {
 		<-idle
 	}
 	l.p.connectionEnded(l, info, drop)
-	close(l.done)
+	l.mu.Lock()
+	l.handed = true
+	if l.done != nil {
+		close(l.done)
+	}
+	l.mu.Unlock()
 }

@@ -38,11 +38,11 @@ func (l *link) abortIfStuck() {
 
 // abortStuck aborts the connection if write number n is still in
 // progress.
-func (l *link) abortStuck(n uint64) {
+func (l *link) abortStuck(n uint32) {
 	if l.inWrite.Load() != n {
 		return
 	}
-	c := l.p.closing
+	c := l.p.closing.Load()
 	l.end(CloseInfo{Code: c.code, Reason: c.reason}, false)
 	l.c.Abort()
 }

@@ -63,7 +63,11 @@ func (h *Hub) logger(ctx context.Context, level slog.Level) *slog.Logger {
 
 // logPeer logs msg about p with p's attributes and extra.
 func (h *Hub) logPeer(p *Peer, level slog.Level, msg string, extra ...slog.Attr) {
-	l := h.logger(p.ctx, level)
+	if h.opts.Logger == nil {
+		return
+	}
+	ctx := p.logContext()
+	l := h.logger(ctx, level)
 	if l == nil {
 		return
 	}
@@ -75,7 +79,7 @@ func (h *Hub) logPeer(p *Peer, level slog.Level, msg string, extra ...slog.Attr)
 		slog.String(LogRemoteAddr, p.remote),
 	)
 	attrs = append(attrs, extra...)
-	l.LogAttrs(p.ctx, level, msg, attrs...)
+	l.LogAttrs(ctx, level, msg, attrs...)
 }
 
 // closeAttrs are the attributes of a CloseInfo.

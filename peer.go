@@ -1,7 +1,6 @@
 package anyws
 
 import (
-	"container/list"
 	"context"
 	"fmt"
 	"maps"
@@ -19,7 +18,7 @@ import (
 // on the network, and are harmless after the peer has closed.
 type Peer struct {
 	hub       *Hub
-	hooks     Hooks
+	hooks     *Hooks // shared with the other peers of its route
 	id        string
 	secret    string // resume and uplink token (Session.Secret)
 	req       *http.Request
@@ -27,13 +26,13 @@ type Peer struct {
 	ns        string
 	transport string
 	protocol  string
-	ctx       context.Context
-	cancel    context.CancelCauseFunc
+	// ctx is made by the first Context call: most peers never need one
+	// (cancelled at once when the peer is closing already).
+	ctx atomic.Pointer[peerContext]
 
 	mu     sync.Mutex // guards values, topics, gone, starts
 	values map[string]any
-	topics map[string]struct{}
-	gone   bool // unregistered: Subscribe does nothing any more
+	topics topicSet
 	// starts holds where the peer started on each topic, for its record
 	// in the broker (peer_records.go); nil when it has none.
 	starts map[string]pubsub.Position
@@ -41,28 +40,33 @@ type Peer struct {
 	q       queue
 	dropped atomic.Int64 // messages dropped under OverflowDrop, not yet reported
 
-	closeOnce sync.Once
-	closing   closeRequest // written before closeSet is set
-	closeSet  atomic.Bool  // Close or CloseNow was called
+	// closing is the first close asked for (Close, CloseNow, an
+	// overflow, Shutdown, a finish): nil while the peer is open.
+	closing atomic.Pointer[closeRequest]
 
 	// cur is the connection serving the peer, nil while it waits to be
 	// resumed (or once it finished). linkMu orders attaching, detaching
 	// and finishing.
-	cur      atomic.Pointer[link]
-	linkMu   sync.Mutex
-	grace    *time.Timer // under linkMu: the resume window of a detached peer
-	lastDrop CloseInfo   // under linkMu: why the connection dropped
+	cur    atomic.Pointer[link]
+	linkMu sync.Mutex
+	grace  *time.Timer // under linkMu: the resume window of a detached peer (expire)
 	// handing is, under linkMu, closed once a hand-over to another node
 	// under way is done (the peer is gone from here then): a claim that
 	// comes meanwhile waits for it and follows the peer.
 	handing chan struct{}
 
-	hookMu   sync.Mutex // serializes the hooks
-	closed   bool       // under hookMu: the Close hook has run
-	upSeq    uint64     // under hookMu: the client's last delivered message number
-	finished sync.Once
+	upSeq uint64 // under hookMu: the client's last delivered message number
 
-	elem *list.Element // position in the hub's namespace list, under hub.mu
+	// prev and next link the peers of its namespace, listed while it is
+	// registered (nsPeers), under hub.mu.
+	prev, next *Peer
+
+	// The small fields last, packed: an idle peer keeps its Peer.
+	hookMu   sync.Mutex // serializes the hooks
+	finished sync.Once
+	gone     bool // under mu: unregistered: Subscribe does nothing any more
+	closed   bool // under hookMu: the Close hook has run
+	listed   bool // under hub.mu: in its namespace's list
 }
 
 type closeRequest struct {
@@ -75,6 +79,11 @@ type closeRequest struct {
 	// topic index: a peer without a connection is finished on a goroutine
 	// of its own, since finishing leaves its topics.
 	overflow bool
+}
+
+// cause is what a peer's context is cancelled with when it is closing.
+func (c *closeRequest) cause() error {
+	return fmt.Errorf("anyws: peer closing: %d %q", c.code, c.reason)
 }
 
 // ID is the peer's public id, a random UUID v4. It is safe to show to other
@@ -108,7 +117,7 @@ func (p *Peer) Transport() string { return p.transport }
 // peer waits to be resumed.
 func (p *Peer) ResumeStatus() ResumeStatus {
 	if l := p.cur.Load(); l != nil {
-		return l.resume
+		return l.status()
 	}
 	return ResumeStatus{}
 }
@@ -121,7 +130,46 @@ func (p *Peer) Protocol() string { return p.protocol }
 // Close hook runs and whatever the peer's hooks are doing: a Message hook
 // that waits on it returns, so the peer can finish. Use it to stop work
 // done on the peer's behalf.
-func (p *Peer) Context() context.Context { return p.ctx }
+func (p *Peer) Context() context.Context {
+	if c := p.ctx.Load(); c != nil {
+		return c.ctx
+	}
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(p.req.Context()))
+	c := &peerContext{ctx: ctx, cancel: cancel}
+	if !p.ctx.CompareAndSwap(nil, c) {
+		cancel(nil)
+		return p.ctx.Load().ctx
+	}
+	// A close that came before the context was stored did not see it:
+	// the context starts cancelled then (requestClose cancels it with
+	// the same cause when it sees it; the first cause stays).
+	if cl := p.closing.Load(); cl != nil {
+		cancel(cl.cause())
+	}
+	return ctx
+}
+
+// peerContext is a peer's context (Peer.Context) once it was asked for.
+type peerContext struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// cancel cancels the peer's context, if it was made, with cause.
+func (p *Peer) cancel(cause error) {
+	if c := p.ctx.Load(); c != nil {
+		c.cancel(cause)
+	}
+}
+
+// logContext is the context the peer's log records carry: its
+// context's values, without making the context.
+func (p *Peer) logContext() context.Context {
+	if c := p.ctx.Load(); c != nil {
+		return c.ctx
+	}
+	return context.WithoutCancel(p.req.Context())
+}
 
 // Set stores a per-peer value.
 func (p *Peer) Set(key string, v any) {
@@ -169,7 +217,7 @@ func (p *Peer) Send(data any) error {
 }
 
 func (p *Peer) enqueue(f *Payload) error {
-	if p.closeSet.Load() {
+	if p.closing.Load() != nil {
 		return ErrClosed
 	}
 	switch p.q.push(f) {
@@ -201,11 +249,8 @@ func (p *Peer) Subscribe(topic string) {
 	if p.gone {
 		return
 	}
-	if p.topics == nil {
-		p.topics = make(map[string]struct{})
-	}
-	_, had := p.topics[topic]
-	p.topics[topic] = struct{}{}
+	had := p.topics.has(topic)
+	p.topics.add(topic)
 	p.hub.subscribe(p, topic)
 	if p.starts != nil && !had { // its record changes
 		p.noteStart(topic)
@@ -217,10 +262,9 @@ func (p *Peer) Subscribe(topic string) {
 func (p *Peer) Unsubscribe(topic string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.topics[topic]; !ok {
+	if !p.topics.remove(topic) {
 		return
 	}
-	delete(p.topics, topic)
 	p.hub.unsubscribe(p, topic)
 	if p.starts != nil {
 		delete(p.starts, topic)
@@ -232,7 +276,7 @@ func (p *Peer) Unsubscribe(topic string) {
 func (p *Peer) Topics() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return slices.Sorted(maps.Keys(p.topics))
+	return slices.Sorted(p.topics.all())
 }
 
 // Publish sends data (converted as by Send) to every other subscriber of
@@ -275,14 +319,15 @@ func (p *Peer) CloseNow() error {
 
 func (p *Peer) requestClose(c closeRequest) {
 	first := false
-	p.closeOnce.Do(func() {
-		first = true
-		p.closing = c
-		p.closeSet.Store(true)
+	if p.closing.Load() == nil {
+		cr := c // allocated only here
+		first = p.closing.CompareAndSwap(nil, &cr)
+	}
+	if first {
 		// Hooks that wait on the context must return before the peer
 		// can finish (the Close hook runs after them).
-		p.cancel(fmt.Errorf("anyws: peer closing: %d %q", c.code, c.reason))
-	})
+		p.cancel(c.cause())
+	}
 	if c.discard {
 		// Release the queue now: the close of a client that does not
 		// read may take until the write deadline. Also after a graceful

@@ -231,7 +231,7 @@ func (p *Peer) record() ([]byte, bool) {
 		return nil, false
 	}
 	rec := peerRecord{ID: p.id, NS: p.ns, Node: p.hub.opts.NodeID, Starts: make(map[string]pubsub.Position, len(p.starts))}
-	for t := range p.topics {
+	for t := range p.topics.all() {
 		rec.Topics = append(rec.Topics, t)
 		if s, ok := p.starts[t]; ok {
 			rec.Starts[t] = s

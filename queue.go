@@ -52,22 +52,29 @@ type queue struct {
 	pending int // cost of items[written:): queued or being written
 	kept    int // cost of items[0:written)
 	bytes   int // payload bytes of items[written:) (Peer.Buffered)
-	closed  bool
-	waiters []chan struct{} // Drain callers, woken when nothing is left to write
-
-	maxCount  int // pending messages; 0: no count bound
-	maxBytes  int // cost of pending messages
-	maxReplay int // cost of kept messages; 0: keep none
+	// drained is closed when nothing is left to write (or the queue
+	// closes): Drain callers wait on it. nil until one waits.
+	drained chan struct{}
+	lim     *queueLimits // shared by the Hub's peers
 
 	// Topic positions (queue_positions.go): nil until a payload with a
 	// position comes.
-	pos     map[string]pubsub.Position // the last position taken, per topic
-	holding bool                       // pushes go to held until release
-	held    []*Payload
+	pos map[string]pubsub.Position // the last position taken, per topic
+	// held, while not nil, takes the pushes until release.
+	held   *[]*Payload
+	closed bool
 }
 
-func (q *queue) init(maxCount, maxBytes, maxReplay int) {
-	q.maxCount, q.maxBytes, q.maxReplay = maxCount, maxBytes, maxReplay
+// queueLimits bound a queue (Options.QueueMessages, QueueBytes,
+// ReplayBytes); a Hub's queues share them.
+type queueLimits struct {
+	maxCount  int // pending messages; 0: no count bound
+	maxBytes  int // cost of pending messages
+	maxReplay int // cost of kept messages; 0: keep none
+}
+
+func (q *queue) init(lim *queueLimits) {
+	q.lim = lim
 	q.base = 1
 }
 
@@ -87,13 +94,13 @@ func (q *queue) push(f *Payload) pushResult {
 		q.mu.Unlock()
 		return pushClosed
 	}
-	if q.holding {
-		q.held = append(q.held, f)
+	if q.held != nil {
+		*q.held = append(*q.held, f)
 		q.mu.Unlock()
 		return pushed
 	}
 	n := len(q.items) - q.written
-	if (q.maxCount > 0 && n >= q.maxCount) || (n > 0 && q.pending+c > q.maxBytes) {
+	if lim := q.lim; (lim.maxCount > 0 && n >= lim.maxCount) || (n > 0 && q.pending+c > lim.maxBytes) {
 		q.mu.Unlock()
 		return pushFull
 	}
@@ -140,17 +147,14 @@ func (q *queue) wrote() {
 		q.kept += c
 	}
 	q.written = q.taken
-	q.trim(q.maxReplay)
+	q.trim(q.lim.maxReplay)
 	q.compact()
 	q.fit()
-	var ws []chan struct{}
-	if q.written == len(q.items) {
-		ws, q.waiters = q.waiters, nil
+	if q.drained != nil && q.written == len(q.items) {
+		close(q.drained)
+		q.drained = nil
 	}
 	q.mu.Unlock()
-	for _, w := range ws {
-		close(w)
-	}
 }
 
 // trim drops the oldest written messages until they cost at most max.
@@ -230,8 +234,10 @@ func (q *queue) drain(ctx context.Context) error {
 		}
 		return nil
 	}
-	w := make(chan struct{})
-	q.waiters = append(q.waiters, w)
+	if q.drained == nil {
+		q.drained = make(chan struct{})
+	}
+	w := q.drained
 	q.mu.Unlock()
 	select {
 	case <-w:
@@ -272,11 +278,10 @@ func (q *queue) close() int {
 	q.items, q.buf = nil, nil
 	q.written, q.taken = 0, 0
 	q.pending, q.kept, q.bytes = 0, 0, 0
-	ws := q.waiters
-	q.waiters = nil
-	q.mu.Unlock()
-	for _, w := range ws {
-		close(w)
+	if q.drained != nil {
+		close(q.drained)
+		q.drained = nil
 	}
+	q.mu.Unlock()
 	return n
 }

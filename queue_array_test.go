@@ -27,7 +27,7 @@ func testPayloads(n int) []*Payload {
 // of testPayloads' messages.
 func newTestQueue(replayMessages int) *queue {
 	q := &queue{}
-	q.init(0, 1<<30, replayMessages*(5+payloadOverhead))
+	q.init(&queueLimits{maxBytes: 1 << 30, maxReplay: replayMessages * (5 + payloadOverhead)})
 	return q
 }
 

@@ -37,7 +37,7 @@ func (q *queue) advance(f *Payload) bool {
 // hold makes the queue keep what is pushed aside until release.
 func (q *queue) hold() {
 	q.mu.Lock()
-	q.holding = true
+	q.held = new([]*Payload)
 	q.mu.Unlock()
 }
 
@@ -47,8 +47,11 @@ func (q *queue) hold() {
 func (q *queue) release(backlog []*Payload) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	held := q.held
-	q.holding, q.held = false, nil
+	var held []*Payload
+	if q.held != nil {
+		held = *q.held
+	}
+	q.held = nil
 	for _, list := range [][]*Payload{backlog, held} {
 		for _, f := range list {
 			if q.closed || !q.advance(f) {
@@ -110,7 +113,7 @@ func (q *queue) restart(last uint64, pos map[string]pubsub.Position) {
 	q.items, q.buf = direct, direct // the old array goes: a rare event
 	q.unwrite(last + 1)
 	q.pos = pos
-	q.holding, q.held = true, nil
+	q.held = new([]*Payload)
 }
 
 // setPositions replaces the last position per topic (a mended queue's:

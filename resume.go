@@ -57,7 +57,7 @@ func (h *Hub) attachNew(hs *Handshake, c Conn, o *AttachOptions, rs ResumeStatus
 	if !o.Resumable {
 		// Its client cannot resume it (plain WebSocket): keep nothing
 		// of what was written.
-		p.q.maxReplay = 0
+		p.q.lim = &h.qlim[1]
 	} else if h.store != nil && h.resumeWindow() > 0 {
 		p.starts = make(map[string]pubsub.Position) // it gets a record
 	}
@@ -74,8 +74,9 @@ func (h *Hub) open(p *Peer, c Conn, o *AttachOptions, rs ResumeStatus) *Session 
 	h.peerOpened(p, rs)
 	rs.why = "" // for the log only: the status compares as documented
 	l := newLink(p, c, o, rs)
+	s := &Session{p: p, l: l} // one handle: the transport keeps it
 	if b, ok := c.(Binder); ok {
-		b.Bind(&Session{p: p, l: l})
+		b.Bind(s)
 	}
 	p.cur.Store(l)
 	p.hookMu.Lock()
@@ -88,12 +89,11 @@ func (h *Hub) open(p *Peer, c Conn, o *AttachOptions, rs ResumeStatus) *Session 
 	}
 	l.arm()
 	l.notify() // the first Write, even of nothing
-	return &Session{p: p, l: l}
+	return s
 }
 
 // newPeer makes the peer a handshake asked for, not yet registered.
 func (h *Hub) newPeer(hs *Handshake, id, secret, ns string) *Peer {
-	ctx, cancel := context.WithCancelCause(context.WithoutCancel(hs.Request.Context()))
 	p := &Peer{
 		hub:       h,
 		hooks:     hs.hooks,
@@ -104,15 +104,9 @@ func (h *Hub) newPeer(hs *Handshake, id, secret, ns string) *Peer {
 		ns:        ns,
 		transport: hs.transport,
 		protocol:  hs.Protocol,
-		ctx:       ctx,
-		cancel:    cancel,
 		values:    hs.values,
 	}
-	replay := 0
-	if h.resumeWindow() > 0 {
-		replay = h.opts.ReplayBytes
-	}
-	p.q.init(h.opts.QueueMessages, h.opts.QueueBytes, replay)
+	p.q.init(&h.qlim[0])
 	return p
 }
 
@@ -163,8 +157,9 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 	}
 	rs.Resumed = true
 	l := newLink(p, c, o, rs)
+	s := &Session{p: p, l: l} // one handle: the transport keeps it
 	if b, ok := c.(Binder); ok {
-		b.Bind(&Session{p: p, l: l})
+		b.Bind(s)
 	}
 	p.cur.Store(l)
 	p.linkMu.Unlock()
@@ -176,7 +171,7 @@ func (h *Hub) resume(hs *Handshake, c Conn, o *AttachOptions) (*Session, ResumeS
 	p.hookMu.Unlock()
 	l.arm()
 	l.notify()
-	return &Session{p: p, l: l}, rs
+	return s, rs
 }
 
 // reclaim takes a detached peer back for a client that claims it from
@@ -208,7 +203,7 @@ func (p *Peer) reclaim(seq uint64, wait time.Duration, mend bool) (reason string
 			// connection go: end that one first.
 			old.c.Abort()
 			select {
-			case <-old.done:
+			case <-old.handedOn():
 			case <-time.After(wait):
 				return "stuck"
 			}
@@ -264,10 +259,9 @@ func (p *Peer) connectionEnded(l *link, info CloseInfo, drop bool) {
 		return
 	}
 	p.cur.Store(nil)
-	if drop && l.resumable && h.resumeWindow() > 0 && !p.closeSet.Load() && !h.closed.Load() && h.wait() {
+	if drop && l.resumable && h.resumeWindow() > 0 && p.closing.Load() == nil && !h.closed.Load() && h.wait() {
 		p.q.unsend()
-		p.lastDrop = info
-		p.grace = time.AfterFunc(h.resumeWindow(), p.expire)
+		p.grace = time.AfterFunc(h.resumeWindow(), func() { p.expire(info) })
 		p.linkMu.Unlock()
 		h.peerDetached(p, info)
 		p.hookMu.Lock()
@@ -291,8 +285,9 @@ func (h *Hub) wait() bool {
 	return true
 }
 
-// expire ends a detached peer whose client did not come back in time.
-func (p *Peer) expire() {
+// expire ends a detached peer whose client did not come back in time;
+// info is why its connection dropped.
+func (p *Peer) expire(info CloseInfo) {
 	p.linkMu.Lock()
 	if p.grace == nil || p.cur.Load() != nil {
 		p.linkMu.Unlock()
@@ -300,7 +295,6 @@ func (p *Peer) expire() {
 	}
 	p.grace = nil
 	p.hub.waiting.Add(-1)
-	info := p.lastDrop
 	p.linkMu.Unlock()
 	if info.Reason == "" {
 		info.Reason = "not resumed"
@@ -320,7 +314,7 @@ func (p *Peer) closeDetached() {
 	p.grace = nil
 	p.hub.waiting.Add(-1)
 	p.linkMu.Unlock()
-	c := p.closing
+	c := p.closing.Load()
 	p.finish(CloseInfo{Code: c.code, Reason: c.reason})
 }
 
@@ -339,9 +333,9 @@ func (p *Peer) finish(info CloseInfo) {
 		p.mu.Lock()
 		p.gone = true
 		topics := p.topics
-		p.topics = nil
+		p.topics = topicSet{}
 		p.mu.Unlock()
-		for t := range topics {
+		for t := range topics.all() {
 			h.unsubscribe(p, t)
 		}
 		h.dropped(p, p.q.close())
@@ -350,7 +344,7 @@ func (p *Peer) finish(info CloseInfo) {
 		}
 		p.cancel(fmt.Errorf("anyws: peer closed: %s", info))
 
-		if err := p.closing.err; err != nil {
+		if err := p.closing.Load().err; err != nil {
 			p.reportError(err)
 		}
 		if p.hooks.Close != nil {

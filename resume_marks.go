@@ -76,8 +76,8 @@ func (h *Hub) mendPeer(p *Peer, o *AttachOptions, mark string) (gaps []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
 	defer cancel()
 	p.mu.Lock()
-	topics := make([]string, 0, len(p.topics))
-	for t := range p.topics {
+	topics := make([]string, 0, p.topics.len())
+	for t := range p.topics.all() {
 		topics = append(topics, t)
 	}
 	starts := maps.Clone(p.starts)

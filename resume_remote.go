@@ -288,7 +288,7 @@ func (p *Peer) moveOut(seq uint64, to string, mend bool) moveState {
 
 	st := moveState{ID: p.id, NS: p.ns, Base: base, Pos: pos, Mend: mended}
 	p.mu.Lock()
-	for t := range p.topics {
+	for t := range p.topics.all() {
 		st.Topics = append(st.Topics, t)
 		if _, ok := pos[t]; !ok && !mended {
 			// Nothing of t was queued for the peer: it continues from
@@ -512,8 +512,9 @@ func (h *Hub) takeOver(hs *Handshake, c Conn, o *AttachOptions, secret, node str
 	}
 	rs = ResumeStatus{Attempted: true, Resumed: true, Mended: st.Mend, Gaps: gaps}
 	l := newLink(p, c, o, rs)
+	s := &Session{p: p, l: l} // one handle: the transport keeps it
 	if b, ok := c.(Binder); ok {
-		b.Bind(&Session{p: p, l: l})
+		b.Bind(s)
 	}
 	p.cur.Store(l)
 	h.peerMovedIn(p)
@@ -524,7 +525,7 @@ func (h *Hub) takeOver(hs *Handshake, c Conn, o *AttachOptions, secret, node str
 	p.hookMu.Unlock()
 	l.arm()
 	l.notify()
-	return &Session{p: p, l: l}, rs
+	return s, rs
 }
 
 // backlog reads, for each topic, what its history has after pos[topic]
@@ -562,9 +563,9 @@ func (p *Peer) leaveTopics() {
 	p.mu.Lock()
 	p.gone = true
 	topics := p.topics
-	p.topics = nil
+	p.topics = topicSet{}
 	p.mu.Unlock()
-	for t := range topics {
+	for t := range topics.all() {
 		p.hub.unsubscribe(p, t)
 	}
 }

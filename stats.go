@@ -32,7 +32,7 @@ func (h *Hub) Stats() Stats {
 		}
 	}
 	for ns, l := range h.ns {
-		s.Namespaces[ns] = l.Len()
+		s.Namespaces[ns] = l.n
 	}
 	h.mu.Unlock()
 	for _, t := range h.index.Topics() {

@@ -129,3 +129,51 @@ func TestWriterLeavesWhenQuiet(t *testing.T) {
 		})
 	}
 }
+
+// TestKeepAlivesOfManyPeers: the Hub's connections share one keep-alive
+// timer (keepalive.go); each still gets its keep-alive one interval
+// after its own last write, whatever the others' intervals, and one
+// that ended gets none.
+func TestKeepAlivesOfManyPeers(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		hub := anyws.New(anyws.Hooks{}, nil)
+		t.Cleanup(func() { _ = hub.Close() })
+		attachTo := func(ka time.Duration) *timedConn {
+			hs, err := hub.Accept(httptest.NewRequest(http.MethodGet, "http://example.com/", nil), nil, "fake", nil)
+			require.NoError(t, err)
+			c := &timedConn{memConn: &memConn{t: t, ended: make(chan struct{}), done: make(chan struct{})}}
+			s, err := hub.Attach(hs, c, &anyws.AttachOptions{KeepAlive: ka})
+			require.NoError(t, err)
+			c.s = s
+			go c.read()
+			return c
+		}
+		// Attached at 0, in an order that is not their firing order.
+		slow, fast, mid, gone := attachTo(1500*time.Millisecond), attachTo(700*time.Millisecond), attachTo(time.Second), attachTo(900*time.Millisecond)
+		time.Sleep(300 * time.Millisecond)
+		require.NoError(t, mid.peer().Send("m")) // at 0.3 s: mid's next at 1.3 s
+		time.Sleep(500 * time.Millisecond)       // to 0.8 s
+		synctest.Wait()
+		require.NoError(t, gone.peer().Close(anyws.StatusNormalClosure, "")) // before its keep-alive at 0.9 s
+		gone.waitEnded()
+		time.Sleep(2150 * time.Millisecond) // to 2.95 s
+		synctest.Wait()
+		ms := func(v ...int) []time.Duration {
+			var out []time.Duration
+			for _, n := range v {
+				out = append(out, time.Duration(n)*time.Millisecond)
+			}
+			return out
+		}
+		require.Equal(t, ms(700, 1400, 2100, 2800), fast.keepAlives(start))
+		require.Equal(t, ms(1300, 2300), mid.keepAlives(start))
+		require.Equal(t, ms(1500), slow.keepAlives(start))
+		require.Empty(t, gone.keepAlives(start))
+		for _, c := range []*timedConn{slow, fast, mid} {
+			c.finish()
+			c.waitEnded()
+		}
+	})
+}

@@ -150,7 +150,7 @@ func (s *Session) Resume() ResumeStatus {
 	if s.l == nil {
 		return ResumeStatus{}
 	}
-	return s.l.resume
+	return s.l.status()
 }
 
 // Resumable reports whether the client can resume this peer after a

@@ -21,6 +21,9 @@ import "time"
 // deadline moves at most once per WriteTimeout/8 (1.25 s). With
 // keep-alives off, it is set and cleared around each write, as before.
 
+// epoch is where stream.dl counts from (monotonic).
+var epoch = time.Now()
+
 // deadlineAhead makes sure the write about to start has a deadline.
 func (st *stream) deadlineAhead() {
 	now := time.Now()
@@ -31,9 +34,9 @@ func (st *stream) deadlineAhead() {
 	}
 	wt := st.h.opts.WriteTimeout
 	span := wt + ka
-	if st.dl.Sub(now) < span-wt/8 {
-		st.dl = now.Add(span)
-		_ = st.rc.SetWriteDeadline(st.dl)
+	if at := now.Sub(epoch); st.dl-at < span-wt/8 {
+		st.dl = at + span
+		_ = st.rc.SetWriteDeadline(now.Add(span))
 	}
 }
 

@@ -48,7 +48,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
 	// deadline instead.
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
-	st := &stream{events: events{h: h, hdr: u.Header, r: r}, w: w, rc: rc, ended: make(chan struct{})}
+	st := &stream{events: events{h: h, hdr: u.Header, r: r}, w: w, rc: *rc, ended: make(chan struct{})}
 	s, err := h.hub.Attach(u, st, h.attachOptions(r))
 	if errors.Is(err, anyws.ErrClaimAgain) {
 		// An empty stream that ends without a close: every client
@@ -228,16 +228,19 @@ func (e *events) append(buf []byte, b anyws.Batch) []byte {
 }
 
 // stream is one SSE response served through net/http (HTTP/2): the
-// anyws.Conn the core writes through.
+// anyws.Conn the core writes through. An idle stream keeps it: its
+// fields are packed.
 type stream struct {
 	events
-	w       http.ResponseWriter
-	rc      *http.ResponseController
-	ended   chan struct{} // closed by WriteClose or Abort: the handler returns
-	endOnce sync.Once
+	w     http.ResponseWriter
+	rc    http.ResponseController
+	ended chan struct{} // closed by WriteClose or Abort: the handler returns
+	// dl is the write deadline as last set (h2deadline.go), on the
+	// monotonic clock since epoch.
+	dl      time.Duration
 	mu      sync.Mutex
-	over    bool      // under mu: the handler returned, w is dead
-	dl      time.Time // the write deadline as last set (h2deadline.go)
+	over    bool // under mu: the handler returned, w is dead
+	endDone bool // under mu: ended is closed
 }
 
 var _ anyws.Conn = (*stream)(nil)
@@ -282,7 +285,14 @@ func (st *stream) Abort() {
 	st.end()
 }
 
-func (st *stream) end() { st.endOnce.Do(func() { close(st.ended) }) }
+func (st *stream) end() {
+	st.mu.Lock()
+	if !st.endDone {
+		st.endDone = true
+		close(st.ended)
+	}
+	st.mu.Unlock()
+}
 
 // write sends buf as one write and one flush under a write deadline
 // (h2deadline.go), then returns the buffer to streamBufs.

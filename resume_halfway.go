@@ -23,14 +23,18 @@ import (
 // did not have it, and got a new peer (the full-size NATS run with a
 // node killed lost 9 clients' peers this way).
 //
-// So the old node keeps the state it handed out for a short while
-// (handedKeep), and gives it again to the node it went to when that node
-// asks again for the same claim: asking proves it does not have the
-// peer (a node asks only for a peer it does not hold, one claim at a
-// time). The new node notes a request that failed without an answer
-// (lostMove); when another node reaches it in its walk (the client's
-// next claim landed there), it asks the old node again for the state
-// and hands it on.
+// So the new node notes a request that failed without an answer
+// (lostMove), and the old node keeps the state it handed out for a
+// short while (handedKeep): it gives it again to the node it went to
+// when that node asks again for the same claim and says its request was
+// lost (moveRequest.Lost). Asking again alone would not do: the peer
+// may have reached that node and moved on (the client heard from
+// neither before its connections dropped, so it claims the same), and
+// giving the state again would make a second peer (whose end would
+// delete the peer's record: the full-size NATS run then lost a peer
+// when its node died). When another node reaches the new node in its
+// walk (the client's next claim landed there), the new node asks the
+// old node again for the state and hands it on.
 
 // handedKeep is how long an old node keeps a handed-out state for the
 // node it went to: well within the peer's resume window there (which
@@ -76,6 +80,13 @@ func (h *Hub) noteLost(secret, from string, seq uint64) {
 	time.AfterFunc(h.handedKeep(), func() { h.lost.CompareAndDelete(secret, lm) })
 }
 
+// lostAt reports whether this node's request to node for secret's claim
+// from seq on got no answer.
+func (h *Hub) lostAt(secret, node string, seq uint64) bool {
+	v, ok := h.lost.Load(secret)
+	return ok && v.(*lostMove).from == node && v.(*lostMove).seq == seq
+}
+
 // fetchLost asks the node of a lost hand-over of secret's claim from seq
 // on for its state again, and returns it (and the node it came from)
 // when that node had handed the peer over here.
@@ -86,7 +97,7 @@ func (h *Hub) fetchLost(ctx context.Context, secret string, seq uint64) (moveSta
 	}
 	lm := v.(*lostMove)
 	rq, _ := h.broker.(pubsub.Requester)
-	req, _ := json.Marshal(moveRequest{Secret: secret, Seq: seq, From: h.opts.NodeID})
+	req, _ := json.Marshal(moveRequest{Secret: secret, Seq: seq, From: h.opts.NodeID, Lost: true})
 	ans, err := rq.Request(ctx, lm.from, moveService, req)
 	var st moveState
 	if err != nil || json.Unmarshal(ans, &st) != nil || st.ID == "" {
@@ -101,8 +112,10 @@ func (h *Hub) fetchLost(ctx context.Context, secret string, seq uint64) (moveSta
 // again from the old node, when this node's own request for it got no
 // answer; else where it went, or "unknown".
 func (h *Hub) answerGone(ctx context.Context, req moveRequest) moveState {
-	if st := h.handedTo(req.Secret, req.From, req.Seq); st != nil {
-		return *st // the node it went to asks again: it never got it
+	if req.Lost {
+		if st := h.handedTo(req.Secret, req.From, req.Seq); st != nil {
+			return *st // the node it went to never got it
+		}
 	}
 	if st, _, ok := h.fetchLost(ctx, req.Secret, req.Seq); ok {
 		h.rememberMove(req.Secret, req.From)

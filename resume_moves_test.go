@@ -304,3 +304,41 @@ func TestAnswerLostInHandOver(t *testing.T) {
 		})
 	}
 }
+
+// TestPassedThroughNotTakenTwice: the peer moved node-0 → node-1 →
+// node-2 while its client heard from neither (each connection dropped
+// before the hello), so its next claim, landing on node-1 again, is the
+// same as the first. node-0 still keeps the state it handed to node-1
+// (for a lost answer); it must not give it again, since node-1 did get
+// it: the walk goes on to node-2 and the peer moves once more. Before,
+// node-1 made a second peer from node-0's old state while node-2 held
+// the first; whichever ended deleted the peer's record.
+func TestPassedThroughNotTakenTwice(t *testing.T) {
+	t.Parallel()
+	opened := make(chan string, 10)
+	hubs := nodes(t, 3, anyws.Hooks{Open: func(p *anyws.Peer) {
+		opened <- p.ID()
+		p.Subscribe("news")
+	}}, time.Minute)
+	ctx := context.Background()
+	c0 := attach(t, hubs[0], "/", resumable(""))
+	id := c0.peer().ID()
+	require.Equal(t, id, <-opened)
+	_, err := hubs[0].PublishWait(ctx, "news", "news-1")
+	require.NoError(t, err)
+	waitWritten(t, c0, []string{"news-1"})
+	claimed, secret := c0.s.ResumeKey()+":1", c0.s.Secret()
+	c0.cut()
+
+	moveTo(t, hubs[1], claimed, id).cut() // dropped before its hello
+	moveTo(t, hubs[2], claimed, id).cut()
+	_, err = hubs[0].PublishWait(ctx, "news", "news-2")
+	require.NoError(t, err)
+	c := moveTo(t, hubs[1], claimed, id)
+	defer c.finish()
+	require.Equal(t, []string{"news-2"}, c.written(), "what it missed, once")
+	for i, h := range hubs {
+		require.Equal(t, i == 1, h.Lookup(secret) != nil, "node-%d holds the peer: one peer, on node-1", i)
+	}
+	require.Empty(t, opened, "no new peer")
+}

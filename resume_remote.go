@@ -101,6 +101,11 @@ type moveRequest struct {
 	// Mend: the claim has the client's marks, so a client that missed
 	// more than the old node kept can be mended from the history.
 	Mend bool `json:"mend,omitempty"`
+	// Lost: the asking node's earlier request for this claim got no
+	// answer, so the node may give the state it handed out again
+	// (resume_halfway.go). Asking again alone proves nothing: the peer
+	// may have passed through the asking node and left.
+	Lost bool `json:"lost,omitempty"`
 }
 
 // markTopicStart records, when this node subscribes to topic on a
@@ -343,7 +348,7 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
 	defer cancel()
-	req, _ := json.Marshal(moveRequest{Secret: secret, Seq: seq, From: h.opts.NodeID, Mend: h.canMend(o, mark)})
+	ask := moveRequest{Secret: secret, Seq: seq, From: h.opts.NodeID, Mend: h.canMend(o, mark)}
 	// Follow the peer from node to node: each answer "moved" names a
 	// node it went to later, so the walk visits each node at most once
 	// (one that was left since this node's own record: resume checked
@@ -383,6 +388,8 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 			return nil, rs
 		}
 		asked[node] = true
+		ask.Lost = h.lostAt(secret, node, seq)
+		req, _ := json.Marshal(ask)
 		ans, err := rq.Request(ctx, node, moveService, req)
 		if errors.Is(err, pubsub.ErrNoNode) && h.store != nil {
 			// The node is gone: rebuild the peer from its record, unless

@@ -39,8 +39,9 @@ import (
 // handedKeep is how long an old node keeps a handed-out state for the
 // node it went to: well within the peer's resume window there (which
 // starts only after the move), so a peer that ended on the new node is
-// never given out again.
-func (h *Hub) handedKeep() time.Duration { return h.resumeWindow() / 2 }
+// never given out again, and at most a minute (the client claims again
+// within seconds; a state can hold up to Options.ReplayBytes).
+func (h *Hub) handedKeep() time.Duration { return min(h.resumeWindow()/2, time.Minute) }
 
 // rememberHandOver records, with the move, the state handed out for the
 // claim from seq on.

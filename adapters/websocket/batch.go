@@ -70,6 +70,7 @@ type batchConn struct {
 	shut    chan struct{} // closed by Close
 	grace   atomic.Bool   // Close was graceful: finish drains
 	lazy    *lazyReader   // what Read reads through, or nil (batch_read.go)
+	idle    *idleWait     // the reader parks here (idlepark_linux.go), or nil
 }
 
 // closed returns the channel Close closes (the zero batchConn is ready
@@ -122,6 +123,9 @@ func (c *batchConn) closeSent() (code uint16, reason string, ok bool) {
 func (c *batchConn) Close() error {
 	var err error
 	c.once.Do(func() {
+		// Out of the poller while the socket is open, and a parked
+		// reader started to see the end.
+		c.idle.shut()
 		defer close(c.closed())
 		if !c.sent.Load() {
 			err = c.Conn.Close()

@@ -27,6 +27,9 @@ type idleWait struct {
 	lazy *lazyReader
 	br   *bufio.Reader // coder/websocket's reader, over lazy
 	pong func()        // a pong was consumed
+	// resume runs the reader again after it parked (idlepark_linux.go),
+	// on a new goroutine.
+	resume func()
 
 	// coder/websocket's Close reads the client's close frame on its
 	// caller's goroutine, through br and lazy, while the reader may wait
@@ -34,6 +37,7 @@ type idleWait struct {
 	// and before closing is set (stop), and Close is called after.
 	mu      sync.Mutex
 	closing bool
+	parking // idlepark_linux.go
 }
 
 // stop is called before coder/websocket's Close: wait touches nothing

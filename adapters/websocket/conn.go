@@ -52,7 +52,7 @@ func (h *Handler) serve(hs *anyws.Handshake, c *peerConn, conn *ws.Conn, bc *bat
 	c.conn, c.bc, c.marked, c.rev, c.idle = conn, bc, rev > 0, rev, idle
 	bc.idle = idle // its Close takes the connection out of the poller
 	if idle != nil {
-		idle.pong, idle.resume = c.sawPong, c.read
+		idle.pong, idle.resume = c.sawPong, c.resumeRead
 	}
 	o := &anyws.AttachOptions{KeepAlive: h.opts.PingInterval}
 	if c.marked {
@@ -173,8 +173,14 @@ func (c *peerConn) Abort() { _ = c.conn.CloseNow() }
 // while idle (idlepark_linux.go), the goroutine returns once nothing
 // received waits to be read, and a new one runs read when bytes arrive or
 // the connection closes: one reader runs at a time, in order.
-func (c *peerConn) read() {
-	info, dropped, parked := c.readLoop()
+func (c *peerConn) read() { c.readFrom(false) }
+
+// resumeRead is the reader after its connection was woken in the poller
+// (idlepark_linux.go): bytes or the end arrived, so it reads first.
+func (c *peerConn) resumeRead() { c.readFrom(true) }
+
+func (c *peerConn) readFrom(woken bool) {
+	info, dropped, parked := c.readLoop(woken)
 	if parked {
 		return // the connection is not ours any more: touch nothing
 	}
@@ -202,12 +208,13 @@ func (c *peerConn) read() {
 // readLoop reads until the connection ends and says how: closed on
 // purpose (a close frame, a protocol violation) or dropped; or until
 // the connection parked (parked true).
-func (c *peerConn) readLoop() (info anyws.CloseInfo, dropped, parked bool) {
-	for {
+// woken: the poller woke the connection; read before parking again.
+func (c *peerConn) readLoop(woken bool) (info anyws.CloseInfo, dropped, parked bool) {
+	for ; ; woken = false {
 		// Park between messages (idlepark_linux.go), or wait with a
 		// shallow stack (idlewait.go); read each message into a buffer
 		// of its size (read.go).
-		if c.idle.park() {
+		if !woken && c.idle.park() {
 			return anyws.CloseInfo{}, false, true
 		}
 		typ, data, err := readMessage(context.Background(), c.conn)

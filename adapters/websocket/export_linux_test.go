@@ -1,0 +1,3 @@
+package websocket
+
+var PollerRunning = func() bool { return true }

@@ -1,3 +1,8 @@
 package websocket
 
-var PollerRunning = func() bool { return true }
+// PollerRunning reports whether the idle connections' poller runs.
+var PollerRunning = pollerRunning
+
+// PollerConns is how many connections the running poller holds (-1:
+// none runs).
+var PollerConns = pollerConns

@@ -71,11 +71,17 @@ func (w *batchWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	if w.switching {
-		var head bytes.Buffer
+		// The head is built in a pooled chunk: a connection's handshake
+		// leaves enough garbage already (net/http's 4 KiB reader and
+		// writer, which the hijack hands over and nobody returns).
+		bp := readChunks.Get().(*[]byte)
+		head := bytes.NewBuffer((*bp)[:0])
 		head.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
-		_ = w.Header().WriteSubset(&head, noBodyHeaders)
+		_ = w.Header().WriteSubset(head, noBodyHeaders)
 		head.WriteString("\r\n")
-		if err := connwrite.Write(conn, w.timeout, head.Bytes()); err != nil {
+		err := connwrite.Write(conn, w.timeout, head.Bytes())
+		readChunks.Put(bp)
+		if err != nil {
 			_ = conn.Close()
 			return nil, nil, err
 		}

@@ -299,3 +299,14 @@ func pollerRunning() bool {
 	defer pollers.mu.Unlock()
 	return pollers.cur != nil
 }
+
+// pollerConns is how many connections the running poller holds, -1 when
+// none runs (tests).
+func pollerConns() int {
+	pollers.mu.Lock()
+	defer pollers.mu.Unlock()
+	if pollers.cur == nil {
+		return -1
+	}
+	return len(pollers.cur.conns)
+}

@@ -17,3 +17,5 @@ func (w *idleWait) park() bool {
 func (w *idleWait) shut() {}
 
 func pollerRunning() bool { return false }
+
+func pollerConns() int { return -1 }

@@ -91,8 +91,9 @@ func TestIdleConnectionsHoldNoGoroutine(t *testing.T) {
 		_ = c.conn.Close()
 	}
 	require.Eventually(t, func() bool { return hub.Stats().Peers == 0 }, wait, time.Millisecond, "waiting for the peers to end")
-	require.Eventually(t, func() bool { return !wsadapter.PollerRunning() }, wait, time.Millisecond,
-		"waiting for the poller to stop with no connection left")
+	if !waitFor(func() bool { return !wsadapter.PollerRunning() }) {
+		t.Fatalf("waiting for the poller to stop with no connection left: %d in it", wsadapter.PollerConns())
+	}
 }
 
 // A message sent a byte at a time to an idle connection (each byte
@@ -291,6 +292,16 @@ func TestIdleConnectionsAmidChurn(t *testing.T) {
 		require.NoError(t, c.writeFrame(0x1, []byte(msg)))
 		require.Equal(t, ids[i]+" "+msg, c.readTextFrame(t, "the last echo"))
 	}
+}
+
+// waitFor waits for cond, for at most wait.
+func waitFor(cond func() bool) bool {
+	for end := time.Now().Add(wait); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
 }
 
 // serveQuiet is serveWS without the closes (a test with more than its

@@ -12,10 +12,12 @@ import (
 
 // peerConn is one peer's connection after the handshake: the
 // anyws.Conn the core writes through, and the reader that delivers what
-// the client sends. An idle peer costs one goroutine, the reader
-// (coder/websocket needs one to answer pings and see the close): the
-// request's goroutine returns after the hijack, and the core runs a
-// writer only while there is something to write.
+// the client sends. On Linux an idle peer costs no goroutine: the reader
+// runs only while received bytes wait to be read, and parks the
+// connection in a shared epoll set in between (idlepark_linux.go);
+// elsewhere it waits in its goroutine (idlewait.go). The request's
+// goroutine returns after the hijack, and the core runs a writer only
+// while there is something to write.
 type peerConn struct {
 	h    *Handler
 	conn *ws.Conn

@@ -216,6 +216,11 @@ func (c *peerConn) readLoop(woken bool) (info anyws.CloseInfo, dropped, parked b
 		// Park between messages (idlepark_linux.go), or wait with a
 		// shallow stack (idlewait.go); read each message into a buffer
 		// of its size (read.go).
+		// Pings (and pongs) are answered here, with a shallow stack.
+		// Once some were consumed the reader may park again at once.
+		if c.idle.answerPings(c.bc.writePong) {
+			woken = false
+		}
 		if !woken && c.idle.park() {
 			return anyws.CloseInfo{}, false, true
 		}

@@ -87,6 +87,24 @@ func TestIdleConnectionsHoldNoGoroutine(t *testing.T) {
 		}
 		waitGoroutines(t, base+4, "the peers idle again")
 	}
+	// Clients that ping: the pongs come back, and the peers stay without
+	// a goroutine (coder/websocket's Read would answer, then wait in it).
+	for round := range 3 {
+		for i, c := range cs {
+			payload := fmt.Appendf(nil, "ping %d %d", i, round)
+			require.NoError(t, c.writeFrame(0x9, payload))
+			op, got, err := c.readFrame()
+			require.NoError(t, err, "reading the pong")
+			require.Equal(t, byte(0xA), op)
+			require.Equal(t, payload, got)
+		}
+		waitGoroutines(t, base+4, "the peers idle after pings")
+	}
+	// And messages still come through, in order, after the pings.
+	for i, c := range cs {
+		require.NoError(t, c.writeFrame(0x1, fmt.Appendf(nil, "after pings %d", i)))
+		require.Equal(t, fmt.Sprintf("after pings %d", i), c.readTextFrame(t, "an echo after pings"))
+	}
 	for _, c := range cs {
 		_ = c.conn.Close()
 	}

@@ -114,3 +114,57 @@ func (w *idleWait) consumePongs() {
 		w.pong()
 	}
 }
+
+// answerPings consumes the whole masked pings (and pongs) at the front of
+// the unread bytes and answers each ping with a pong through write, as
+// coder/websocket would; it reports whether it consumed any. A ping would
+// otherwise pull the reader into coder/websocket's Read, which answers it
+// and then waits there, deep, for the client's next message: a goroutine
+// held while idle by every client that pings.
+func (w *idleWait) answerPings(write func(payload []byte) error) bool {
+	if w == nil {
+		return false
+	}
+	consumed := false
+	for {
+		w.mu.Lock()
+		if w.closing || !w.lazy.buffered() {
+			w.mu.Unlock()
+			return consumed
+		}
+		before := w.lazy.r
+		w.consumePongs()
+		payload, ok := w.takePing()
+		if !ok {
+			consumed = consumed || !w.lazy.buffered() || w.lazy.r != before
+			w.mu.Unlock()
+			return consumed
+		}
+		w.mu.Unlock()
+		consumed = true
+		_ = write(payload) // a failed write: the next Read reports the end
+	}
+}
+
+// takePing consumes a whole masked ping at the front of the unread bytes
+// and returns its payload, unmasked (under mu).
+func (w *idleWait) takePing() ([]byte, bool) {
+	if !w.lazy.buffered() {
+		return nil, false
+	}
+	b := w.lazy.unread()
+	if len(b) < 2 || b[0] != 0x80|opPing || b[1]&0x80 == 0 || b[1]&0x7f > 125 {
+		return nil, false
+	}
+	n := 2 + 4 + int(b[1]&0x7f)
+	if len(b) < n {
+		return nil, false
+	}
+	key := b[2:6]
+	payload := make([]byte, n-6)
+	for i := range payload {
+		payload[i] = b[6+i] ^ key[i&3]
+	}
+	w.lazy.skip(n)
+	return payload, true
+}

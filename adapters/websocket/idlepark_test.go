@@ -379,3 +379,31 @@ func TestFramesBehindTheRequest(t *testing.T) {
 	got, err = readUntil(conn, []byte("after"))
 	require.NoError(t, err, "got %q", got)
 }
+
+// Between messages, coder/websocket's reader may hold the front of the
+// next frame, so the bytes behind it are mid-frame: the reader must not
+// take them for a ping (here a binary message whose mask key ends in
+// 0x89 and whose payload starts with 0x80, a ping's first two bytes).
+func TestPingLookalikeMidFrame(t *testing.T) {
+	t.Parallel()
+	url, _, _ := serveWS(t, anyws.Hooks{}, &wsadapter.Options{DisableCompression: true})
+	c := dialRaw(t, url)
+	key := [4]byte{0, 0, 0, 0x89}
+	raw := []byte{0x80, 0, 0, 0, 0, 'a', 'b', 'c', 'd', 'e'}
+	want := make([]byte, len(raw))
+	for i := range raw {
+		want[i] = raw[i] ^ key[i&3]
+	}
+	// The text frame is 11 bytes, so a 16-byte read holds the binary
+	// frame's first 5: what follows starts with the key's last byte.
+	b := maskedFrame(0x1, []byte("hello"))
+	b = append(b, 0x80|0x2, 0x80|byte(len(raw)))
+	b = append(append(b, key[:]...), raw...)
+	_, err := c.conn.Write(b)
+	require.NoError(t, err)
+	require.Equal(t, "hello", c.readTextFrame(t, "the text echo"))
+	op, got, err := c.readFrame()
+	require.NoError(t, err)
+	require.Equal(t, byte(0x2), op, "the binary echo (got %q)", got)
+	require.Equal(t, want, got)
+}

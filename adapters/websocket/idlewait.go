@@ -128,7 +128,9 @@ func (w *idleWait) answerPings(write func(payload []byte) error) bool {
 	consumed := false
 	for {
 		w.mu.Lock()
-		if w.closing || !w.lazy.buffered() {
+		// Frames start at the front of lazy's bytes only while
+		// coder/websocket's reader holds none (between messages).
+		if w.closing || !w.lazy.buffered() || w.br.Buffered() != 0 {
 			w.mu.Unlock()
 			return consumed
 		}

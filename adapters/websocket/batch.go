@@ -30,11 +30,14 @@ import (
 // closed with unread data makes the kernel send an RST, which discards
 // what the client had not read yet, our close frame included.
 
-// controlBufferSize sizes coder/websocket's write buffer. Batched messages
-// bypass it into batchConn's buffer, so it only has to hold a control
-// frame (at most 125 bytes of payload plus a 14-byte header) for it to go
-// out in one write; net/http's default is 4 KiB per connection.
-const controlBufferSize = 256
+// controlBufferSize sizes coder/websocket's write buffer, kept for the
+// connection's life. Batched messages bypass it into batchConn's buffer,
+// so it only has to hold a control frame for it to go out in one write:
+// a server's is at most 127 bytes (a 2-byte header, no mask, and at most
+// 125 bytes of payload); net/http's default is 4 KiB per connection.
+// (Messages coder/websocket compresses go through it too, in as many
+// writes as they take, all into the open batch.)
+const controlBufferSize = 128
 
 // lingerTimeout bounds how long a closed connection reads what the
 // client still sends before its FIN (see finish).
@@ -70,6 +73,7 @@ type batchConn struct {
 	shut    chan struct{} // closed by Close
 	grace   atomic.Bool   // Close was graceful: finish drains
 	lazy    *lazyReader   // what Read reads through, or nil (batch_read.go)
+	idle    *idleWait     // the reader parks here (idlepark_linux.go), or nil
 }
 
 // closed returns the channel Close closes (the zero batchConn is ready
@@ -122,6 +126,9 @@ func (c *batchConn) closeSent() (code uint16, reason string, ok bool) {
 func (c *batchConn) Close() error {
 	var err error
 	c.once.Do(func() {
+		// Out of the poller while the socket is open, and a parked
+		// reader started to see the end.
+		c.idle.shut()
 		defer close(c.closed())
 		if !c.sent.Load() {
 			err = c.Conn.Close()

@@ -18,3 +18,17 @@ func (c *batchConn) writePing() error {
 	_, err := c.dl.Write(c.Conn, c.timeout, pingFrame)
 	return err
 }
+
+// writePong answers a client's ping (idlewait.go's answerPings) as
+// writePing writes a ping: straight to the connection, ahead of an open
+// batch, never after a close frame. payload is at most 125 bytes.
+func (c *batchConn) writePong(payload []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sent.Load() {
+		return nil
+	}
+	frame := append([]byte{0x80 | opPong, byte(len(payload))}, payload...)
+	_, err := c.dl.Write(c.Conn, c.timeout, frame)
+	return err
+}

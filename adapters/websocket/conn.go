@@ -12,10 +12,12 @@ import (
 
 // peerConn is one peer's connection after the handshake: the
 // anyws.Conn the core writes through, and the reader that delivers what
-// the client sends. An idle peer costs one goroutine, the reader
-// (coder/websocket needs one to answer pings and see the close): the
-// request's goroutine returns after the hijack, and the core runs a
-// writer only while there is something to write.
+// the client sends. On Linux an idle peer costs no goroutine: the reader
+// runs only while received bytes wait to be read, and parks the
+// connection in a shared epoll set in between (idlepark_linux.go);
+// elsewhere it waits in its goroutine (idlewait.go). The request's
+// goroutine returns after the hijack, and the core runs a writer only
+// while there is something to write.
 type peerConn struct {
 	h    *Handler
 	conn *ws.Conn
@@ -33,6 +35,8 @@ type peerConn struct {
 	marks   bool
 	greeted bool   // the Hello was written (writer goroutine only)
 	inSeq   uint64 // the number of the client's last message (reader only)
+	// numbered: the client's messages are numbered (a resumable peer)
+	numbered bool
 
 	ka      keepAlive // keepalive.go
 	lateErr atomic.Pointer[error]
@@ -48,8 +52,9 @@ var _ anyws.Conn = (*peerConn)(nil)
 func (h *Handler) serve(hs *anyws.Handshake, c *peerConn, conn *ws.Conn, bc *batchConn, idle *idleWait, rev int) {
 	conn.SetReadLimit(h.opts.ReadLimit)
 	c.conn, c.bc, c.marked, c.rev, c.idle = conn, bc, rev > 0, rev, idle
+	bc.idle = idle // its Close takes the connection out of the poller
 	if idle != nil {
-		idle.pong = c.sawPong
+		idle.pong, idle.resume = c.sawPong, c.resumeRead
 	}
 	o := &anyws.AttachOptions{KeepAlive: h.opts.PingInterval}
 	if c.marked {
@@ -73,7 +78,12 @@ func (h *Handler) serve(hs *anyws.Handshake, c *peerConn, conn *ws.Conn, bc *bat
 		bc.finish(err == nil)
 		return
 	}
-	go c.read() // c.s was set by Bind
+	// c.s was set by Bind
+	c.numbered = c.marked && c.s.Resumable()
+	if c.numbered {
+		c.inSeq = c.s.Received()
+	}
+	go c.read()
 }
 
 // Bind is called by the core before its first call (the Hello needs
@@ -161,9 +171,21 @@ func (c *peerConn) KeepAlive() error { return c.keepAlive() }
 func (c *peerConn) Abort() { _ = c.conn.CloseNow() }
 
 // read is the reader goroutine: it delivers messages in order until the
-// connection ends, which it reports last.
-func (c *peerConn) read() {
-	info, dropped := c.readLoop()
+// connection ends, which it reports last. Where the connection can park
+// while idle (idlepark_linux.go), the goroutine returns once nothing
+// received waits to be read, and a new one runs read when bytes arrive or
+// the connection closes: one reader runs at a time, in order.
+func (c *peerConn) read() { c.readFrom(false) }
+
+// resumeRead is the reader after its connection was woken in the poller
+// (idlepark_linux.go): bytes or the end arrived, so it reads first.
+func (c *peerConn) resumeRead() { c.readFrom(true) }
+
+func (c *peerConn) readFrom(woken bool) {
+	info, dropped, parked := c.readLoop(woken)
+	if parked {
+		return // the connection is not ours any more: touch nothing
+	}
 	_ = c.conn.CloseNow()
 	c.stopPings()
 	if code, reason, ok := c.bc.closeSent(); ok && dropped {
@@ -186,32 +208,39 @@ func (c *peerConn) read() {
 }
 
 // readLoop reads until the connection ends and says how: closed on
-// purpose (a close frame, a protocol violation) or dropped.
-func (c *peerConn) readLoop() (anyws.CloseInfo, bool) {
-	numbered := c.marked && c.s.Resumable()
-	if numbered {
-		c.inSeq = c.s.Received()
-	}
-	for {
-		// Wait between messages with a shallow stack (idlewait.go), and
-		// read each into a buffer of its size (read.go).
-		c.idle.wait()
+// purpose (a close frame, a protocol violation) or dropped; or until
+// the connection parked (parked true).
+// woken: the poller woke the connection; read before parking again.
+func (c *peerConn) readLoop(woken bool) (info anyws.CloseInfo, dropped, parked bool) {
+	for ; ; woken = false {
+		// Park between messages (idlepark_linux.go), or wait with a
+		// shallow stack (idlewait.go); read each message into a buffer
+		// of its size (read.go).
+		// Pings (and pongs) are answered here, with a shallow stack.
+		// Once some were consumed the reader may park again at once.
+		if c.idle.answerPings(c.bc.writePong) {
+			woken = false
+		}
+		if !woken && c.idle.park() {
+			return anyws.CloseInfo{}, false, true
+		}
 		typ, data, err := readMessage(context.Background(), c.conn)
 		if err != nil {
-			return readErrorInfo(err)
+			info, dropped = readErrorInfo(err)
+			return info, dropped, false
 		}
 		if typ == ws.MessageText && !utf8.Valid(data) {
 			const reason = "invalid UTF-8 in text message"
 			_ = c.conn.Close(ws.StatusInvalidFramePayloadData, reason)
-			return anyws.CloseInfo{Code: anyws.StatusInvalidPayload, Reason: reason}, false
+			return anyws.CloseInfo{Code: anyws.StatusInvalidPayload, Reason: reason}, false, false
 		}
 		var seq uint64
-		if numbered {
+		if c.numbered {
 			c.inSeq++
 			seq = c.inSeq
 		}
 		if err := c.s.Deliver(anyws.NewMessage(data, typ == ws.MessageBinary), seq); err != nil {
-			return anyws.CloseInfo{Code: anyws.StatusAbnormalClosure, Err: err}, false
+			return anyws.CloseInfo{Code: anyws.StatusAbnormalClosure, Err: err}, false, false
 		}
 	}
 }

@@ -72,6 +72,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // Accept has written the error response
 	}
+	bw.unwrapReader()
 	bw.conn.deflate = strings.Contains(strings.Join(w.Header().Values("Sec-WebSocket-Extensions"), ","), "permessage-deflate")
 	h.serve(u, c, conn, bw.conn, newIdleWait(bw.lazy, bw.br), revision(r))
 }

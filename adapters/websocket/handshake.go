@@ -89,28 +89,51 @@ func (w *batchWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	w.hijacked = true
 	if w.switching {
-		var head bytes.Buffer
+		// The head is built in a pooled chunk: a connection's handshake
+		// leaves enough garbage already (net/http's 4 KiB reader and
+		// writer, which the hijack hands over and nobody returns).
+		bp := readChunks.Get().(*[]byte)
+		head := bytes.NewBuffer((*bp)[:0])
 		head.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
-		_ = w.Header().WriteSubset(&head, noBodyHeaders)
+		_ = w.Header().WriteSubset(head, noBodyHeaders)
 		head.WriteString("\r\n")
-		if err := connwrite.Write(conn, w.timeout, head.Bytes()); err != nil {
+		err := connwrite.Write(conn, w.timeout, head.Bytes())
+		readChunks.Put(bp)
+		if err != nil {
 			_ = conn.Close()
 			return nil, nil, err
 		}
 	}
 	w.conn = &batchConn{Conn: conn, timeout: w.timeout}
-	br := brw.Reader
-	if br.Buffered() == 0 {
-		// Nothing read ahead (the usual case: a client waits for the
-		// handshake's answer), so net/http's reader can be replaced.
-		// coder/websocket resets it to read from the batchConn, which
-		// reads through a lazyReader (no buffer held while idle).
-		w.lazy = newLazyReader(conn)
-		w.conn.lazy = w.lazy
-		br = bufio.NewReaderSize(w.conn, minBufioSize)
-		w.br = br
+	// net/http's reader (4 KiB) is replaced by a minimal one over a
+	// lazyReader (no buffer held while idle). What it read ahead (a
+	// client that sent frames right behind its request) moves to the
+	// lazyReader's chunk, which it fits: both are 4 KiB.
+	w.lazy = newLazyReader(conn)
+	if n := brw.Reader.Buffered(); n > 0 {
+		ahead, _ := brw.Reader.Peek(n)
+		if !w.lazy.preload(ahead) {
+			// Larger than a chunk (a server with a larger reader):
+			// keep net/http's reader.
+			w.lazy = nil
+			return w.conn, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(w.conn, controlBufferSize)), nil
+		}
 	}
-	return w.conn, bufio.NewReadWriter(br, bufio.NewWriterSize(w.conn, controlBufferSize)), nil
+	w.conn.lazy = w.lazy
+	// coder/websocket resets this reader onto the connection it returned
+	// (the batchConn, which reads through the lazyReader).
+	w.br = bufio.NewReaderSize(w.conn, minBufioSize)
+	return w.conn, bufio.NewReadWriter(w.br, bufio.NewWriterSize(w.conn, controlBufferSize)), nil
+}
+
+// unwrapReader undoes coder/websocket's Accept wrapping of the reader
+// it was given (an io.MultiReader of what the reader had buffered, here
+// nothing, and the connection), which it would keep for the
+// connection's life: the reader reads from the batchConn directly.
+func (w *batchWriter) unwrapReader() {
+	if w.br != nil && w.br.Buffered() == 0 {
+		w.br.Reset(w.conn)
+	}
 }
 
 // Unwrap lets http.ResponseController reach the server's writer.

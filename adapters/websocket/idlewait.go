@@ -27,6 +27,9 @@ type idleWait struct {
 	lazy *lazyReader
 	br   *bufio.Reader // coder/websocket's reader, over lazy
 	pong func()        // a pong was consumed
+	// resume runs the reader again after it parked (idlepark_linux.go),
+	// on a new goroutine.
+	resume func()
 
 	// coder/websocket's Close reads the client's close frame on its
 	// caller's goroutine, through br and lazy, while the reader may wait
@@ -34,6 +37,7 @@ type idleWait struct {
 	// and before closing is set (stop), and Close is called after.
 	mu      sync.Mutex
 	closing bool
+	parking // idlepark_linux.go
 }
 
 // stop is called before coder/websocket's Close: wait touches nothing
@@ -109,4 +113,60 @@ func (w *idleWait) consumePongs() {
 		w.lazy.skip(n)
 		w.pong()
 	}
+}
+
+// answerPings consumes the whole masked pings (and pongs) at the front of
+// the unread bytes and answers each ping with a pong through write, as
+// coder/websocket would; it reports whether it consumed any. A ping would
+// otherwise pull the reader into coder/websocket's Read, which answers it
+// and then waits there, deep, for the client's next message: a goroutine
+// held while idle by every client that pings.
+func (w *idleWait) answerPings(write func(payload []byte) error) bool {
+	if w == nil {
+		return false
+	}
+	consumed := false
+	for {
+		w.mu.Lock()
+		// Frames start at the front of lazy's bytes only while
+		// coder/websocket's reader holds none (between messages).
+		if w.closing || !w.lazy.buffered() || w.br.Buffered() != 0 {
+			w.mu.Unlock()
+			return consumed
+		}
+		before := w.lazy.r
+		w.consumePongs()
+		payload, ok := w.takePing()
+		if !ok {
+			consumed = consumed || !w.lazy.buffered() || w.lazy.r != before
+			w.mu.Unlock()
+			return consumed
+		}
+		w.mu.Unlock()
+		consumed = true
+		_ = write(payload) // a failed write: the next Read reports the end
+	}
+}
+
+// takePing consumes a whole masked ping at the front of the unread bytes
+// and returns its payload, unmasked (under mu).
+func (w *idleWait) takePing() ([]byte, bool) {
+	if !w.lazy.buffered() {
+		return nil, false
+	}
+	b := w.lazy.unread()
+	if len(b) < 2 || b[0] != 0x80|opPing || b[1]&0x80 == 0 || b[1]&0x7f > 125 {
+		return nil, false
+	}
+	n := 2 + 4 + int(b[1]&0x7f)
+	if len(b) < n {
+		return nil, false
+	}
+	key := b[2:6]
+	payload := make([]byte, n-6)
+	for i := range payload {
+		payload[i] = b[6+i] ^ key[i&3]
+	}
+	w.lazy.skip(n)
+	return payload, true
 }

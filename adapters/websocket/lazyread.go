@@ -73,6 +73,17 @@ func (l *lazyReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// preload makes b (bytes read ahead of the connection) the first to be
+// read, in a chunk; it reports false when they do not fit one.
+func (l *lazyReader) preload(b []byte) bool {
+	if len(b) > readChunkSize {
+		return false
+	}
+	bp := readChunks.Get().(*[]byte)
+	l.buf, l.r, l.w = bp, 0, copy(*bp, b)
+	return true
+}
+
 // buffered reports whether received bytes wait in the chunk.
 func (l *lazyReader) buffered() bool { return l.buf != nil }
 

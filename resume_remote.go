@@ -355,10 +355,12 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	// that the peer is not here).
 	var st moveState
 	asked := map[string]bool{}
+	var trail []string // each hop and its answer, for rs.why
 	dead := "" // a node of the walk that is no longer on the broker
 	follow := func(n string) bool { return !asked[n] }
 	for {
 		if node == h.opts.NodeID {
+			trail = append(trail, fmt.Sprintf("%s (here): moved to %q", node, h.movedTo(secret)))
 			if pm := h.unpark(secret, seq); pm != nil {
 				// This node took the peer over and failed halfway: it
 				// kept the old node's hand-over; take over from that.
@@ -371,7 +373,7 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 			}
 			if node = h.movedTo(secret); node == "" {
 				// It was here and is gone.
-				rs.why = fmt.Sprintf("the claim names this node, which no longer has the peer nor a record of where it went (walk: %s)", walked(asked))
+				rs.why = fmt.Sprintf("the claim names this node, which no longer has the peer nor a record of where it went (walk: %s)", strings.Join(trail, " → "))
 				return nil, rs
 			}
 		}
@@ -384,7 +386,7 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 				return s, st
 			}
 			// Records that go round: none is current.
-			rs.why = fmt.Sprintf("the nodes' records of the peer's moves go round (walk: %s)", walked(asked))
+			rs.why = fmt.Sprintf("the nodes' records of the peer's moves go round (walk: %s)", strings.Join(trail, " → "))
 			return nil, rs
 		}
 		asked[node] = true
@@ -425,10 +427,11 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 		if st.Status != "moved" {
 			break
 		}
+		trail = append(trail, fmt.Sprintf("%s: moved to %s", node, st.Node))
 		node = st.Node
 	}
 	if st.ID == "" {
-		rs.why = fmt.Sprintf("node %s answered %q: %s (walk: %s)", node, st.Status, st.Why, walked(asked))
+		rs.why = fmt.Sprintf("node %s answered %q: %s (walk: %s)", node, st.Status, st.Why, strings.Join(trail, " → "))
 		switch st.Status {
 		case "busy": // the old node still has it: claim again
 			rs.again = true
@@ -557,11 +560,6 @@ func (h *Hub) backlog(ctx context.Context, hb pubsub.HistoryBroker, p *Peer, top
 		}
 	}
 	return out, nil
-}
-
-// walked lists the nodes a claim's walk asked, for ResumeStatus.why.
-func walked(asked map[string]bool) string {
-	return strings.Join(slices.Sorted(maps.Keys(asked)), ", ")
 }
 
 // leaveTopics undoes the subscriptions of a peer that was never

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -185,9 +186,12 @@ func acrossNodesThroughCuts(t *testing.T, broker func(node int) pubsub.Broker, k
 	})
 	var hubs []*anyws.Hub
 	var brokers []pubsub.Broker
-	var srvs []*httptest.Server
 	var targets []string
 	const doomed = 2
+	// A killed node's port stays bound, every connection to it aborted:
+	// closing its listener let another test's server take the port, and
+	// the balancer, which keeps dialing it, sent clients there.
+	var unreachable [3]atomic.Bool
 	for i := range 3 {
 		b := broker(i)
 		claims := failedClaims{node: fmt.Sprint("node-", i), report: func(s string) {
@@ -196,7 +200,13 @@ func acrossNodesThroughCuts(t *testing.T, broker func(node int) pubsub.Broker, k
 			mu.Unlock()
 		}}
 		hub := anyws.New(hooks, &anyws.Options{Broker: b, NodeID: fmt.Sprint("node-", i), ResumeWindow: time.Minute, Logger: slog.New(claims)})
-		srv := httptest.NewServer(auto.New(hub, nil))
+		handler := auto.New(hub, nil)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if unreachable[i].Load() {
+				panic(http.ErrAbortHandler) // the connection is closed, nothing written
+			}
+			handler.ServeHTTP(w, r)
+		}))
 		t.Cleanup(srv.Close)
 		defer func() {
 			err := hub.Close()
@@ -204,7 +214,7 @@ func acrossNodesThroughCuts(t *testing.T, broker func(node int) pubsub.Broker, k
 				require.NoError(t, err) // the dead node's broker was closed already
 			}
 		}()
-		hubs, brokers, srvs = append(hubs, hub), append(brokers, b), append(srvs, srv)
+		hubs, brokers = append(hubs, hub), append(brokers, b)
 		targets = append(targets, srv.Listener.Addr().String())
 	}
 	proxy, err := faultproxy.StartBalancer(targets...)
@@ -272,7 +282,7 @@ func acrossNodesThroughCuts(t *testing.T, broker func(node int) pubsub.Broker, k
 			// Node 2 dies: off the broker first (no answer to a claim,
 			// no record deleted), then unreachable, its connections cut.
 			require.NoError(t, brokers[doomed].Close())
-			_ = srvs[doomed].Listener.Close()
+			unreachable[doomed].Store(true)
 			proxy.Cut()
 			dead = doomed
 			t.Logf("node-%d killed after %d publishes", doomed, n-1)

@@ -18,7 +18,11 @@ const (
 	// streaming POST (Content-Type: text/event-stream): over HTTP/2 or
 	// HTTP/1.1 chunked. Write returns once the transport has taken the
 	// frame; the server's verdict on it (413, 400, 404) comes at the end
-	// of that POST and surfaces from the next Write, Read or Close.
+	// of that POST and surfaces from the next Write, Read or Close. Over
+	// HTTP/1.1, with a server that resumes peers, an idle uplink gets an
+	// SSE comment line now and then (backing off to one per 15 s) while
+	// the server may lack messages written into it, so that a dropped
+	// connection is noticed and those messages are written again.
 	UplinkStream
 	// UplinkPerMessage sends every message as its own POST and Write
 	// returns only after the server's 204, so each Write learns its own

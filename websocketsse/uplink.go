@@ -271,6 +271,8 @@ type uplink struct {
 	ended atomic.Bool   // the client ended it (Close, or its token went stale)
 	frame []byte        // reused encoding buffers, under wsem
 	b64   []byte
+	// writes counts the frames written into it, for probeUplink.
+	writes atomic.Uint64
 }
 
 var errUplinkEnded = errors.New("websocketsse: the server ended the uplink")
@@ -321,6 +323,7 @@ func (c *Conn) writeFramed(ctx context.Context, tok, postURL string, typ websock
 		c.fail(err)
 		return err
 	}
+	up.writes.Add(1)
 	if cap(frame) <= 1<<16 { // keep small buffers only
 		up.frame = frame[:0]
 	}
@@ -361,6 +364,10 @@ func (c *Conn) openUplink(tok, postURL string) (*uplink, error) {
 		defer stop()
 		c.runUplink(up, req, pr)
 	}()
+	if _, _, h2, _ := c.currentToken(); !h2 {
+		c.wg.Add(1)
+		go c.probeUplink(up)
+	}
 	return up, nil
 }
 

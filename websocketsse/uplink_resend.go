@@ -3,6 +3,7 @@ package websocketsse
 import (
 	"errors"
 	"sync/atomic"
+	"time"
 )
 
 // The framed uplink across a drop. With a server that resumes peers,
@@ -12,8 +13,10 @@ import (
 // new one at once and writes again what it kept after the server's
 // last received number (the hello of a resumed stream says it; until
 // then everything kept): the server delivers each number once, so
-// nothing is lost and nothing doubled. A new uplink replaces the old one
-// on the server even if the server has not seen the old one end.
+// nothing is lost and nothing doubled. Over HTTP/1.1 an idle uplink is
+// probed, so that its drop is noticed too (probeUplink). A new uplink
+// replaces the old one on the server even if the server has not seen
+// the old one end.
 
 // resendBytes bounds what is kept of the framed events written: only
 // what was in flight when a connection dropped can be missing (TCP
@@ -143,6 +146,80 @@ func (c *Conn) reopenUplink(tok, postURL string) error {
 		if _, err := up.pw.Write(k.frame); err != nil {
 			return nil // this one broke too: its own recovery goes on
 		}
+		up.writes.Add(1)
 	}
 	return nil
+}
+
+// An uplink whose connection dropped while the Conn had nothing more to
+// write must be noticed all the same: over HTTP/1.1, Go's transport
+// reports a dropped connection under a streaming POST only once the
+// request body's next Read returns (the POST's answer waits for the
+// transport's write loop to end, and that loop waits in the body's
+// Read). Without another Write, the POST would wait forever, and the
+// frames in flight when the connection dropped (the last messages of a
+// burst) would never be written again. So while an idle uplink holds
+// frames the server may not have, probeUplink writes a comment line into
+// it (which the server ignores): on a dead connection that write fails,
+// the POST ends without an answer, and recoverUplink writes the frames
+// again on a new uplink. The first probe comes probeMin after the last
+// write, the next ones twice as late each time, up to probeMax. Over
+// HTTP/2 there is no probe: the transport closes the body of a stream
+// whose connection died, and the POST ends by itself.
+const (
+	probeMin = 250 * time.Millisecond
+	probeMax = 15 * time.Second
+)
+
+// probeFrame is an SSE comment line: nothing to the server's parser.
+var probeFrame = []byte(":\n")
+
+// probeUplink probes up while it is idle (see probeMin), until it ends
+// or is no longer the Conn's uplink.
+func (c *Conn) probeUplink(up *uplink) {
+	defer c.wg.Done()
+	d := probeMin
+	t := time.NewTimer(d)
+	defer t.Stop()
+	seen := up.writes.Load()
+	for {
+		select {
+		case <-t.C:
+		case <-up.done:
+			return
+		case <-c.ctx.Done():
+			return
+		}
+		if n := up.writes.Load(); n != seen {
+			seen, d = n, probeMin // written meanwhile: probe once idle again
+		} else {
+			if !c.probe(up) {
+				return
+			}
+			d = min(2*d, probeMax)
+		}
+		t.Reset(d)
+	}
+}
+
+// probe writes probeFrame into up if up is still the Conn's uplink and
+// the server may not have all its frames. It reports whether up is
+// still the Conn's uplink.
+func (c *Conn) probe(up *uplink) bool {
+	select {
+	case c.wsem <- struct{}{}:
+	case <-up.done:
+		return false
+	case <-c.ctx.Done():
+		return false
+	}
+	defer func() { <-c.wsem }()
+	if c.up != up {
+		return false
+	}
+	if c.resumes() && len(c.sent.pending()) > 0 {
+		// An error means the uplink ended: runUplink recovers it.
+		_, _ = up.pw.Write(probeFrame)
+	}
+	return true
 }

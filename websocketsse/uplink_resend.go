@@ -163,11 +163,14 @@ func (c *Conn) reopenUplink(tok, postURL string) error {
 // it (which the server ignores): on a dead connection that write fails,
 // the POST ends without an answer, and recoverUplink writes the frames
 // again on a new uplink. The first probe comes probeMin after the last
-// write, the next ones twice as late each time, up to probeMax. Over
+// write, the next ones twice as late each time, up to probeMax. (Not
+// sooner: a probe written after the server answered a rejected message
+// and closed would make the client resend it instead of reporting the
+// rejection.) Over
 // HTTP/2 there is no probe: the transport closes the body of a stream
 // whose connection died, and the POST ends by itself.
 const (
-	probeMin = 250 * time.Millisecond
+	probeMin = time.Second
 	probeMax = 15 * time.Second
 )
 

@@ -356,7 +356,7 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	var st moveState
 	asked := map[string]bool{}
 	var trail []string // each hop and its answer, for rs.why
-	dead := "" // a node of the walk that is no longer on the broker
+	dead := ""         // a node of the walk that is no longer on the broker
 	follow := func(n string) bool { return !asked[n] }
 	for {
 		if node == h.opts.NodeID {

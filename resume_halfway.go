@@ -37,11 +37,14 @@ import (
 // old node again for the state and hands it on.
 
 // handedKeep is how long an old node keeps a handed-out state for the
-// node it went to: well within the peer's resume window there (which
-// starts only after the move), so a peer that ended on the new node is
-// never given out again, and at most a minute (the client claims again
-// within seconds; a state can hold up to Options.ReplayBytes).
-func (h *Hub) handedKeep() time.Duration { return min(h.resumeWindow()/2, time.Minute) }
+// node it went to, and that node its note of the unanswered request:
+// the peer's resume window, the time its client has to come back (a
+// client whose claims time out under load can take tens of seconds: at
+// half a window, the full-size NATS run still lost 2 peers so). The
+// state goes only to a node that never got it (moveRequest.Lost), so
+// keeping it longer never revives a peer that ended there; it costs the
+// state's memory (its pending messages) for a window per hand-over.
+func (h *Hub) handedKeep() time.Duration { return h.resumeWindow() }
 
 // rememberHandOver records, with the move, the state handed out for the
 // claim from seq on.

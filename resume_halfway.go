@@ -39,9 +39,8 @@ import (
 // handedKeep is how long an old node keeps a handed-out state for the
 // node it went to, and that node its note of the unanswered request:
 // the peer's resume window, the time its client has to come back (a
-// client whose claims time out under load can take tens of seconds: at
-// half a window, the full-size NATS run still lost 2 peers so). The
-// state goes only to a node that never got it (moveRequest.Lost), so
+// client whose claims time out under load can take tens of seconds).
+// The state goes only to a node that never got it (moveRequest.Lost), so
 // keeping it longer never revives a peer that ended there; it costs the
 // state's memory (its pending messages) for a window per hand-over.
 func (h *Hub) handedKeep() time.Duration { return h.resumeWindow() }

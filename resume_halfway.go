@@ -3,6 +3,7 @@ package anyws
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/anyws/anyws/pubsub"
@@ -124,8 +125,9 @@ func (h *Hub) answerGone(ctx context.Context, req moveRequest) moveState {
 		h.rememberMove(req.Secret, req.From)
 		return st // handed on, as it came here
 	}
-	if node := h.movedTo(req.Secret); node != "" {
-		return moveState{Status: "moved", Node: node}
+	if v, ok := h.moved.Load(req.Secret); ok {
+		r := v.(*moveRecord)
+		return moveState{Status: "moved", Node: r.node, Why: fmt.Sprintf("its record of a move %s ago", time.Since(r.at).Round(time.Millisecond))}
 	}
 	return moveState{Status: "unknown", Why: "no such peer, and no record of a move"}
 }

@@ -237,6 +237,7 @@ func (h *Hub) awaitIncoming(ctx context.Context, secret string) bool {
 // from seq on (resume_halfway.go).
 type moveRecord struct {
 	node   string
+	at     time.Time // when it moved, for the log of a failed claim
 	seq    uint64
 	handed atomic.Pointer[moveState] // for handedKeep
 }
@@ -257,7 +258,7 @@ func (h *Hub) movedTo(secret string) string {
 // saw the connection drop, which may be a while after the move (a
 // keep-alive timeout), so the record is kept for two windows.
 func (h *Hub) rememberMove(secret, node string) *moveRecord {
-	r := &moveRecord{node: node}
+	r := &moveRecord{node: node, at: time.Now()}
 	h.moved.Store(secret, r)
 	time.AfterFunc(2*h.resumeWindow(), func() { h.moved.CompareAndDelete(secret, r) })
 	return r
@@ -274,7 +275,7 @@ func (p *Peer) moveOut(seq uint64, to string, mend bool) moveState {
 		switch reason {
 		case "moved":
 			if node := h.movedTo(p.secret); node != "" {
-				return moveState{Status: "moved", Node: node}
+				return moveState{Status: "moved", Node: node, Why: "handed on by a claim that came first"}
 			}
 			return moveState{Status: "unknown", Why: "moved by an earlier claim, whose record of the move has expired"}
 		case "unknown":
@@ -427,7 +428,7 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 		if st.Status != "moved" {
 			break
 		}
-		trail = append(trail, fmt.Sprintf("%s: moved to %s", node, st.Node))
+		trail = append(trail, fmt.Sprintf("%s: moved to %s (%s)", node, st.Node, st.Why))
 		node = st.Node
 	}
 	if st.ID == "" {

@@ -49,9 +49,9 @@ func (h *Hub) handedKeep() time.Duration { return h.resumeWindow() }
 // rememberHandOver records, with the move, the state handed out for the
 // claim from seq on.
 func (h *Hub) rememberHandOver(secret, node string, seq uint64, st moveState) {
-	r := h.rememberMove(secret, node)
-	r.seq = seq
+	r := &moveRecord{node: node, at: time.Now(), seq: seq}
 	r.handed.Store(&st)
+	h.keepMove(secret, r)
 	time.AfterFunc(h.handedKeep(), func() { r.handed.Store(nil) })
 }
 

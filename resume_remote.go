@@ -257,11 +257,14 @@ func (h *Hub) movedTo(secret string) string {
 // until the peer's window on node ends: the window runs from when node
 // saw the connection drop, which may be a while after the move (a
 // keep-alive timeout), so the record is kept for two windows.
-func (h *Hub) rememberMove(secret, node string) *moveRecord {
-	r := &moveRecord{node: node, at: time.Now()}
+func (h *Hub) rememberMove(secret, node string) {
+	h.keepMove(secret, &moveRecord{node: node, at: time.Now()})
+}
+
+// keepMove stores a complete record r (it is read without a lock).
+func (h *Hub) keepMove(secret string, r *moveRecord) {
 	h.moved.Store(secret, r)
 	time.AfterFunc(2*h.resumeWindow(), func() { h.moved.CompareAndDelete(secret, r) })
-	return r
 }
 
 // moveOut takes the peer off this node for a client that resumes it on

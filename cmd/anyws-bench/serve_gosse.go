@@ -46,7 +46,7 @@ func (c joinCounter) Replay(gosse.Subscription) error                          {
 func (g *goSSEImpl) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /sse", func(w http.ResponseWriter, r *http.Request) {
 		defer g.n.Add(-1) // counted by joinCounter
-		g.srv.ServeHTTP(w, r)
+		g.srv.ServeHTTP(goSSEWriter(w), r)
 	})
 }
 

@@ -249,10 +249,9 @@ func (p *Peer) Subscribe(topic string) {
 	if p.gone {
 		return
 	}
-	had := p.topics.has(topic)
-	p.topics.add(topic)
+	added := p.topics.add(topic)
 	p.hub.subscribe(p, topic)
-	if p.starts != nil && !had { // its record changes
+	if p.starts != nil && added { // its record changes
 		p.noteStart(topic)
 		p.hub.store.changed(p)
 	}

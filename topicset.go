@@ -27,12 +27,16 @@ func (s *topicSet) has(t string) bool {
 	return false
 }
 
-// add adds t, unless it is there already.
-func (s *topicSet) add(t string) {
+// add adds t and reports whether it was not there already.
+func (s *topicSet) add(t string) bool {
 	switch {
 	case s.m != nil:
+		if _, ok := s.m[t]; ok {
+			return false
+		}
 		s.m[t] = struct{}{}
 	case s.has(t):
+		return false
 	case len(s.list) < smallTopics:
 		s.list = append(s.list, t)
 	default:
@@ -43,6 +47,7 @@ func (s *topicSet) add(t string) {
 		s.m[t] = struct{}{}
 		s.list = nil
 	}
+	return true
 }
 
 // remove removes t and reports whether it was there.

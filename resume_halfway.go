@@ -125,9 +125,8 @@ func (h *Hub) answerGone(ctx context.Context, req moveRequest) moveState {
 		h.rememberMove(req.Secret, req.From)
 		return st // handed on, as it came here
 	}
-	if v, ok := h.moved.Load(req.Secret); ok {
-		r := v.(*moveRecord)
-		return moveState{Status: "moved", Node: r.node, Why: fmt.Sprintf("its record of a move %s ago", time.Since(r.at).Round(time.Millisecond))}
+	if r := h.moveRecord(req.Secret); r != nil {
+		return moveState{Status: "moved", Node: r.node, At: r.at.UnixNano(), Why: fmt.Sprintf("its record of a move %s ago", time.Since(r.at).Round(time.Millisecond))}
 	}
 	return moveState{Status: "unknown", Why: "no such peer, and no record of a move"}
 }

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/anyws/anyws"
+	"github.com/anyws/anyws/internal/test/brokertest"
 	"github.com/anyws/anyws/pubsub"
 	"github.com/stretchr/testify/require"
 )
@@ -235,4 +237,48 @@ func TestPassedThroughNotTakenTwice(t *testing.T) {
 		require.Equal(t, i == 1, h.Lookup(secret) != nil, "node-%d holds the peer: one peer, on node-1", i)
 	}
 	require.Empty(t, opened, "no new peer")
+}
+
+// TestWalkFollowsPeerGoingRound: while a claim's walk follows a peer,
+// a claim of the same client (from a connection that dropped) can move
+// it back to a node the walk already asked. The walk must ask that node
+// again rather than take the two records naming each other for records
+// that go round: once the client got a new peer ("the nodes' records of
+// the peer's moves go round", in the full-size NATS run).
+func TestWalkFollowsPeerGoingRound(t *testing.T) {
+	t.Parallel()
+	bus := pubsub.NewMemoryHistory(nil)
+	var hubs []*anyws.Hub
+	var once sync.Once
+	var round func()
+	brokers := []pubsub.Broker{bus.Broker(), bus.Broker(), brokertest.AfterAnswer{
+		StoreBroker: bus.Broker().(brokertest.StoreBroker),
+		After: func(node string) {
+			if node == "node-1" {
+				once.Do(round)
+			}
+		},
+	}}
+	for i, b := range brokers {
+		h := anyws.New(anyws.Hooks{Open: func(p *anyws.Peer) { p.Subscribe("news") }},
+			&anyws.Options{Broker: b, NodeID: fmt.Sprint("node-", i), ResumeWindow: time.Minute})
+		t.Cleanup(func() { require.NoError(t, h.Close()) })
+		hubs = append(hubs, h)
+	}
+	c0 := attach(t, hubs[0], "/", resumable(""))
+	id := c0.peer().ID()
+	c0.cut()
+	c1 := moveTo(t, hubs[1], claim(c0), id) // node-0 → node-1
+	stale := claim(c1)                      // names node-1
+	c1.cut()
+	c2 := moveTo(t, hubs[0], stale, id) // node-1 → node-0: node-1 records node-0
+	back := claim(c2)                   // names node-0
+	c2.cut()
+	// node-2 asks node-1, which says node-0; meanwhile another claim
+	// moves the peer from node-0 back to node-1, so node-0 says node-1.
+	round = func() { moveTo(t, hubs[1], back, id).cut() }
+	c := moveTo(t, hubs[2], stale, id)
+	defer c.finish()
+	require.NoError(t, hubs[0].Publish("news", "after"))
+	waitWritten(t, c, []string{"after"}) // the peer kept its subscription
 }

@@ -55,6 +55,11 @@ const moveTimeout = 10 * time.Second
 // is lost: resume_halfway.go).
 const handOverWait = moveTimeout / 2
 
+// maxWalk bounds the nodes a claim's walk asks: a peer that keeps moving
+// while the claim follows it (claims of one client racing on several
+// nodes) cannot hold the claim for longer than that many requests.
+const maxWalk = 32
+
 // topicStartTimeout bounds markTopicStart's read, which the subscribing
 // peer's hook waits for (once per topic and node): during a broker
 // outage a move then continues from what the node fanned out.
@@ -161,6 +166,11 @@ type moveState struct {
 	// Why says, with a Status that is not a hand-over, what the old node
 	// saw (for the new node's ResumeStatus.why: the operator's log).
 	Why string `json:"why,omitempty"`
+	// At is, with Status "moved", when the move that node records
+	// happened (Unix nanoseconds): it tells one record from another, so
+	// that a walk can tell records that go round from a peer that went
+	// round while the walk followed it.
+	At int64 `json:"at,omitempty"`
 }
 
 type movedPayload struct {
@@ -242,13 +252,13 @@ type moveRecord struct {
 	handed atomic.Pointer[moveState] // for handedKeep
 }
 
-// movedTo returns the node a peer with secret last moved to from here,
-// while that record lasts (see rememberMove), or "".
-func (h *Hub) movedTo(secret string) string {
+// moveRecord returns the record of where the peer with secret last
+// moved to from here, while it lasts (see rememberMove), or nil.
+func (h *Hub) moveRecord(secret string) *moveRecord {
 	if r, ok := h.moved.Load(secret); ok {
-		return r.(*moveRecord).node
+		return r.(*moveRecord)
 	}
-	return ""
+	return nil
 }
 
 // rememberMove records that the peer with secret moved from here to
@@ -277,8 +287,8 @@ func (p *Peer) moveOut(seq uint64, to string, mend bool) moveState {
 	} else if reason != "" {
 		switch reason {
 		case "moved":
-			if node := h.movedTo(p.secret); node != "" {
-				return moveState{Status: "moved", Node: node, Why: "handed on by a claim that came first"}
+			if r := h.moveRecord(p.secret); r != nil {
+				return moveState{Status: "moved", Node: r.node, At: r.at.UnixNano(), Why: "handed on by a claim that came first"}
 			}
 			return moveState{Status: "unknown", Why: "moved by an earlier claim, whose record of the move has expired"}
 		case "unknown":
@@ -354,17 +364,18 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 	defer cancel()
 	ask := moveRequest{Secret: secret, Seq: seq, From: h.opts.NodeID, Mend: h.canMend(o, mark)}
 	// Follow the peer from node to node: each answer "moved" names a
-	// node it went to later, so the walk visits each node at most once
-	// (one that was left since this node's own record: resume checked
-	// that the peer is not here).
+	// node it went to later. A node may come up twice: the peer can go
+	// round while the walk follows it (a claim of the same client, from a
+	// connection that dropped, moved it back meanwhile), so the walk
+	// gives up only when a node answers with a record it gave before:
+	// records that go round, none current.
 	var st moveState
-	asked := map[string]bool{}
-	var trail []string // each hop and its answer, for rs.why
-	dead := ""         // a node of the walk that is no longer on the broker
-	follow := func(n string) bool { return !asked[n] }
-	for {
+	seen := map[string]bool{} // the "moved" records answered, by node and time
+	var trail []string        // each hop and its answer, for rs.why
+	dead := ""                // a node of the walk that is no longer on the broker
+	for hops := 0; ; hops++ {
 		if node == h.opts.NodeID {
-			trail = append(trail, fmt.Sprintf("%s (here): moved to %q", node, h.movedTo(secret)))
+			r := h.moveRecord(secret)
 			if pm := h.unpark(secret, seq); pm != nil {
 				// This node took the peer over and failed halfway: it
 				// kept the old node's hand-over; take over from that.
@@ -375,63 +386,73 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 				// gave the state again.
 				return h.takeOver(hs, c, o, secret, from, seq, mark, st)
 			}
-			if node = h.movedTo(secret); node == "" {
+			if r == nil {
 				// It was here and is gone.
+				trail = append(trail, fmt.Sprintf("%s (here): no record", node))
 				rs.why = fmt.Sprintf("the claim names this node, which no longer has the peer nor a record of where it went (walk: %s)", strings.Join(trail, " → "))
 				return nil, rs
 			}
+			st = moveState{Status: "moved", Node: r.node, At: r.at.UnixNano(), Why: "this node's record"}
+		} else {
+			if hops == maxWalk {
+				rs.why = fmt.Sprintf("the peer moved more than %d times while the claim followed it (walk: %s)", maxWalk, strings.Join(trail, " → "))
+				return nil, rs
+			}
+			ask.Lost = h.lostAt(secret, node, seq)
+			req, _ := json.Marshal(ask)
+			ans, err := rq.Request(ctx, node, moveService, req)
+			if errors.Is(err, pubsub.ErrNoNode) && h.store != nil {
+				// The node is gone: rebuild the peer from its record,
+				// unless another node took it since (then move it from
+				// there).
+				trail = append(trail, fmt.Sprintf("%s: gone", node))
+				dead = node
+				s, st, holder := h.recoverPeer(ctx, hs, c, o, secret, node, seq, mark, func(string) bool { return true })
+				if holder == "" {
+					return s, st
+				}
+				node = holder
+				continue
+			}
+			if err != nil {
+				// The node is gone and its peers cannot be rebuilt (no
+				// peer records), or the request failed (this node's
+				// broker is down, the node was busy or did not answer in
+				// time): the operator should hear why. Only the first
+				// gets a new peer; the others may work when the client
+				// claims again.
+				h.reportError(nil, fmt.Errorf("anyws: resuming a peer of node %s: %w", node, err))
+				rs.again = !errors.Is(err, pubsub.ErrNoNode)
+				if rs.again {
+					// node may have handed the peer over all the same.
+					h.noteLost(secret, node, seq)
+				}
+				rs.why = fmt.Sprintf("asking node %s: %v", node, err)
+				return nil, rs
+			}
+			st = moveState{}
+			if json.Unmarshal(ans, &st) != nil {
+				rs.why = fmt.Sprintf("node %s answered what this node cannot read", node)
+				return nil, rs
+			}
+			if st.Status != "moved" {
+				break
+			}
 		}
-		if asked[node] {
+		trail = append(trail, fmt.Sprintf("%s: moved to %s (%s)", node, st.Node, st.Why))
+		rec := fmt.Sprintf("%s→%s@%d", node, st.Node, st.At)
+		if seen[rec] {
 			if dead != "" && h.store != nil {
-				// The walk came back to where it had been, past a dead
-				// node: its record may not name the newest holder yet
-				// (saved in the background), but nobody else has it.
+				// Round past a dead node: its record may not name the
+				// newest holder yet (saved in the background), but
+				// nobody else has the peer.
 				s, st, _ := h.recoverPeer(ctx, hs, c, o, secret, dead, seq, mark, func(string) bool { return false })
 				return s, st
 			}
-			// Records that go round: none is current.
 			rs.why = fmt.Sprintf("the nodes' records of the peer's moves go round (walk: %s)", strings.Join(trail, " → "))
 			return nil, rs
 		}
-		asked[node] = true
-		ask.Lost = h.lostAt(secret, node, seq)
-		req, _ := json.Marshal(ask)
-		ans, err := rq.Request(ctx, node, moveService, req)
-		if errors.Is(err, pubsub.ErrNoNode) && h.store != nil {
-			// The node is gone: rebuild the peer from its record, unless
-			// another node took it since (then move it from there).
-			dead = node
-			s, st, holder := h.recoverPeer(ctx, hs, c, o, secret, node, seq, mark, follow)
-			if holder == "" {
-				return s, st
-			}
-			node = holder
-			continue
-		}
-		if err != nil {
-			// The node is gone and its peers cannot be rebuilt (no peer
-			// records), or the request failed (this node's broker is
-			// down, the node was busy or did not answer in time): the
-			// operator should hear why. Only the first gets a new peer;
-			// the others may work when the client claims again.
-			h.reportError(nil, fmt.Errorf("anyws: resuming a peer of node %s: %w", node, err))
-			rs.again = !errors.Is(err, pubsub.ErrNoNode)
-			if rs.again {
-				// node may have handed the peer over all the same.
-				h.noteLost(secret, node, seq)
-			}
-			rs.why = fmt.Sprintf("asking node %s: %v", node, err)
-			return nil, rs
-		}
-		st = moveState{}
-		if json.Unmarshal(ans, &st) != nil {
-			rs.why = fmt.Sprintf("node %s answered what this node cannot read", node)
-			return nil, rs
-		}
-		if st.Status != "moved" {
-			break
-		}
-		trail = append(trail, fmt.Sprintf("%s: moved to %s (%s)", node, st.Node, st.Why))
+		seen[rec] = true
 		node = st.Node
 	}
 	if st.ID == "" {

@@ -94,3 +94,17 @@ func (a AnswerLost) Request(ctx context.Context, node, service string, payload [
 	}
 	return ans, err
 }
+
+// AfterAnswer calls After with the node asked, after each request's
+// answer came back and before the Hub reads it: a test makes something
+// happen between two hops of a claim's walk.
+type AfterAnswer struct {
+	StoreBroker
+	After func(node string)
+}
+
+func (a AfterAnswer) Request(ctx context.Context, node, service string, payload []byte) ([]byte, error) {
+	ans, err := a.StoreBroker.Request(ctx, node, service, payload)
+	a.After(node)
+	return ans, err
+}

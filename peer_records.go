@@ -167,9 +167,29 @@ func (r *peerRecords) take() []recordOp {
 		ops = append(ops, func(ctx context.Context) error { return r.ps.SavePeer(ctx, key, rec, recordTTL) })
 	}
 	for _, key := range deletes {
-		ops = append(ops, func(ctx context.Context) error { return r.ps.DeletePeer(ctx, key) })
+		ops = append(ops, func(ctx context.Context) error { return r.deleteOwn(ctx, key) })
 	}
 	return ops
+}
+
+// deleteOwn deletes the record under key when it names this node. One
+// that names another node is that node's: the peer that ended here was
+// a stray copy (rebuilt from a record that had not caught up with a
+// move yet, say), and the peer the other node holds must keep its
+// record, or it could not be rebuilt if that node died. The read and
+// the delete are two steps: a save by another node between them is
+// lost, a window of one round trip where the stray copy's end came
+// minutes after the other node's save.
+func (r *peerRecords) deleteOwn(ctx context.Context, key string) error {
+	b, err := r.ps.LoadPeer(ctx, key)
+	if err != nil || b == nil {
+		return err
+	}
+	var rec peerRecord
+	if json.Unmarshal(b, &rec) == nil && rec.Node != "" && rec.Node != r.h.opts.NodeID {
+		return nil
+	}
+	return r.ps.DeletePeer(ctx, key)
 }
 
 // do runs ops, recordSavers at a time, until ctx ends, and returns those

@@ -422,3 +422,32 @@ func TestCloseWithRecordsStuck(t *testing.T) {
 	require.NotEmpty(t, reports)
 	require.Less(t, len(reports), 5, "reported in a few counted errors, not one per record: %q", reports)
 }
+
+// TestEndedCopyKeepsOthersRecord: a peer that ends deletes its record
+// only when the record names its node. One that names another node is
+// that node's copy of the peer (the one that ended was a stray, rebuilt
+// from a record that lagged behind a move): deleting it would leave
+// the live peer without a record, lost if its node died. Before, the
+// end deleted whatever was there.
+func TestEndedCopyKeepsOthersRecord(t *testing.T) {
+	t.Parallel()
+	k := killableNodes(t, 2, anyws.Hooks{Open: func(p *anyws.Peer) { p.Subscribe("news") }})
+	c0 := attach(t, k.hubs[0], "/", resumable(""))
+	k.awaitRecord(t, c0, "news")
+	sum := sha256.Sum256([]byte(c0.s.Secret()))
+	key := base64.RawURLEncoding.EncodeToString(sum[:16])
+	ctx := context.Background()
+	b, err := k.store.LoadPeer(ctx, key)
+	require.NoError(t, err)
+	var rec map[string]any
+	require.NoError(t, json.Unmarshal(b, &rec))
+	rec["node"] = "node-1" // node-1 holds the peer now
+	theirs, err := json.Marshal(rec)
+	require.NoError(t, err)
+	require.NoError(t, k.store.SavePeer(ctx, key, theirs, time.Hour))
+
+	require.NoError(t, k.hubs[0].Close()) // ends node-0's copy, and waits for its deletes
+	b, err = k.store.LoadPeer(ctx, key)
+	require.NoError(t, err)
+	require.JSONEq(t, string(theirs), string(b), "node-1's record survives the end of node-0's copy")
+}

@@ -33,9 +33,9 @@ func (f HistoryFails) History(ctx context.Context, topic string, since pubsub.Po
 	return f.StoreBroker.History(ctx, topic, since, limit)
 }
 
-// RecordGate holds peer-record saves and deletes until Open is closed
-// (or their context ends): a node that dies before it saved a record, or
-// a broker that stopped answering.
+// RecordGate holds peer-record saves, loads and deletes until Open is
+// closed (or their context ends): a node that dies before it saved a
+// record, or a broker that stopped answering.
 type RecordGate struct {
 	StoreBroker
 	Open chan struct{}
@@ -55,6 +55,13 @@ func (g RecordGate) SavePeer(ctx context.Context, key string, rec []byte, ttl ti
 		return err
 	}
 	return g.StoreBroker.SavePeer(ctx, key, rec, ttl)
+}
+
+func (g RecordGate) LoadPeer(ctx context.Context, key string) ([]byte, error) {
+	if err := g.wait(ctx); err != nil {
+		return nil, err
+	}
+	return g.StoreBroker.LoadPeer(ctx, key)
 }
 
 func (g RecordGate) DeletePeer(ctx context.Context, key string) error {

@@ -23,6 +23,15 @@ var ErrHubClosed = errors.New("anyws: hub closed")
 // that can).
 var ErrClaimAgain = errors.New("anyws: the claimed peer could not be taken over now: claim it again")
 
+// ErrClientLeft is what a transport's Conn wraps in a Write or
+// KeepAlive error when the write failed because the client had closed
+// the connection (a broken pipe, a reset). Over a protocol without a
+// close handshake (SSE) that is how a client leaves, not a lost
+// connection: the core aborts the connection and lets the reader's
+// Closed or Dropped say how it ended, as it would have had the reader
+// seen the end first, and does not report the error.
+var ErrClientLeft = errors.New("anyws: the client closed the connection")
+
 // ErrQueueFull is returned by Send when a peer's outbound queue is full. With
 // the default policy the peer is being closed with StatusTryAgainLater.
 var ErrQueueFull = errors.New("anyws: send queue full")

@@ -1,6 +1,7 @@
 package anyws
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -233,11 +234,14 @@ func (l *link) writeQueued() (bool, error) {
 }
 
 // failed ends the connection after a failed write: a lost connection,
-// unless the server was closing it anyway.
+// unless the server was closing it anyway or the client left
+// (ErrClientLeft).
 func (l *link) failed(err error) {
 	p := l.p
 	if c := p.closing.Load(); c != nil {
 		l.end(CloseInfo{Code: c.code, Reason: c.reason, Err: err}, false)
+	} else if errors.Is(err, ErrClientLeft) {
+		// The reader says how: it sees the end too.
 	} else if l.end(CloseInfo{Code: StatusAbnormalClosure, Reason: "write failed", Err: err}, true) {
 		p.reportErrorOpen(err)
 	}

@@ -33,7 +33,8 @@ type Conn interface {
 	// Resume) hook, even when the batch is empty, so a transport can send
 	// its response headers or greeting then. An error means the
 	// connection is lost: the core calls Abort and waits for the reader's
-	// Dropped.
+	// Dropped. An error that wraps ErrClientLeft (the client closed the
+	// connection) leaves it to the reader to say how it ended.
 	Write(b Batch) error
 	// WriteClose sends the close (code and reason) after the last Write
 	// and then ends the connection the way the protocol ends it cleanly

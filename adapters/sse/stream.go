@@ -3,6 +3,7 @@ package sse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -304,6 +305,10 @@ func (st *stream) write(buf []byte) error {
 		err = st.rc.Flush()
 	}
 	st.deadlineIdle()
+	if err != nil && st.r.Context().Err() != nil {
+		// The client reset the stream, or closed the connection.
+		err = fmt.Errorf("%w: %w", anyws.ErrClientLeft, err)
+	}
 	return err
 }
 

@@ -210,7 +210,7 @@ func (c *h1Stream) write(head, buf []byte, final bool) error {
 		out = append(head, out...)
 	}
 	_, err := c.dl.Write(c.conn, c.h.opts.WriteTimeout, out)
-	return err
+	return clientLeft(err)
 }
 
 // release gives buf (grown from buffer) back to streamBufs.

@@ -60,20 +60,20 @@ type batchConn struct {
 	// through dl (see internal/connwrite): batches, and control frames
 	// written straight through, which had no deadline before.
 	timeout time.Duration
-	// deflate: permessage-deflate was negotiated (frames_direct.go).
-	deflate bool
-	mu      sync.Mutex
 	dl      connwrite.Deadline
-	open    bool
-	buf     *[]byte // the open batch's bytes, from batchPool
-	scan    frameScanner
-	sent    atomic.Bool   // a close frame went out
-	once    sync.Once     // Close
-	init    sync.Once     // closed
+	buf     *[]byte       // the open batch's bytes, from batchPool
 	shut    chan struct{} // closed by Close
-	grace   atomic.Bool   // Close was graceful: finish drains
 	lazy    *lazyReader   // what Read reads through, or nil (batch_read.go)
 	idle    *idleWait     // the reader parks here (idlepark_linux.go), or nil
+	scan    frameScanner
+	mu      sync.Mutex
+	once    sync.Once   // Close
+	init    sync.Once   // closed
+	sent    atomic.Bool // a close frame went out
+	grace   atomic.Bool // Close was graceful: finish drains
+	open    bool
+	// deflate: permessage-deflate was negotiated (frames_direct.go).
+	deflate bool
 }
 
 // closed returns the channel Close closes (the zero batchConn is ready

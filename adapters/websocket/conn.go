@@ -21,26 +21,34 @@ import (
 type peerConn struct {
 	h    *Handler
 	conn *ws.Conn
-	bc   *batchConn
 	s    *anyws.Session
+	idle *idleWait // the reader waits here between messages (idlewait.go), or nil
+
+	// The connection's parts live here, so that an idle peer's adapter
+	// state is one allocation: bc is the hijacked connection
+	// (batchWriter.Hijack sets it up), lazy its reader (unused when the
+	// handshake kept net/http's: bc.lazy is nil then), idleW what idle
+	// points to when the connection can wait without a buffer.
+	bc    batchConn
+	lazy  lazyReader
+	idleW idleWait
+
+	ka      keepAlive // keepalive.go
+	lateErr atomic.Pointer[error]
+	inSeq   uint64 // the number of the client's last message (reader only)
 
 	// marked: the client speaks anyws's protocol (resume.go): the first
 	// Write sends the Hello, and a resumable peer's messages are numbered.
 	// rev is its revision (1 or 2).
 	marked bool
-	rev    int
+	rev    uint8
 	// marks: every message after the Hello starts with its mark
 	// (revision 2 and Session.Marks); set with the Hello, by the writer
 	// goroutine, which alone reads it.
 	marks   bool
-	greeted bool   // the Hello was written (writer goroutine only)
-	inSeq   uint64 // the number of the client's last message (reader only)
+	greeted bool // the Hello was written (writer goroutine only)
 	// numbered: the client's messages are numbered (a resumable peer)
 	numbered bool
-
-	ka      keepAlive // keepalive.go
-	lateErr atomic.Pointer[error]
-	idle    *idleWait // the reader waits here between messages (idlewait.go), or nil
 }
 
 var _ anyws.Conn = (*peerConn)(nil)
@@ -49,13 +57,11 @@ var _ anyws.Conn = (*peerConn)(nil)
 // rev: the revision of anyws's protocol the client speaks (resume.go), 0
 // for none. c was made before the handshake (its onPong is
 // coder/websocket's OnPongReceived).
-func (h *Handler) serve(hs *anyws.Handshake, c *peerConn, conn *ws.Conn, bc *batchConn, idle *idleWait, rev int) {
+func (h *Handler) serve(hs *anyws.Handshake, c *peerConn, conn *ws.Conn, idle *idleWait, rev int) {
 	conn.SetReadLimit(h.opts.ReadLimit)
-	c.conn, c.bc, c.marked, c.rev, c.idle = conn, bc, rev > 0, rev, idle
+	bc := &c.bc
+	c.conn, c.marked, c.rev, c.idle = conn, rev > 0, uint8(rev), idle
 	bc.idle = idle // its Close takes the connection out of the poller
-	if idle != nil {
-		idle.pong, idle.resume = c.sawPong, c.resumeRead
-	}
 	o := &anyws.AttachOptions{KeepAlive: h.opts.PingInterval}
 	if c.marked {
 		if err := readClientHello(conn, rev, o); err != nil {

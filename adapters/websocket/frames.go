@@ -9,11 +9,11 @@ import "encoding/binary"
 // knows whether, and with what code, a close frame went out.
 type frameScanner struct {
 	hdr       [14]byte
-	nh        int    // header bytes held
+	nh        uint8  // header bytes held
 	inPayload bool   // inside the current frame's payload
 	rem       uint64 // payload bytes left in the current frame
-	op        byte   // the current frame's opcode
 	close     []byte // the close frame's payload, as it is written
+	op        byte   // the current frame's opcode
 }
 
 // scanResult says what one Write held.
@@ -51,7 +51,7 @@ func (s *frameScanner) feed(p []byte) scanResult {
 		s.hdr[s.nh] = p[0]
 		s.nh++
 		p = p[1:]
-		if s.nh < 2 || s.nh < s.headerLen() {
+		if s.nh < 2 || int(s.nh) < s.headerLen() {
 			continue
 		}
 		s.op = s.hdr[0] & 0x0f

@@ -60,8 +60,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.opts.DisableCompression {
 		mode = ws.CompressionDisabled
 	}
-	bw := &batchWriter{ResponseWriter: w, timeout: h.opts.WriteTimeout}
 	c := &peerConn{h: h}
+	bw := &batchWriter{ResponseWriter: w, timeout: h.opts.WriteTimeout, c: c}
 	conn, err := ws.Accept(bw, r, &ws.AcceptOptions{
 		Subprotocols:         protos,
 		InsecureSkipVerify:   true, // origin.Check above applied our rule
@@ -74,7 +74,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	bw.unwrapReader()
 	bw.conn.deflate = strings.Contains(strings.Join(w.Header().Values("Sec-WebSocket-Extensions"), ","), "permessage-deflate")
-	h.serve(u, c, conn, bw.conn, newIdleWait(bw.lazy, bw.br), revision(r))
+	h.serve(u, c, conn, c.initIdle(bw.lazy, bw.br), revision(r))
 }
 
 // writeUpgradeError answers a refused upgrade with a plain HTTP response

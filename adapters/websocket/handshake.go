@@ -34,7 +34,11 @@ type batchWriter struct {
 	// coder/websocket then answers with a 500, which must not reach
 	// net/http (it logs each such write).
 	hijacked bool
-	conn     *batchConn // set by a successful Hijack
+	// c is the connection's peerConn, made before the handshake: a
+	// successful Hijack sets up its batchConn (conn) and lazyReader in
+	// place, so that an idle connection's parts are one allocation.
+	c    *peerConn
+	conn *batchConn // set by a successful Hijack
 	// lazy and br: the reader coder/websocket got (lazyread.go), when
 	// Hijack did not keep net/http's
 	lazy *lazyReader
@@ -104,12 +108,14 @@ func (w *batchWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			return nil, nil, err
 		}
 	}
-	w.conn = &batchConn{Conn: conn, timeout: w.timeout}
+	w.conn = &w.c.bc
+	w.conn.Conn, w.conn.timeout = conn, w.timeout
 	// net/http's reader (4 KiB) is replaced by a minimal one over a
 	// lazyReader (no buffer held while idle). What it read ahead (a
 	// client that sent frames right behind its request) moves to the
 	// lazyReader's chunk, which it fits: both are 4 KiB.
-	w.lazy = newLazyReader(conn)
+	w.lazy = &w.c.lazy
+	w.lazy.init(conn)
 	if n := brw.Reader.Buffered(); n > 0 {
 		ahead, _ := brw.Reader.Peek(n)
 		if !w.lazy.preload(ahead) {

@@ -139,7 +139,7 @@ func (p *poller) abandon() {
 		w.parked = false
 		w.mu.Unlock()
 		if wake {
-			go w.resume()
+			go w.c.resumeRead()
 		}
 	}
 }
@@ -247,7 +247,7 @@ func (w *idleWait) event() {
 	}
 	w.parked = false
 	w.mu.Unlock()
-	go w.resume()
+	go w.c.resumeRead()
 }
 
 // fillNow reads what the socket has without waiting and consumes the
@@ -270,7 +270,7 @@ func (w *idleWait) fillNow() bool {
 		readChunks.Put(bp)
 		return err == nil && rerr == syscall.EAGAIN
 	}
-	w.lazy.buf, w.lazy.r, w.lazy.w = bp, 0, n
+	w.lazy.buf, w.lazy.r, w.lazy.w = bp, 0, int32(n)
 	w.consumePongs()
 	return true
 }
@@ -289,7 +289,7 @@ func (w *idleWait) shut() {
 	w.parked = false
 	w.mu.Unlock()
 	if wake {
-		go w.resume()
+		go w.c.resumeRead()
 	}
 }
 

@@ -26,10 +26,10 @@ import (
 type idleWait struct {
 	lazy *lazyReader
 	br   *bufio.Reader // coder/websocket's reader, over lazy
-	pong func()        // a pong was consumed
-	// resume runs the reader again after it parked (idlepark_linux.go),
-	// on a new goroutine.
-	resume func()
+	// c is the connection it belongs to: a consumed pong is reported to
+	// its keep-alive (sawPong), and its reader runs again (resumeRead, on
+	// a new goroutine) after it parked (idlepark_linux.go).
+	c *peerConn
 
 	// coder/websocket's Close reads the client's close frame on its
 	// caller's goroutine, through br and lazy, while the reader may wait
@@ -52,13 +52,15 @@ func (w *idleWait) stop() {
 	w.mu.Unlock()
 }
 
-// newIdleWait returns nil when the connection cannot wait so (its reader
-// is net/http's, or the platform cannot peek).
-func newIdleWait(lazy *lazyReader, br *bufio.Reader) *idleWait {
+// initIdle sets up c's idleWait over lazy and br, coder/websocket's
+// reader, and returns it; nil when the connection cannot wait so (its
+// reader is net/http's, or the platform cannot peek).
+func (c *peerConn) initIdle(lazy *lazyReader, br *bufio.Reader) *idleWait {
 	if lazy == nil || lazy.raw == nil {
 		return nil
 	}
-	return &idleWait{lazy: lazy, br: br}
+	c.idleW.lazy, c.idleW.br, c.idleW.c = lazy, br, c
+	return &c.idleW
 }
 
 // wait returns once bytes other than whole pongs have arrived (or the
@@ -111,7 +113,7 @@ func (w *idleWait) consumePongs() {
 			return
 		}
 		w.lazy.skip(n)
-		w.pong()
+		w.c.sawPong()
 	}
 }
 

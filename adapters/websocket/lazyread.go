@@ -29,19 +29,20 @@ var readChunks = sync.Pool{New: func() any { b := make([]byte, readChunkSize); r
 type lazyReader struct {
 	conn net.Conn
 	raw  syscall.RawConn // nil: cannot wait without a buffer
-	peek [1]byte         // waitReadable's, here so it is not allocated per wait
 	buf  *[]byte         // the chunk holding unread bytes, nil when none
-	r, w int             // unread bytes are (*buf)[r:w]
+	r, w int32           // unread bytes are (*buf)[r:w] (a chunk is 4 KiB)
+	peek [1]byte         // waitReadable's, here so it is not allocated per wait
 }
 
-func newLazyReader(conn net.Conn) *lazyReader {
-	l := &lazyReader{conn: conn}
+// init makes l, a zero lazyReader, read from conn (it lives in its
+// peerConn: see batchWriter.Hijack).
+func (l *lazyReader) init(conn net.Conn) {
+	l.conn = conn
 	if sc, ok := conn.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			l.raw = raw
 		}
 	}
-	return l
 }
 
 func (l *lazyReader) Read(p []byte) (int, error) {
@@ -62,10 +63,10 @@ func (l *lazyReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 		// An error that came with data comes again on the next read.
-		l.buf, l.r, l.w = bp, 0, n
+		l.buf, l.r, l.w = bp, 0, int32(n)
 	}
 	n := copy(p, (*l.buf)[l.r:l.w])
-	l.r += n
+	l.r += int32(n)
 	if l.r == l.w {
 		readChunks.Put(l.buf)
 		l.buf = nil
@@ -80,7 +81,7 @@ func (l *lazyReader) preload(b []byte) bool {
 		return false
 	}
 	bp := readChunks.Get().(*[]byte)
-	l.buf, l.r, l.w = bp, 0, copy(*bp, b)
+	l.buf, l.r, l.w = bp, 0, int32(copy(*bp, b))
 	return true
 }
 
@@ -97,7 +98,7 @@ func (l *lazyReader) fill() bool {
 		readChunks.Put(bp)
 		return false
 	}
-	l.buf, l.r, l.w = bp, 0, n
+	l.buf, l.r, l.w = bp, 0, int32(n)
 	return true
 }
 
@@ -106,7 +107,7 @@ func (l *lazyReader) unread() []byte { return (*l.buf)[l.r:l.w] }
 
 // skip drops n unread bytes, and the chunk once it is drained.
 func (l *lazyReader) skip(n int) {
-	l.r += n
+	l.r += int32(n)
 	if l.r == l.w {
 		readChunks.Put(l.buf)
 		l.buf = nil

@@ -94,7 +94,10 @@ func (p *Peer) ID() string { return p.id }
 // Request is the HTTP request that opened the peer: the WebSocket handshake
 // or the SSE GET. Its body has been consumed. Its context ends when its
 // HTTP handler returns: for SSE when the stream ends, for WebSocket right
-// after the handshake (the adapter keeps no goroutine in the handler).
+// after the handshake, before the Open hook runs (the adapter keeps no
+// goroutine in the handler, and a WebSocket peer may keep a copy of the
+// request over a smaller context with the same values: the Upgrade
+// hook's Handshake.Request is the request itself).
 // Use Context for the peer's lifetime; it carries the request's values.
 func (p *Peer) Request() *http.Request { return p.req }
 

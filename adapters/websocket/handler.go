@@ -73,6 +73,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // Accept has written the error response
 	}
 	bw.unwrapReader()
+	// The Upgrade hook saw r; the peer keeps what it needs of it
+	// (request.go).
+	u.Request = keptRequest(r)
 	bw.conn.deflate = strings.Contains(strings.Join(w.Header().Values("Sec-WebSocket-Extensions"), ","), "permessage-deflate")
 	h.serve(u, c, conn, c.initIdle(bw.lazy, bw.br), revision(r))
 }

@@ -63,15 +63,17 @@ type batchConn struct {
 	dl      connwrite.Deadline
 	buf     *[]byte       // the open batch's bytes, from batchPool
 	shut    chan struct{} // closed by Close
-	lazy    *lazyReader   // what Read reads through, or nil (batch_read.go)
-	idle    *idleWait     // the reader parks here (idlepark_linux.go), or nil
-	scan    frameScanner
-	mu      sync.Mutex
-	once    sync.Once   // Close
-	init    sync.Once   // closed
-	sent    atomic.Bool // a close frame went out
-	grace   atomic.Bool // Close was graceful: finish drains
-	open    bool
+	// c is the peerConn it is part of: its lazyReader is what Read reads
+	// through (batch_read.go), when lazyRead; its idleWait, if any, is
+	// where the reader parks (idlepark_linux.go).
+	c     *peerConn
+	scan  frameScanner
+	mu    sync.Mutex
+	once  sync.Once   // Close
+	init  sync.Once   // closed
+	sent  atomic.Bool // a close frame went out
+	grace atomic.Bool // Close was graceful: finish drains
+	open  bool
 	// deflate: permessage-deflate was negotiated (frames_direct.go).
 	deflate bool
 }
@@ -128,7 +130,7 @@ func (c *batchConn) Close() error {
 	c.once.Do(func() {
 		// Out of the poller while the socket is open, and a parked
 		// reader started to see the end.
-		c.idle.shut()
+		c.c.idle.shut()
 		defer close(c.closed())
 		if !c.sent.Load() {
 			err = c.Conn.Close()

@@ -4,8 +4,8 @@ package websocket
 // hijacked bufio.Reader to read from the connection it returned, this
 // batchConn, so the lazyReader (lazyread.go) sits here.
 func (c *batchConn) Read(p []byte) (int, error) {
-	if c.lazy != nil {
-		return c.lazy.Read(p)
+	if c.c.lazyRead {
+		return c.c.lazy.read(c.Conn, p)
 	}
 	return c.Conn.Read(p)
 }

@@ -27,8 +27,8 @@ type peerConn struct {
 	// The connection's parts live here, so that an idle peer's adapter
 	// state is one allocation: bc is the hijacked connection
 	// (batchWriter.Hijack sets it up), lazy its reader (unused when the
-	// handshake kept net/http's: bc.lazy is nil then), idleW what idle
-	// points to when the connection can wait without a buffer.
+	// handshake kept net/http's: lazyRead is false then), idleW what
+	// idle points to when the connection can wait without a buffer.
 	bc    batchConn
 	lazy  lazyReader
 	idleW idleWait
@@ -49,6 +49,7 @@ type peerConn struct {
 	greeted bool // the Hello was written (writer goroutine only)
 	// numbered: the client's messages are numbered (a resumable peer)
 	numbered bool
+	lazyRead bool // bc reads through lazy (set by batchWriter.Hijack)
 }
 
 var _ anyws.Conn = (*peerConn)(nil)
@@ -60,8 +61,8 @@ var _ anyws.Conn = (*peerConn)(nil)
 func (h *Handler) serve(hs *anyws.Handshake, c *peerConn, conn *ws.Conn, idle *idleWait, rev int) {
 	conn.SetReadLimit(h.opts.ReadLimit)
 	bc := &c.bc
+	// bc's Close takes the connection out of the poller (c.idle).
 	c.conn, c.marked, c.rev, c.idle = conn, rev > 0, uint8(rev), idle
-	bc.idle = idle // its Close takes the connection out of the poller
 	o := &anyws.AttachOptions{KeepAlive: h.opts.PingInterval}
 	if c.marked {
 		if err := readClientHello(conn, rev, o); err != nil {

@@ -109,7 +109,7 @@ func (w *batchWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		}
 	}
 	w.conn = &w.c.bc
-	w.conn.Conn, w.conn.timeout = conn, w.timeout
+	w.conn.Conn, w.conn.timeout, w.conn.c = conn, w.timeout, w.c
 	// net/http's reader (4 KiB) is replaced by a minimal one over a
 	// lazyReader (no buffer held while idle). What it read ahead (a
 	// client that sent frames right behind its request) moves to the
@@ -125,7 +125,7 @@ func (w *batchWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			return w.conn, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(w.conn, controlBufferSize)), nil
 		}
 	}
-	w.conn.lazy = w.lazy
+	w.c.lazyRead = true
 	// coder/websocket resets this reader onto the connection it returned
 	// (the batchConn, which reads through the lazyReader).
 	w.br = bufio.NewReaderSize(w.conn, minBufioSize)

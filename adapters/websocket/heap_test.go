@@ -70,24 +70,26 @@ func heapAfterGC() uint64 {
 }
 
 // TestIdleConnHeap guards what an idle WebSocket connection holds on the
-// heap (issue 15). Not parallel: it measures the process's heap.
+// heap (issue 15). Not parallel: it measures the process's heap. The
+// bound is Linux's, where an idle connection parks without a goroutine
+// (elsewhere each keeps its reader's, whose g record is on the heap).
 func TestIdleConnHeap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("opens 1,000 connections")
 	}
-	// About 4,750 bytes when measured (Linux, Go 1.26, with or without
-	// -race; runs agree within 20 bytes): 5,180 before the peerConn held
-	// the connection's parts (128 bytes less) and the peer kept its
+	// About 4,720 bytes when measured (4,750 under -race; Linux, Go 1.26;
+	// runs agree within 40 bytes): 5,150 before the peerConn held
+	// the connection's parts (160 bytes less) and the peer kept its
 	// request over a small context (about 300 less; request.go). The
 	// bound fails if either comes back. The least of three tries, so
 	// that a map growing at the wrong moment does not fail it.
-	const bound = 4900
+	const bound = 4850
 	per := idleConnHeap(t, 1000)
 	for try := 1; try < 3 && per > bound; try++ {
 		per = min(per, idleConnHeap(t, 1000))
 	}
 	t.Logf("%.0f bytes of heap per idle connection", per)
-	if per > bound {
+	if per > bound && runtime.GOOS == "linux" {
 		t.Errorf("an idle WebSocket connection holds %.0f bytes of heap, more than %d", per, bound)
 	}
 }

@@ -156,7 +156,7 @@ func (w *idleWait) park() bool {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closing || w.done || w.br.Buffered() != 0 || w.lazy.buffered() {
+	if w.closing || w.done || w.br.Buffered() != 0 || w.c.lazy.buffered() {
 		return false
 	}
 	if err := w.arm(); err != nil {
@@ -197,7 +197,7 @@ func (w *idleWait) arm() error {
 // socket cannot close (and its number be reused) during Control.
 func (w *idleWait) ctl(op int) error {
 	var err error
-	cerr := w.lazy.raw.Control(func(fd uintptr) {
+	cerr := w.c.lazy.raw.Control(func(fd uintptr) {
 		ev := syscall.EpollEvent{Events: parkEvents, Fd: int32(uint32(w.id)), Pad: int32(uint32(w.id >> 32))}
 		err = syscall.EpollCtl(w.p.epfd, op, int(fd), &ev)
 	})
@@ -212,7 +212,7 @@ func (w *idleWait) unregister() {
 	if w.p == nil {
 		return
 	}
-	_ = w.lazy.raw.Control(func(fd uintptr) {
+	_ = w.c.lazy.raw.Control(func(fd uintptr) {
 		_ = syscall.EpollCtl(w.p.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil)
 	})
 	pollers.mu.Lock()
@@ -241,7 +241,7 @@ func (w *idleWait) event() {
 		w.mu.Unlock() // woken already (shut)
 		return
 	}
-	if !w.closing && !w.done && w.fillNow() && !w.lazy.buffered() && w.ctl(syscall.EPOLL_CTL_MOD) == nil {
+	if !w.closing && !w.done && w.fillNow() && !w.c.lazy.buffered() && w.ctl(syscall.EPOLL_CTL_MOD) == nil {
 		w.mu.Unlock()
 		return
 	}
@@ -258,7 +258,7 @@ func (w *idleWait) fillNow() bool {
 	bp := readChunks.Get().(*[]byte)
 	var n int
 	var rerr error
-	err := w.lazy.raw.Read(func(fd uintptr) bool {
+	err := w.c.lazy.raw.Read(func(fd uintptr) bool {
 		for {
 			n, rerr = syscall.Read(int(fd), *bp)
 			if rerr != syscall.EINTR {
@@ -270,7 +270,7 @@ func (w *idleWait) fillNow() bool {
 		readChunks.Put(bp)
 		return err == nil && rerr == syscall.EAGAIN
 	}
-	w.lazy.buf, w.lazy.r, w.lazy.w = bp, 0, int32(n)
+	w.c.lazy.buf, w.c.lazy.r, w.c.lazy.w = bp, 0, int32(n)
 	w.consumePongs()
 	return true
 }

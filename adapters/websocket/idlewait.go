@@ -24,12 +24,12 @@ import (
 // a shallow stack. It exists only where lazyReader can wait for the
 // socket without a buffer.
 type idleWait struct {
-	lazy *lazyReader
-	br   *bufio.Reader // coder/websocket's reader, over lazy
-	// c is the connection it belongs to: a consumed pong is reported to
-	// its keep-alive (sawPong), and its reader runs again (resumeRead, on
-	// a new goroutine) after it parked (idlepark_linux.go).
-	c *peerConn
+	// c is the connection it belongs to: it waits on c's lazyReader
+	// (c.lazy), reports a consumed pong to its keep-alive (sawPong), and
+	// runs its reader again (resumeRead, on a new goroutine) after it
+	// parked (idlepark_linux.go).
+	c  *peerConn
+	br *bufio.Reader // coder/websocket's reader, over c.lazy
 
 	// coder/websocket's Close reads the client's close frame on its
 	// caller's goroutine, through br and lazy, while the reader may wait
@@ -59,7 +59,7 @@ func (c *peerConn) initIdle(lazy *lazyReader, br *bufio.Reader) *idleWait {
 	if lazy == nil || lazy.raw == nil {
 		return nil
 	}
-	c.idleW.lazy, c.idleW.br, c.idleW.c = lazy, br, c
+	c.idleW.br, c.idleW.c = br, c // lazy is &c.lazy
 	return &c.idleW
 }
 
@@ -71,7 +71,7 @@ func (w *idleWait) wait() {
 		return
 	}
 	for w.idle() {
-		if w.lazy.waitReadable() != nil || !w.fill() {
+		if w.c.lazy.waitReadable() != nil || !w.fill() {
 			return
 		}
 	}
@@ -82,17 +82,17 @@ func (w *idleWait) wait() {
 func (w *idleWait) idle() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return !w.closing && w.br.Buffered() == 0 && !w.lazy.buffered()
+	return !w.closing && w.br.Buffered() == 0 && !w.c.lazy.buffered()
 }
 
 // fill reads what arrived and consumes the pongs at its front.
 func (w *idleWait) fill() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closing || w.lazy.buffered() {
+	if w.closing || w.c.lazy.buffered() {
 		return false
 	}
-	if !w.lazy.fill() {
+	if !w.c.lazy.fill(w.c.bc.Conn) {
 		return false
 	}
 	w.consumePongs()
@@ -103,8 +103,8 @@ func (w *idleWait) fill() bool {
 // unread bytes (a client's frames are masked; an unmasked one is left
 // for Read to refuse).
 func (w *idleWait) consumePongs() {
-	for w.lazy.buffered() {
-		b := w.lazy.unread()
+	for w.c.lazy.buffered() {
+		b := w.c.lazy.unread()
 		if len(b) < 2 || b[0] != 0x80|opPong || b[1]&0x80 == 0 {
 			return
 		}
@@ -112,7 +112,7 @@ func (w *idleWait) consumePongs() {
 		if b[1]&0x7f > 125 || len(b) < n {
 			return
 		}
-		w.lazy.skip(n)
+		w.c.lazy.skip(n)
 		w.c.sawPong()
 	}
 }
@@ -132,15 +132,15 @@ func (w *idleWait) answerPings(write func(payload []byte) error) bool {
 		w.mu.Lock()
 		// Frames start at the front of lazy's bytes only while
 		// coder/websocket's reader holds none (between messages).
-		if w.closing || !w.lazy.buffered() || w.br.Buffered() != 0 {
+		if w.closing || !w.c.lazy.buffered() || w.br.Buffered() != 0 {
 			w.mu.Unlock()
 			return consumed
 		}
-		before := w.lazy.r
+		before := w.c.lazy.r
 		w.consumePongs()
 		payload, ok := w.takePing()
 		if !ok {
-			consumed = consumed || !w.lazy.buffered() || w.lazy.r != before
+			consumed = consumed || !w.c.lazy.buffered() || w.c.lazy.r != before
 			w.mu.Unlock()
 			return consumed
 		}
@@ -153,10 +153,10 @@ func (w *idleWait) answerPings(write func(payload []byte) error) bool {
 // takePing consumes a whole masked ping at the front of the unread bytes
 // and returns its payload, unmasked (under mu).
 func (w *idleWait) takePing() ([]byte, bool) {
-	if !w.lazy.buffered() {
+	if !w.c.lazy.buffered() {
 		return nil, false
 	}
-	b := w.lazy.unread()
+	b := w.c.lazy.unread()
 	if len(b) < 2 || b[0] != 0x80|opPing || b[1]&0x80 == 0 || b[1]&0x7f > 125 {
 		return nil, false
 	}
@@ -169,6 +169,6 @@ func (w *idleWait) takePing() ([]byte, bool) {
 	for i := range payload {
 		payload[i] = b[6+i] ^ key[i&3]
 	}
-	w.lazy.skip(n)
+	w.c.lazy.skip(n)
 	return payload, true
 }

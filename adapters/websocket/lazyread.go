@@ -26,18 +26,18 @@ const minBufioSize = 16
 
 var readChunks = sync.Pool{New: func() any { b := make([]byte, readChunkSize); return &b }}
 
+// It reads from the connection its caller passes (the batchConn's), so
+// that it holds no copy of it.
 type lazyReader struct {
-	conn net.Conn
 	raw  syscall.RawConn // nil: cannot wait without a buffer
 	buf  *[]byte         // the chunk holding unread bytes, nil when none
 	r, w int32           // unread bytes are (*buf)[r:w] (a chunk is 4 KiB)
 	peek [1]byte         // waitReadable's, here so it is not allocated per wait
 }
 
-// init makes l, a zero lazyReader, read from conn (it lives in its
-// peerConn: see batchWriter.Hijack).
+// init makes l, a zero lazyReader, ready to read from conn (it lives in
+// its peerConn: see batchWriter.Hijack).
 func (l *lazyReader) init(conn net.Conn) {
-	l.conn = conn
 	if sc, ok := conn.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			l.raw = raw
@@ -45,7 +45,8 @@ func (l *lazyReader) init(conn net.Conn) {
 	}
 }
 
-func (l *lazyReader) Read(p []byte) (int, error) {
+// read reads from conn into p as a bufio.Reader's Read would.
+func (l *lazyReader) read(conn net.Conn, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -54,10 +55,10 @@ func (l *lazyReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 		if len(p) >= readChunkSize {
-			return l.conn.Read(p)
+			return conn.Read(p)
 		}
 		bp := readChunks.Get().(*[]byte)
-		n, err := l.conn.Read(*bp)
+		n, err := conn.Read(*bp)
 		if n == 0 {
 			readChunks.Put(bp)
 			return 0, err
@@ -91,9 +92,9 @@ func (l *lazyReader) buffered() bool { return l.buf != nil }
 // fill reads what the socket has into a chunk, after waitReadable. It
 // reports false when nothing was read (the end, or an error): the next
 // Read reports it.
-func (l *lazyReader) fill() bool {
+func (l *lazyReader) fill(conn net.Conn) bool {
 	bp := readChunks.Get().(*[]byte)
-	n, _ := l.conn.Read(*bp) // an error that came with data comes again
+	n, _ := conn.Read(*bp) // an error that came with data comes again
 	if n == 0 {
 		readChunks.Put(bp)
 		return false

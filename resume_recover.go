@@ -17,7 +17,8 @@ import (
 //   - the peer's record in the broker (pubsub.PeerStore): its id,
 //     namespace, topics and where it started on each, saved when its
 //     subscriptions change, again every recordTTL/3 while it lives, and
-//     deleted when it ends (not when it moves: the new node saves it);
+//     deleted when it ends, by the node it names (not when it moves:
+//     the new node saves it);
 //   - the client's marks (internal/sse marks.go): every topic message
 //     carries its position, and anyws's clients keep the last one per
 //     topic and send them all with their claim (a browser's EventSource

@@ -89,7 +89,9 @@
 // client that disconnects ends the peer at once; its Close hook sees
 // StatusGoingAway (1001) with Err set to the cause. SSE has no close
 // handshake, so this is the normal way for a client to leave, not an
-// abnormal one (1006 is kept for failed writes).
+// abnormal one, whether the server sees it reading or as a write that
+// fails on the closed connection (1006 is kept for writes that fail
+// otherwise: a write deadline passed).
 //
 // # Uplink (bidirectional mode)
 //

@@ -42,9 +42,9 @@ func Nginx(t testing.TB, conf func(port int) string) *Server {
 	}, pingTCP)
 }
 
-// pingTCP succeeds once addr accepts connections.
-func pingTCP(addr string) error {
-	c, err := net.Dial("tcp", addr)
+// pingTCP succeeds once s's port accepts connections.
+func pingTCP(s *Server) error {
+	c, err := net.Dial("tcp", s.Addr())
 	if err != nil {
 		return err
 	}

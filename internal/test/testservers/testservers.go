@@ -14,6 +14,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -33,7 +34,10 @@ type Server struct {
 	args func(port int) []string
 	port int
 	log  string
-	ping func(addr string) error
+	ping func(s *Server) error
+	// tag names this server to its ping (nats-server's name), the same
+	// across restarts.
+	tag string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -68,9 +72,10 @@ func RedisPersistent(t testing.TB) *Server {
 func NATS(t testing.TB) *Server {
 	t.Helper()
 	dir := t.TempDir()
+	tag := fmt.Sprintf("testservers-%d-%s", os.Getpid(), filepath.Base(dir))
 	return start(t, "nats-server", "nats-server", func(port int) []string {
-		return []string{"-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", dir}
-	}, pingNATS)
+		return []string{"-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", dir, "-n", tag}
+	}, pingNATS(tag))
 }
 
 // Addr is "127.0.0.1:port".
@@ -111,7 +116,7 @@ func (s *Server) stopLocked() {
 	s.cmd = nil
 }
 
-func start(t testing.TB, name, bin string, args func(int) []string, ping func(string) error) *Server {
+func start(t testing.TB, name, bin string, args func(int) []string, ping func(*Server) error) *Server {
 	t.Helper()
 	path, err := lookPath(bin)
 	if err != nil {
@@ -179,7 +184,7 @@ func (s *Server) launch() error {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if err = s.ping(s.Addr()); err == nil {
+		if err = s.ping(s); err == nil {
 			return nil
 		}
 		exited := false
@@ -223,13 +228,18 @@ func dial(addr string) (net.Conn, *bufio.Reader, error) {
 	return c, bufio.NewReader(c), nil
 }
 
-func pingRedis(addr string) error {
-	c, r, err := dial(addr)
+// pingRedis checks that the server on s's port answers, and that it is
+// s's process: when another test's server took the port between
+// freePort and the launch, this one exits ("address in use") while
+// that one answers, and the test would lose its broker when that one is
+// stopped.
+func pingRedis(s *Server) error {
+	c, r, err := dial(s.Addr())
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+	if _, err := c.Write([]byte("PING\r\nINFO server\r\n")); err != nil {
 		return err
 	}
 	line, err := r.ReadString('\n')
@@ -239,21 +249,44 @@ func pingRedis(addr string) error {
 	if !strings.HasPrefix(line, "+PONG") {
 		return errors.New("unexpected answer " + strconv.Quote(line))
 	}
+	head, err := r.ReadString('\n')
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(head, "$")))
+	if !strings.HasPrefix(head, "$") || err != nil {
+		return errors.New("unexpected INFO answer " + strconv.Quote(head))
+	}
+	info := make([]byte, n)
+	if _, err := io.ReadFull(r, info); err != nil {
+		return err
+	}
+	want := "process_id:" + strconv.Itoa(s.cmd.Process.Pid) + "\r\n"
+	if !strings.Contains(string(info), want) {
+		return fmt.Errorf("another process answers on %s (not pid %d)", s.Addr(), s.cmd.Process.Pid)
+	}
 	return nil
 }
 
-func pingNATS(addr string) error {
-	c, r, err := dial(addr)
-	if err != nil {
-		return err
+// pingNATS checks that the server on s's port answers, and that it is
+// the one named tag (see pingRedis).
+func pingNATS(tag string) func(s *Server) error {
+	return func(s *Server) error {
+		c, r, err := dial(s.Addr())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(line, "INFO ") {
+			return errors.New("unexpected greeting " + strconv.Quote(line))
+		}
+		if !strings.Contains(line, `"server_name":"`+tag+`"`) {
+			return fmt.Errorf("another server answers on %s (not %s)", s.Addr(), tag)
+		}
+		return nil
 	}
-	defer c.Close()
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if !strings.HasPrefix(line, "INFO ") {
-		return errors.New("unexpected greeting " + strconv.Quote(line))
-	}
-	return nil
 }

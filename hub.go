@@ -103,6 +103,8 @@ type Hub struct {
 	qlim  [2]queueLimits // set by New, never changed
 	// keepAlives schedules the links' keep-alives (keepalive.go).
 	keepAlives keepAlives
+	// lingers are the writers waiting for more to write (linger.go).
+	lingers lingers
 
 	mu       sync.Mutex
 	nsOrder  []string            // namespaces in creation order

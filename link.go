@@ -44,14 +44,19 @@ type link struct {
 	// kaIndex is the link's place in its Hub's keep-alive heap, plus
 	// one; 0 when it is not there (keepalive.go, under its mu).
 	kaIndex int32
-	stuck   *time.Timer
+	// lingerAt is the writer's place in its Hub's set of lingering
+	// writers, plus one (linger.go, under its mu).
+	lingerAt int32
+	stuck    *time.Timer
 
 	// resumable: the client can resume the peer (AttachOptions.Resumable)
 	resumable bool
 	writing   bool // a writer goroutine runs
 	again     bool // notified while writing: look again before leaving
 	parked    bool // the writer lingers for more work (linger.go)
-	ticked    bool // the linger timer fired since the writer last looked
+	ticked    bool // a linger sweep found no write for a period (linger.go)
+	lingering bool // the writer is in its Hub's set of lingering writers
+	worked    bool // the writer was woken with work since the last linger sweep
 	started   bool // the first Write was made (writer only)
 	quit      bool // the writer is done with the connection
 	readDone  bool // the transport called Closed or Dropped
@@ -117,8 +122,6 @@ func (l *link) notify() {
 // rate a pass writes one message, and each lock is a cache line shared
 // with the publishers' notify.
 func (l *link) write() {
-	var lt lingerTimer
-	defer lt.stop()
 	l.mu.Lock()
 	for {
 		l.again = false
@@ -130,9 +133,10 @@ func (l *link) write() {
 			l.armLocked()
 		}
 		ok := r != flushEnd
-		if ok && !l.readDone && (l.again || l.linger(&lt)) {
+		if ok && !l.readDone && (l.again || l.linger()) {
 			continue
 		}
+		l.unlinger()
 		l.writing = false
 		if !ok {
 			l.quit = true

@@ -1,8 +1,10 @@
 package anyws_test
 
 import (
+	"cmp"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -121,7 +123,10 @@ func TestWriterLeavesWhenQuiet(t *testing.T) {
 				synctest.Wait()
 				require.Equal(t, first, c.lastGID(), "slow %v, message %d: written by the lingering writer", slow, i+1)
 			}
-			time.Sleep(slow + 2001*time.Millisecond)
+			// Writes queued behind slow ones end after the last send:
+			// the quiet begins when the last of them ends.
+			require.NoError(t, c.peer().Drain(t.Context()))
+			time.Sleep(2001 * time.Millisecond)
 			require.NoError(t, c.peer().Send("5"))
 			synctest.Wait()
 			require.NotEqual(t, first, c.lastGID(), "slow %v: the writer still lingered after 2 s without work", slow)
@@ -174,6 +179,65 @@ func TestKeepAlivesOfManyPeers(t *testing.T) {
 		for _, c := range []*timedConn{slow, fast, mid} {
 			c.finish()
 			c.waitEnded()
+		}
+	})
+}
+
+// TestLingerAcrossSweeps: a Hub's lingering writers share one sweep
+// (linger.go), and each writer's quiet starts at its own point of the
+// sweep's period; each still lingers at least one period after its last
+// message and leaves within two.
+func TestLingerAcrossSweeps(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const n = 20
+		const stride = 111 * time.Millisecond // n strides span two periods
+		hub := anyws.New(anyws.Hooks{}, nil)
+		t.Cleanup(func() { _ = hub.Close() })
+		conns := make([]*timedConn, n)
+		for i := range conns {
+			hs, err := hub.Accept(httptest.NewRequest(http.MethodGet, "http://example.com/", nil), nil, "fake", nil)
+			require.NoError(t, err)
+			c := &timedConn{memConn: &memConn{t: t, ended: make(chan struct{}), done: make(chan struct{})}}
+			s, err := hub.Attach(hs, c, nil)
+			require.NoError(t, err)
+			c.s = s
+			go c.read()
+			conns[i] = c
+		}
+		synctest.Wait() // the connections' first writes (their writers do not linger)
+		send := func(c *timedConn, m string) uint64 {
+			require.NoError(t, c.peer().Send(m))
+			synctest.Wait()
+			return c.lastGID()
+		}
+		// Writer i goes quiet at i strides and gets a message 999 ms
+		// later: the events in time order.
+		type event struct {
+			at    time.Duration
+			i     int
+			check bool
+		}
+		var events []event
+		for i := range n {
+			events = append(events, event{at: time.Duration(i) * stride, i: i}, event{at: time.Duration(i)*stride + 999*time.Millisecond, i: i, check: true})
+		}
+		slices.SortStableFunc(events, func(a, b event) int { return cmp.Compare(a.at, b.at) })
+		start := time.Now()
+		lingering := make([]uint64, n)
+		for _, e := range events {
+			time.Sleep(e.at - time.Since(start))
+			c := conns[e.i]
+			if !e.check {
+				lingering[e.i] = send(c, "a") // its writer lingers now
+				continue
+			}
+			require.Equal(t, lingering[e.i], send(c, "c"), "writer %d left before a period without work", e.i)
+		}
+		time.Sleep(2001 * time.Millisecond)
+		for i, c := range conns {
+			require.NotEqual(t, lingering[i], send(c, "d"), "writer %d still lingered after two periods without work", i)
+			require.Equal(t, []string{"a", "c", "d"}, c.written())
 		}
 	})
 }

@@ -51,12 +51,13 @@ func (h *Hub) topicPayload(msg Message, topic string, pos pubsub.Position) *Payl
 }
 
 // recoverPeer rebuilds the peer a claim names from its record, its node
-// being gone; it returns nil and why not when it cannot, or the node to
-// ask instead when the record names another holder that follow accepts
-// (one the walk has not asked yet: the record is saved in the
-// background, so it may still name a node the peer has left). seq is
-// the claim's number, mark the claim's own mark (a browser's last id).
-func (h *Hub) recoverPeer(ctx context.Context, hs *Handshake, c Conn, o *AttachOptions, secret, dead string, seq uint64, mark string, follow func(node string) bool) (*Session, ResumeStatus, string) {
+// being gone; it returns nil and why not when it cannot, or, with
+// follow, the node to ask instead when the record names another holder
+// (without: the walk found that node's records going round; the record
+// is saved in the background, so it may still name a node the peer has
+// left). seq is the claim's number, mark the claim's own mark (a
+// browser's last id).
+func (h *Hub) recoverPeer(ctx context.Context, hs *Handshake, c Conn, o *AttachOptions, secret, dead string, seq uint64, mark string, follow bool) (*Session, ResumeStatus, string) {
 	rs := ResumeStatus{Attempted: true, Reason: "unknown"}
 	key := recordKey(secret)
 	b, err := h.store.ps.LoadPeer(ctx, key)
@@ -74,7 +75,7 @@ func (h *Hub) recoverPeer(ctx context.Context, hs *Handshake, c Conn, o *AttachO
 		rs.why = fmt.Sprintf("node %s is gone and the peer has no record (closed, expired or never saved)", dead)
 		return nil, rs, ""
 	}
-	if rec.Node != dead && rec.Node != h.opts.NodeID && follow(rec.Node) {
+	if follow && rec.Node != dead && rec.Node != h.opts.NodeID {
 		return nil, rs, rec.Node // another node took it since: move it from there
 	}
 	// Take it: a claim that lands elsewhere now finds it here.

@@ -407,7 +407,7 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 				// there).
 				trail = append(trail, fmt.Sprintf("%s: gone", node))
 				dead = node
-				s, st, holder := h.recoverPeer(ctx, hs, c, o, secret, node, seq, mark, func(string) bool { return true })
+				s, st, holder := h.recoverPeer(ctx, hs, c, o, secret, node, seq, mark, true)
 				if holder == "" {
 					return s, st
 				}
@@ -446,7 +446,7 @@ func (h *Hub) resumeRemote(hs *Handshake, c Conn, o *AttachOptions, secret, node
 				// Round past a dead node: its record may not name the
 				// newest holder yet (saved in the background), but
 				// nobody else has the peer.
-				s, st, _ := h.recoverPeer(ctx, hs, c, o, secret, dead, seq, mark, func(string) bool { return false })
+				s, st, _ := h.recoverPeer(ctx, hs, c, o, secret, dead, seq, mark, false)
 				return s, st
 			}
 			rs.why = fmt.Sprintf("the nodes' records of the peer's moves go round (walk: %s)", strings.Join(trail, " → "))

@@ -82,6 +82,11 @@ func dialWS(t *testing.T, url string, opts *websocket.DialOptions) *wsClient {
 	u, err := neturl.Parse(url)
 	require.NoError(t, err)
 	c.id = welcomeID(t, c.readText(), u.Path)
+	// The welcome is sent before the Open hook joins the chat: under
+	// load the next client's "joined!" could come before this one
+	// subscribed. Hooks run one at a time per peer, so the answer to a
+	// message comes after Open returned.
+	require.Equal(t, "pong", c.ask("ping"), "the Open hook has run")
 	return c
 }
 

@@ -37,6 +37,7 @@ func dialSSE(t *testing.T, s *server, path string, header http.Header) *sseClien
 	require.Equal(t, "crossws-id", ev.Type)
 	c.token = string(ev.Data)
 	require.Equal(t, c.token, resp.Header.Get("X-Crossws-Id"))
+	require.Equal(t, "pong", c.ask("ping"), "the Open hook has run (see dialWS)")
 	return c
 }
 

@@ -105,6 +105,8 @@ type Hub struct {
 	keepAlives keepAlives
 	// lingers are the writers waiting for more to write (linger.go).
 	lingers lingers
+	// pool runs the writers of pooled connections (writerpool.go).
+	pool writerPool
 
 	mu       sync.Mutex
 	nsOrder  []string            // namespaces in creation order
@@ -434,6 +436,7 @@ func (h *Hub) closeBroker() error {
 	var err error
 	h.brokerOnce.Do(func() {
 		defer h.stopped()
+		h.pool.close()
 		h.stopPresence()
 		if h.store != nil {
 			h.store.close()

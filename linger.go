@@ -115,7 +115,7 @@ func (s *lingers) fire() {
 // nothing to wait for (the connection is ending, or nothing was written
 // yet).
 func (l *link) linger() bool {
-	if l.quit || l.idle != nil || l.writes < 2 {
+	if l.pooled || l.quit || l.idle != nil || l.writes < 2 {
 		return false
 	}
 	if l.wake == nil {

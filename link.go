@@ -56,6 +56,7 @@ type link struct {
 	parked    bool // the writer lingers for more work (linger.go)
 	ticked    bool // a linger sweep found no write for a period (linger.go)
 	lingering bool // the writer is in its Hub's set of lingering writers
+	pooled    bool // the writer runs on the Hub's writer pool (writerpool.go)
 	worked    bool // the writer was woken with work since the last linger sweep
 	started   bool // the first Write was made (writer only)
 	quit      bool // the writer is done with the connection
@@ -68,6 +69,9 @@ type link struct {
 
 func newLink(p *Peer, c Conn, o *AttachOptions, rs ResumeStatus) *link {
 	l := &link{p: p, c: c, ka: o.KeepAlive, resumable: o.Resumable}
+	if pc, ok := c.(PooledConn); ok && pc.Pooled() {
+		l.pooled = true
+	}
 	if rs.Attempted || rs.Resumed || rs.Recovered || rs.Mended || rs.Reason != "" || rs.Gaps != nil || rs.again {
 		r := rs // allocated here only
 		l.resume = &r
@@ -110,7 +114,11 @@ func (l *link) notify() {
 	default:
 		l.writing = true
 		l.mu.Unlock()
-		go l.write()
+		if l.pooled {
+			l.p.hub.pool.submit(l)
+		} else {
+			go l.write()
+		}
 		return
 	}
 	l.mu.Unlock()
@@ -133,6 +141,12 @@ func (l *link) write() {
 			l.armLocked()
 		}
 		ok := r != flushEnd
+		if ok && !l.readDone && l.again && l.pooled {
+			// Its turn is over: the pool's other links come first.
+			l.mu.Unlock()
+			l.p.hub.pool.submit(l)
+			return
+		}
 		if ok && !l.readDone && (l.again || l.linger()) {
 			continue
 		}

@@ -274,6 +274,12 @@ func (st *stream) KeepAlive() error {
 	return st.write(sse.AppendComment(st.wb.get(""), "keep-alive"))
 }
 
+// Pooled: over HTTP/2 a write hands the bytes to net/http's goroutine
+// for the connection, so the peer's writes run on the Hub's writer pool
+// rather than a goroutine of its own (anyws.PooledConn). The stream is
+// the HTTP/2 path: HTTP/1.1 streams are hijacked (stream_h1.go).
+func (st *stream) Pooled() bool { return st.r.ProtoMajor >= 2 }
+
 // Abort unblocks a write in progress and ends the response. It may come
 // after the handler returned (a resume takes the peer over), when w must
 // not be touched.

@@ -61,6 +61,19 @@ type Binder interface {
 	Bind(s *Session)
 }
 
+// PooledConn is what a Conn implements to have its writes made from the
+// Hub's writer pool (a few goroutines for all such connections) rather
+// than a writer goroutine of the peer's own: a transport whose Write
+// only hands the bytes to another goroutine and rarely blocks (an
+// HTTP/2 stream, whose writes net/http's connection goroutine makes).
+// Pooled reports whether this connection's writes should be pooled. A
+// Write that blocks holds up the pool's other connections for a few
+// milliseconds, until the pool starts another worker: a transport whose
+// writes are system calls on the client's own socket should not pool.
+type PooledConn interface {
+	Pooled() bool
+}
+
 // Batch is what one Write writes: messages for the peer, oldest first,
 // the first of them with sequence number Seq and the others following.
 // Sequence numbers count every message queued for the peer (1, 2, 3, …),

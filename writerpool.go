@@ -26,20 +26,13 @@ import (
 // Workers beyond the pool's size leave when the queue is empty; the
 // rest leave after writerLinger without work.
 
-// PooledConn is what a Conn implements to have its writes made from the
-// Hub's writer pool rather than a goroutine of the peer's own: a
-// transport whose Write only hands the bytes to another goroutine (an
-// HTTP/2 stream) and rarely blocks. Pooled reports whether this
-// connection's writes should be pooled.
-type PooledConn interface {
-	Pooled() bool
-}
-
 // poolStuckAfter is how long links may wait while no worker finishes
 // one before the pool starts another worker: the most a stalled client
 // holds up the others, per stalled write.
 const poolStuckAfter = 5 * time.Millisecond
 
+// writerPool is a Hub's pool of writers for pooled connections (see
+// above); its zero value is ready.
 type writerPool struct {
 	mu      sync.Mutex
 	cond    sync.Cond

@@ -119,6 +119,7 @@ type Hub struct {
 // New returns a Hub whose hooks are the defaults of every route.
 func New(hooks Hooks, opts *Options) *Hub {
 	h := &Hub{hooks: hooks, ns: make(map[string]*nsPeers), byID: make(map[string]*Peer), bySecret: make(map[string]*Peer)}
+	h.pool.cond.L = &h.pool.mu
 	if opts != nil {
 		h.opts = *opts
 	}

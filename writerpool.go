@@ -32,7 +32,7 @@ import (
 const poolStuckAfter = 5 * time.Millisecond
 
 // writerPool is a Hub's pool of writers for pooled connections (see
-// above); its zero value is ready.
+// above); New sets its cond's lock.
 type writerPool struct {
 	mu      sync.Mutex
 	cond    sync.Cond
@@ -43,20 +43,17 @@ type writerPool struct {
 	done    uint64 // links written, for the stuck check and the linger
 	closed  bool
 
-	stuck     *time.Timer // armed while links wait and every worker writes
-	stuckArm  bool
-	stuckSeen uint64      // done when it was armed
-	linger    *time.Timer // armed when the last worker goes idle
-	lingerSee uint64      // done when it was armed
-	quiet     bool        // the linger found the pool idle: workers leave
+	stuck      *time.Timer // armed while links wait
+	stuckArm   bool
+	stuckSeen  uint64      // done when it was armed
+	linger     *time.Timer // armed when the last worker goes idle
+	lingerSeen uint64      // done when it was armed
+	quiet      bool        // the linger found the pool idle: workers leave
 }
 
 // submit queues l, whose writing flag its caller set, for a worker.
 func (w *writerPool) submit(l *link) {
 	w.mu.Lock()
-	if w.cond.L == nil {
-		w.cond.L = &w.mu
-	}
 	w.queue = append(w.queue, l)
 	w.quiet = false
 	switch {
@@ -133,6 +130,12 @@ func (w *writerPool) work() {
 		w.head++
 		if w.head == len(w.queue) {
 			w.queue, w.head = w.queue[:0], 0
+		} else if w.head >= 64 && 2*w.head >= len(w.queue) {
+			// A queue that never empties (a busy pool) would otherwise
+			// grow its array with every link queued behind it.
+			n := copy(w.queue, w.queue[w.head:])
+			clear(w.queue[n:])
+			w.queue, w.head = w.queue[:n], 0
 		}
 		w.mu.Unlock()
 		l.write()
@@ -144,7 +147,7 @@ func (w *writerPool) work() {
 // armLinger sets the pool's linger as its last busy worker goes idle
 // (w.mu held).
 func (w *writerPool) armLinger() {
-	w.lingerSee = w.done
+	w.lingerSeen = w.done
 	if w.linger == nil {
 		w.linger = time.AfterFunc(writerLinger, w.lingerOver)
 	} else {
@@ -156,7 +159,7 @@ func (w *writerPool) armLinger() {
 // writerLinger.
 func (w *writerPool) lingerOver() {
 	w.mu.Lock()
-	if w.idle == w.workers && w.done == w.lingerSee && w.head == len(w.queue) {
+	if w.idle == w.workers && w.done == w.lingerSeen && w.head == len(w.queue) {
 		w.quiet = true
 		w.cond.Broadcast()
 	}
@@ -166,9 +169,6 @@ func (w *writerPool) lingerOver() {
 // close sends every worker away once the queue is empty (Hub.Close).
 func (w *writerPool) close() {
 	w.mu.Lock()
-	if w.cond.L == nil {
-		w.cond.L = &w.mu
-	}
 	w.closed = true
 	w.cond.Broadcast()
 	if w.stuck != nil {

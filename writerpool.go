@@ -125,23 +125,29 @@ func (w *writerPool) work() {
 			w.idle--
 			continue
 		}
-		l := w.queue[w.head]
-		w.queue[w.head] = nil
-		w.head++
-		if w.head == len(w.queue) {
-			w.queue, w.head = w.queue[:0], 0
-		} else if w.head >= 64 && 2*w.head >= len(w.queue) {
-			// A queue that never empties (a busy pool) would otherwise
-			// grow its array with every link queued behind it.
-			n := copy(w.queue, w.queue[w.head:])
-			clear(w.queue[n:])
-			w.queue, w.head = w.queue[:n], 0
-		}
+		l := w.take()
 		w.mu.Unlock()
 		l.write()
 		w.mu.Lock()
 		w.done++
 	}
+}
+
+// take removes the first queued link (w.mu held, the queue not empty).
+func (w *writerPool) take() *link {
+	l := w.queue[w.head]
+	w.queue[w.head] = nil
+	w.head++
+	if w.head == len(w.queue) {
+		w.queue, w.head = w.queue[:0], 0
+	} else if w.head >= 64 && 2*w.head >= len(w.queue) {
+		// A queue that never empties (a busy pool) would otherwise
+		// grow its array with every link queued behind it.
+		n := copy(w.queue, w.queue[w.head:])
+		clear(w.queue[n:])
+		w.queue, w.head = w.queue[:n], 0
+	}
+	return l
 }
 
 // armLinger sets the pool's linger as its last busy worker goes idle

@@ -88,12 +88,18 @@ func (w *writerPool) armStuck() {
 }
 
 // checkStuck starts a worker when links waited poolStuckAfter while no
-// worker finished one, and looks again while links wait.
+// worker finished one, and looks again while links wait, also when a
+// worker is idle: that one was signaled by submit but has not run yet
+// (on a loaded machine that takes longer than poolStuckAfter), and the
+// link it takes may block with the others behind it; unarmed, the check
+// waited for the next submit, and with none coming (a publisher waiting
+// for a reader's delivery) the readers waited for the stalled write's
+// deadline.
 func (w *writerPool) checkStuck() {
 	w.mu.Lock()
 	w.stuckArm = false
-	if w.head < len(w.queue) && w.idle == 0 {
-		if w.done == w.stuckSeen {
+	if w.head < len(w.queue) {
+		if w.idle == 0 && w.done == w.stuckSeen {
 			w.start()
 		}
 		w.armStuck()

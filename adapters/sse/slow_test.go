@@ -20,9 +20,12 @@ func TestSlowConsumer(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{hub: &anyws.Options{QueueBytes: 64 << 10, ResumeWindow: -1}, opts: &adapter.Options{Retry: -1}})
 	e.rec.onOpen = func(p *anyws.Peer) { p.Subscribe("t") }
-	// The stalled client's writes are bounded by a short WriteTimeout, so
-	// the overflow close does not wait for the default 10 s.
-	slowSrv, slowClient := serve(t, adapter.New(e.hub, &adapter.Options{WriteTimeout: 200 * time.Millisecond}), h1)
+	// The stalled client's write blocks until the overflow counts it as
+	// stuck (3 s, link_overflow.go) and aborts it with 1013. Its write
+	// deadline must not come first: a 200 ms WriteTimeout here ended the
+	// write (1006 "write failed") before a loaded machine had published
+	// the few messages that overflow the queue after the socket filled.
+	slowSrv, slowClient := serve(t, adapter.New(e.hub, &adapter.Options{WriteTimeout: time.Minute}), h1)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

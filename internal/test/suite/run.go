@@ -181,18 +181,34 @@ func testEchoInOrder(t *testing.T, tr Transport) {
 	const n = 300
 	done := make(chan error, 1)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), wait)
-		defer cancel()
+		// Each write has its own bound: a transport that syncs every
+		// write (one POST or one delivery check per message) takes
+		// several seconds for all n on a loaded machine under -race.
 		for i := range n {
-			if err := c.Write(ctx, websocket.MessageText, []byte(fmt.Sprintf("m%d", i))); err != nil {
-				done <- err
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			err := c.Write(ctx, websocket.MessageText, []byte(fmt.Sprintf("m%d", i)))
+			cancel()
+			if err != nil {
+				done <- fmt.Errorf("writing m%d of %d: %w", i, n, err)
 				return
 			}
 		}
 		done <- nil
 	}()
 	for i := range n {
-		require.Equal(t, fmt.Sprintf("m%d", i), readText(t, c))
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		typ, b, err := c.Read(ctx)
+		cancel()
+		if err != nil {
+			select {
+			case werr := <-done:
+				require.NoError(t, werr, "the writer, while the reader waited for m%d", i)
+			default:
+			}
+			require.NoError(t, err, "waiting for the echo of m%d of %d", i, n)
+		}
+		require.Equal(t, websocket.MessageText, typ, "message %q", b)
+		require.Equal(t, fmt.Sprintf("m%d", i), string(b))
 	}
 	require.NoError(t, <-done)
 }

@@ -84,7 +84,11 @@ func serveChild(kind string) int {
 		}
 		if name := r.URL.Query().Get("profile"); name != "" && profile != "" {
 			f, err := os.Create(filepath.Join(profile, fmt.Sprintf("%s-%s-%d.pprof", kind, name, profiles.Add(1))))
-			if err == nil {
+			if err != nil {
+				// Say so: a run whose profile is missing still paid
+				// for profiling (MemProfileRate), see doc.go.
+				fmt.Fprintf(os.Stderr, "membench: heap profile: %v\n", err)
+			} else {
 				runtime.GC()
 				_ = pprof.Lookup("heap").WriteTo(f, 0)
 				_ = f.Close()

@@ -88,13 +88,12 @@ func (w *writerPool) armStuck() {
 }
 
 // checkStuck starts a worker when links waited poolStuckAfter while no
-// worker finished one, and looks again while links wait, also when a
-// worker is idle: that one was signaled by submit but has not run yet
-// (on a loaded machine that takes longer than poolStuckAfter), and the
-// link it takes may block with the others behind it; unarmed, the check
-// waited for the next submit, and with none coming (a publisher waiting
-// for a reader's delivery) the readers waited for the stalled write's
-// deadline.
+// worker finished one and none is idle, and looks again while links
+// wait, idle worker or not: an idle worker with links queued was
+// signaled by submit and has not run yet (on a loaded machine, longer
+// than poolStuckAfter), and the link it takes may block with the
+// others behind it. Disarmed, the check would wait for the next
+// submit, which may never come.
 func (w *writerPool) checkStuck() {
 	w.mu.Lock()
 	w.stuckArm = false

@@ -18,7 +18,7 @@
 // KiB-rss/conn grows while KiB-heap/conn does not (4,000 idle
 // connections, medians of 3: anyws/sse-h2 16.0 KiB instead of 14.3,
 // anyws/websocket 9.8 instead of 7.6, bare/sse-h2 11.1 instead of 9.9).
-// Take RSS figures from a run without MEMBENCH_PROFILE;
+// Take RSS figures from a run without MEMBENCH_PROFILE.
 // MEMBENCH_PING=1s gives anyws's WebSocket peers a 1 s keep-alive and
 // measures after three of them. These are benchmarks: nothing here asserts a
 // figure, they report it (b.ReportMetric).

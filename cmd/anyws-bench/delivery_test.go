@@ -11,11 +11,18 @@ import (
 )
 
 // startInProcess serves implementation name from this process, on
-// loopback, with HTTP/1.1 and h2c like the child server.
+// loopback, with HTTP/1.1 and h2c like the child server; a Node control
+// runs as its own process.
 func startInProcess(t *testing.T, name string) *server {
 	t.Helper()
 	info, err := lookupImpl(name)
 	require.NoError(t, err)
+	if info.node != "" {
+		s, err := startNode(info)
+		require.NoError(t, err)
+		t.Cleanup(s.stop)
+		return s
+	}
 	im := info.newImpl(serverConfig{impl: name, queue: 4096, writeTimeout: 10 * time.Second})
 	ts := httptest.NewUnstartedServer(serverMux(im))
 	ts.Config.Protocols = new(http.Protocols)

@@ -8,7 +8,8 @@
 //
 // Start with main.go for the flags and run.go for the scenarios. Each
 // server under test runs in a child process (this same binary with
-// -server), so its memory and CPU are measured alone:
+// -server; node for the Node control), so its memory and CPU are
+// measured alone:
 //
 //   - impls.go: the implementations and what each supports; a scenario
 //     an implementation does not support is "—" in the table.
@@ -22,6 +23,8 @@
 //   - serve_gosse.go: tmaxmax/go-sse with its defaults.
 //   - serve_centrifuge.go, serve_centrifuge_unisse.go: centrifuge's Node,
 //     its WebSocket handler and a unidirectional SSE transport.
+//   - nodews.go: Node's ws package, testdata/node/bench-ws-server.mjs
+//     run by node (its node_modules come from `make deps`).
 //   - clients.go, client_centrifuge.go: the clients, one per wire format.
 //   - chat.go, broadcast.go, idle.go, huge.go: the scenarios' runs.
 //   - huge_nodes.go, huge_client.go, redis_server.go: the huge run

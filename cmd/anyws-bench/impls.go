@@ -26,6 +26,10 @@ type implInfo struct {
 	chat      []string // transports its chat room runs over: websocket, sse (bidirectional)
 	stall     bool     // whether it closes a subscriber that stops reading
 	wire      wire
+	// node, for a Node control, is its script in testdata/node (the
+	// repository's, with its node_modules): the child is node running
+	// it (nodews.go), not this binary.
+	node string
 }
 
 func (i implInfo) serves(transport string) bool { return slices.Contains(i.broadcast, transport) }
@@ -45,10 +49,13 @@ var implInfos = []implInfo{
 	{name: "gosse", newImpl: newGoSSEImpl, broadcast: []string{"sse", "sse-h2"}},
 	// centrifuge's unidirectional SSE has no uplink: chat over WebSocket only.
 	{name: "centrifuge", newImpl: newCentrifugeImpl, broadcast: []string{"websocket", "sse", "sse-h2"}, chat: []string{"websocket"}, stall: true, wire: wireCentrifuge},
+	// Node's ws package, the reference for idle memory and low
+	// rates: it bounds no queue, so no stall run.
+	{name: "nodews", broadcast: []string{"websocket"}, chat: []string{"websocket"}, node: "bench-ws-server.mjs"},
 }
 
 // defaultControls are the controls -impls selects by default.
-const defaultControls = "gorilla,coder,baresse,gosse,centrifuge"
+const defaultControls = "gorilla,coder,baresse,gosse,centrifuge,nodews"
 
 func lookupImpl(name string) (implInfo, error) {
 	for _, i := range implInfos {

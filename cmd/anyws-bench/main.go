@@ -46,7 +46,7 @@ func main() {
 
 		short       = flag.Bool("short", false, "a short run, what make bench runs")
 		scenarios   = flag.String("scenarios", "chat,broadcast,lowrate,stall,idle", "comma-separated scenarios: chat, broadcast, lowrate, stall, idle, huge")
-		impls       = flag.String("impls", defaultControls, "comma-separated controls anyws is compared with: gorilla, coder, baresse, gosse, centrifuge")
+		impls       = flag.String("impls", defaultControls, "comma-separated controls anyws is compared with: gorilla, coder, baresse, gosse, centrifuge, nodews (Node's ws, from testdata/node: make deps)")
 		control     = flag.String("control", "controls", "controls (the -impls list) or norecovery (anyws with Options.ResumeWindow -1 as the only control)")
 		clients     = flag.String("clients", "32,128", "chat: clients in the room, one run per count; -short: 32")
 		batch       = flag.Int("batch", 640, "chat: messages per batch")

@@ -34,6 +34,9 @@ func startServer(cfg serverConfig) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if info.node != "" {
+		return startNode(info)
+	}
 	args := []string{"-server", cfg.impl, "-queue", fmt.Sprint(cfg.queue), "-write-timeout", cfg.writeTimeout.String(), "-sndbuf", fmt.Sprint(cfg.sndbuf)}
 	if cfg.brokerURL != "" {
 		args = append(args, "-broker", cfg.brokerURL)

@@ -58,6 +58,9 @@ func runServer(cfg serverConfig) error {
 	if err != nil {
 		return err
 	}
+	if info.node != "" {
+		return fmt.Errorf("anyws-bench: %s is a Node program: the parent starts it (nodews.go)", cfg.impl)
+	}
 	if cfg.brokerURL != "" {
 		if cfg.impl != "anyws" {
 			return fmt.Errorf("anyws-bench: -broker is for anyws only, not %s", cfg.impl)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -58,27 +56,10 @@ func startNode(info implInfo) (*server, error) {
 	}
 	cmd := exec.Command(node, "--expose-gc", filepath.Join(dir, info.node))
 	cmd.Dir = dir
-	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = childProcAttr()
-	stdin, err := cmd.StdinPipe()
+	cmd, stdin, stdout, err := startCmd(info.name, cmd)
 	if err != nil {
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("anyws-bench: start %s: %w", info.name, err)
-	}
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err == nil && !strings.HasPrefix(line, "127.0.0.1:") {
-		err = errors.New("its first line is not an address: " + strings.TrimSpace(line))
-	}
-	if err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return nil, fmt.Errorf("anyws-bench: server %s did not start: %w", info.name, err)
-	}
-	return &server{impl: info.name, info: info, addr: strings.TrimSpace(line), cmd: cmd, stdin: stdin}, nil
+	return serverFrom(info, cmd, stdin, stdout)
 }

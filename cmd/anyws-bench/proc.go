@@ -48,23 +48,37 @@ func startServer(cfg serverConfig) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	return serverFrom(info, cmd, stdin, stdout)
+}
+
+// serverFrom reads the address a started child server prints first
+// (killing the child if it prints none).
+func serverFrom(info implInfo, cmd *exec.Cmd, stdin io.WriteCloser, stdout io.Reader) (*server, error) {
 	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err == nil && !strings.HasPrefix(line, "127.0.0.1:") {
+		err = fmt.Errorf("its first line is not an address: %q", strings.TrimSpace(line))
+	}
 	if err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		return nil, fmt.Errorf("anyws-bench: server %s did not start: %w", cfg.impl, err)
+		return nil, fmt.Errorf("anyws-bench: server %s did not start: %w", info.name, err)
 	}
-	return &server{impl: cfg.impl, info: info, addr: strings.TrimSpace(line), cmd: cmd, stdin: stdin}, nil
+	return &server{impl: info.name, info: info, addr: strings.TrimSpace(line), cmd: cmd, stdin: stdin}, nil
 }
 
 // startChild starts this binary with args as a child (what names it in
-// an error): its stderr is the tool's, and it is talked to through its
-// stdin and stdout.
+// an error).
 func startChild(what string, args ...string) (*exec.Cmd, io.WriteCloser, io.ReadCloser, error) {
 	cmd, err := childCommand(args...)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	return startCmd(what, cmd)
+}
+
+// startCmd starts cmd, a child: its stderr is the tool's, and it is
+// talked to through its stdin and stdout.
+func startCmd(what string, cmd *exec.Cmd) (*exec.Cmd, io.WriteCloser, io.ReadCloser, error) {
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -60,6 +60,7 @@ func main() {
 		hugeHistory = flag.Bool("huge-history", false, "huge, multi-node: the nodes' Redis broker keeps topic history and a record per resumable peer (redis.NewHistory: resume across nodes and after a node's death), instead of Pub/Sub alone")
 		hugeNodesN  = flag.Int("huge-nodes", 0, "huge: anyws node processes sharing a Redis broker, one client process each (anyws only); 0: one process (with the controls) up to 18000 connections, else enough nodes for at most 18000 each")
 		transports  = flag.String("transports", "", "comma-separated transports to run (websocket, sse, sse-h2); empty: all")
+		pin         = flag.Bool("pin", false, "servers on one CPU, the tool's clients on the other CPUs (Linux, taskset): they stop competing for cores, as with clients on other machines")
 	)
 	flag.Parse()
 	if *serverImpl != "" {
@@ -167,12 +168,21 @@ func main() {
 		}
 		need = max(need, uint64(per+1000))
 	}
+	if *pin {
+		if err := pinCPUs(); err != nil {
+			fail("%v", err)
+		}
+	}
 	raiseFileLimit(max(need, 65536))
 	if fileLimit() < need {
 		fail("the open files limit is %d and could not be raised; this run needs %d: raise the hard limit (ulimit -Hn, which needs CAP_SYS_RESOURCE: root in a container may lack it), or run fewer connections (-huge, -idle, -subs)", fileLimit(), need)
 	}
-	fmt.Printf("anyws-bench: %s/%s, %d CPUs, GOMAXPROCS %d, %s; controls: %s\n\n",
-		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), strings.Join(o.controls, ", "))
+	pinning := ""
+	if serverCPUs != "" {
+		pinning = "; servers on CPU " + serverCPUs + ", clients on the others"
+	}
+	fmt.Printf("anyws-bench: %s/%s, %d CPUs, GOMAXPROCS %d, %s%s; controls: %s\n\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), pinning, strings.Join(o.controls, ", "))
 	t := &table{impls: append([]string{"anyws"}, o.controls...)}
 	start := time.Now()
 	failed, err := run(o, t)

@@ -57,7 +57,7 @@ func startNode(info implInfo) (*server, error) {
 	cmd := exec.Command(node, "--expose-gc", filepath.Join(dir, info.node))
 	cmd.Dir = dir
 	cmd.SysProcAttr = childProcAttr()
-	cmd, stdin, stdout, err := startCmd(info.name, cmd)
+	cmd, stdin, stdout, err := startCmd(info.name, pinned(cmd))
 	if err != nil {
 		return nil, err
 	}

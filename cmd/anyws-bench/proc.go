@@ -44,7 +44,11 @@ func startServer(cfg serverConfig) (*server, error) {
 			args = append(args, "-broker-history")
 		}
 	}
-	cmd, stdin, stdout, err := startChild("server", args...)
+	cmd, err := childCommand(args...)
+	if err != nil {
+		return nil, err
+	}
+	cmd, stdin, stdout, err := startCmd("server", pinned(cmd))
 	if err != nil {
 		return nil, err
 	}

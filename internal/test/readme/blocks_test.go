@@ -14,7 +14,7 @@ import (
 const root = "../../.."
 
 // docs are the Markdown files whose blocks the tests check.
-var docs = []string{"README.md", "examples/chat/README.md"}
+var docs = []string{"README.md", "examples/chat/README.md", "docs/performance.md"}
 
 // block is one fenced block of a Markdown file.
 type block struct {

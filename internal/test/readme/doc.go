@@ -1,5 +1,5 @@
 // Package readme holds tests only: they take every fenced block of the
-// README (and of examples/chat/README.md) and compile, type-check or
+// README (and of examples/chat/README.md and docs/performance.md) and compile, type-check or
 // compare it, so that an edit that breaks a snippet fails `make test`.
 //
 //   - go: a block that starts with "package" is a whole file; any other
@@ -14,5 +14,6 @@
 //     declarations (client/js/anyws.d.ts).
 //   - nginx: the block examples/chat's nginx test runs, verbatim.
 //   - sh: each command names something that exists (the module, a
-//     runnable example, a make target).
+//     runnable example, the load tool and its flags, packages to test,
+//     a make target).
 package readme

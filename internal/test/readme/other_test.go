@@ -34,10 +34,15 @@ func TestNginxBlocks(t *testing.T) {
 // goVersion finds "Go 1.25 or later" in a command's comment.
 var goVersion = regexp.MustCompile(`Go (\d+\.\d+) or later`)
 
+// flagDef is a flag's definition in a main.go: flag.Int("name", ….
+var flagDef = regexp.MustCompile(`flag\.[A-Za-z]+\("([^"]+)"`)
+
 // TestShellBlocks: each command of a sh block names something that
 // exists: `go get` the module, `go run` a directory with a main package
-// (or `go run -C dir pkg`, for a module of its own),
-// `make` a target of the Makefile; a "Go 1.N or later" is go.mod's.
+// (or `go run -C dir pkg`, for a module of its own, whose flags its
+// main.go defines),
+// `go test` packages that exist, `make` a target of the Makefile; a
+// "Go 1.N or later" is go.mod's.
 func TestShellBlocks(t *testing.T) {
 	t.Parallel()
 	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
@@ -63,10 +68,24 @@ func TestShellBlocks(t *testing.T) {
 				src, err := os.ReadFile(filepath.Join(root, f[3], f[4], "main.go"))
 				require.NoError(t, err, "%s: go run -C %s %s", b.where(), f[3], f[4])
 				require.Contains(t, string(src), "package main\n", "%s: go run -C %s %s", b.where(), f[3], f[4])
+				var flags []string
+				for _, m := range flagDef.FindAllStringSubmatch(string(src), -1) {
+					flags = append(flags, m[1])
+				}
+				for _, a := range f[5:] {
+					if name, ok := strings.CutPrefix(a, "-"); ok {
+						require.Contains(t, flags, name, "%s: %s is one of the tool's flags", b.where(), a)
+					}
+				}
 			case len(f) >= 3 && f[0] == "go" && f[1] == "run":
 				src, err := os.ReadFile(filepath.Join(root, f[2], "main.go"))
 				require.NoError(t, err, "%s: go run %s", b.where(), f[2])
 				require.Contains(t, string(src), "package main\n", "%s: go run %s", b.where(), f[2])
+			case len(f) >= 3 && f[0] == "go" && f[1] == "test":
+				pkg := f[len(f)-1]
+				require.True(t, strings.HasPrefix(pkg, "./"), "%s: go test ends with the packages", b.where())
+				_, err := os.Stat(filepath.Join(root, strings.TrimSuffix(pkg, "...")))
+				require.NoError(t, err, "%s: go test %s", b.where(), pkg)
 			case f[0] == "make":
 				for _, target := range f[1:] {
 					require.Regexp(t, regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(target)+`:`), string(makefile), "%s: make %s", b.where(), target)

@@ -25,8 +25,8 @@ func TestAllowedCPUs(t *testing.T) {
 }
 
 // TestPinnedServer: with -pin's CPU set, a server child runs on that CPU
-// only, and serves. (Not parallel: it sets the
-// package's serverCPUs, which every server start reads.)
+// only, and serves. Not parallel: it sets the package's serverCPUs,
+// which every server start reads.
 func TestPinnedServer(t *testing.T) {
 	if _, err := exec.LookPath("taskset"); err != nil {
 		t.Skip("no taskset")

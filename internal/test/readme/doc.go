@@ -1,6 +1,7 @@
 // Package readme holds tests only: they take every fenced block of the
-// README (and of examples/chat/README.md and docs/performance.md) and compile, type-check or
-// compare it, so that an edit that breaks a snippet fails `make test`.
+// README (and of examples/chat/README.md and docs/performance.md) and
+// compile, type-check or compare it, so that an edit that breaks a
+// snippet fails `make test`.
 //
 //   - go: a block that starts with "package" is a whole file; any other
 //     block is the body of a function with ctx, hooks, hub, mux and

@@ -30,6 +30,8 @@
 //   - huge_nodes.go, huge_client.go, redis_server.go: the huge run
 //     beyond one process's open files: anyws nodes sharing a Redis
 //     broker, and client processes (this binary with -huge-client).
+//   - pin.go: -pin, the servers on a CPU of their own and the clients
+//     on the others (through taskset).
 //   - table.go: the results.
 //
 // Everything is bounded in count and time and connects to 127.0.0.1
@@ -39,4 +41,5 @@
 //	go run -C cmd/anyws-bench . -short   # what make bench runs
 //	go run -C cmd/anyws-bench .          # the full run
 //	go run -C cmd/anyws-bench . -scenarios huge -huge 100000
+//	go run -C cmd/anyws-bench . -pin -scenarios lowrate
 package main

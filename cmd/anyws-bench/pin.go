@@ -63,7 +63,7 @@ var cpusAllowed = regexp.MustCompile(`(?m)^Cpus_allowed_list:\s*(\S+)$`)
 func allowedCPUs(status string) ([]int, error) {
 	m := cpusAllowed.FindStringSubmatch(status)
 	if m == nil {
-		return nil, fmt.Errorf("no Cpus_allowed_list in /proc/self/status")
+		return nil, fmt.Errorf("no Cpus_allowed_list in the process status")
 	}
 	var cpus []int
 	for part := range strings.SplitSeq(m[1], ",") {

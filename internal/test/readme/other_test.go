@@ -74,6 +74,7 @@ func TestShellBlocks(t *testing.T) {
 				}
 				for _, a := range f[5:] {
 					if name, ok := strings.CutPrefix(a, "-"); ok {
+						name, _, _ = strings.Cut(name, "=") // -flag=value
 						require.Contains(t, flags, name, "%s: %s is one of the tool's flags", b.where(), a)
 					}
 				}

@@ -182,7 +182,7 @@ func EvalErr(ctx context.Context, expr string, out any) error {
 	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("evaluation did not finish within %s: %w", TabTimeout, err)
+			return fmt.Errorf("evaluation did not finish before its deadline (a tab's is %s): %w", TabTimeout, err)
 		}
 		return err
 	}

@@ -1,6 +1,7 @@
 package browsertest_test
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"testing"
@@ -23,6 +24,22 @@ func TestClientResumesOverWebSocketThroughCuts(t *testing.T) {
 	t.Parallel()
 	const n, sends = 600, 300
 	hub := newResumeHub(t, time.Minute)
+	// Every cut is a Disconnect, and the hook's channel holds 16: drained
+	// here, or the 17th cut's Disconnect blocks, and with it that
+	// connection's end, which the peer's resume waits for.
+	stopDrain := make(chan struct{})
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		for {
+			select {
+			case <-hub.dropped:
+			case <-stopDrain:
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stopDrain); <-drained })
 	srv := serve(t, mux(auto.New(hub.Hub, nil)), false)
 	proxy, err := faultproxy.Start(srv.Listener.Addr().String())
 	require.NoError(t, err)
@@ -58,7 +75,16 @@ func TestClientResumesOverWebSocketThroughCuts(t *testing.T) {
 		}
 		Errors []struct{ Message, Unsent string }
 	}
-	browsertest.Eval(t, ctx, fmt.Sprintf("throughCuts('c', '/_ws', {transport: 'websocket'}, %d, %d)", n+1, sends), &log)
+	// Bounded below the tab's own deadline, so that a client that stops
+	// short can still be asked how far it got.
+	evalCtx, cancel := context.WithTimeout(ctx, browsertest.TabTimeout*3/4)
+	err = browsertest.EvalErr(evalCtx, fmt.Sprintf("throughCuts('c', '/_ws', {transport: 'websocket'}, %d, %d)", n+1, sends), &log)
+	cancel()
+	if err != nil {
+		var progress any
+		perr := browsertest.EvalErr(ctx, "progress('c')", &progress)
+		t.Fatalf("the client did not get %d messages and send %d: %v\nits progress: %+v (%v)\nthe proxy's cuts: %d", n+1, sends, err, progress, perr, proxy.Cuts())
+	}
 	require.NoError(t, <-published)
 	p := recvWithin(t, hub.opened, "the Open of the client's peer")
 	want := []string{p.ID()}

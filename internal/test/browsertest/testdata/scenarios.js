@@ -213,6 +213,7 @@ window.throughCuts = (name, url, options, n, count) => new Promise((resolve) => 
   clients[name] = { ws, log };
   let sent = 0;
   const done = () => {
+    log.sent = sent;
     if (sent === count && log.messages.length >= n) resolve(log);
   };
   ws.addEventListener("message", (e) => {
@@ -235,6 +236,16 @@ window.throughCuts = (name, url, options, n, count) => new Promise((resolve) => 
     tick();
   }, { once: true });
 });
+
+// progress sums up a named client's log: what a test that gave up
+// waiting reports.
+window.progress = (name) => {
+  const { ws, log } = clients[name];
+  return {
+    sent: log.sent, received: log.messages.length, last: log.messages.slice(-3),
+    opens: log.opens, errors: log.errors, readyState: ws.readyState, transport: ws.transport,
+  };
+};
 
 // stopWith closes a named client with code and reason and resolves with
 // the close event's code.

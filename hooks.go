@@ -40,6 +40,8 @@ type Hooks struct {
 	// Disconnect runs when the peer's connection dropped and the peer
 	// waits for its client to resume it (recovery on): messages sent
 	// meanwhile are kept for it. Close follows if it does not come back.
+	// The client's resume of the peer waits for Disconnect to return, so
+	// a Disconnect that blocks keeps the client from its peer.
 	Disconnect func(p *Peer, c CloseInfo)
 	// Resume runs when a client got its peer back after a dropped
 	// connection; what it missed is written to it next.
